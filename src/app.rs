@@ -1,0 +1,37 @@
+//! Application state shared by every request.
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::ical;
+use crate::store::Store;
+
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub auth: Authenticator,
+    /// The default time zone for floating times and all-day events.
+    pub timezone: chrono_tz::Tz,
+}
+
+impl App {
+    pub fn new(config: Config, store: Store) -> App {
+        let timezone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+        let auth = Authenticator::new(store.clone(), config.auth.clone());
+        App {
+            config,
+            store,
+            auth,
+            timezone,
+        }
+    }
+
+    pub fn ical_limits(&self) -> ical::Limits {
+        let limits = &self.config.limits;
+        ical::Limits {
+            max_bytes: limits.max_resource_size,
+            max_instances: limits.max_instances,
+            horizon_years: limits.horizon_years,
+            ..ical::Limits::default()
+        }
+    }
+}

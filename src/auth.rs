@@ -1,0 +1,214 @@
+//! HTTP Basic authentication against argon2id hashes.
+//!
+//! argon2 is slow on purpose, and a syncing client sends dozens of requests
+//! a minute, so a successful verification is cached for a short while (keyed
+//! by a hash of the password, never the password itself). Failures are
+//! counted per login and, past a threshold, answered only after a delay.
+
+use crate::config::AuthSettings;
+use crate::store::accounts::{self, Principal};
+use crate::store::Store;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct Authenticator {
+    store: Store,
+    settings: AuthSettings,
+    cache: Mutex<HashMap<String, CachedLogin>>,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+struct CachedLogin {
+    secret_digest: [u8; 32],
+    principal: Principal,
+    until: Instant,
+}
+
+pub enum AuthOutcome {
+    Anonymous,
+    Authenticated(Principal),
+    Refused,
+}
+
+impl Authenticator {
+    pub fn new(store: Store, settings: AuthSettings) -> Authenticator {
+        Authenticator {
+            store,
+            settings,
+            cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks an `Authorization` header value, if any.
+    pub async fn check(&self, header: Option<&[u8]>) -> AuthOutcome {
+        let Some(header) = header else {
+            return AuthOutcome::Anonymous;
+        };
+        let Some((login, password)) = parse_basic(header) else {
+            return AuthOutcome::Refused;
+        };
+        let digest = secret_digest(&login, &password);
+        if let Some(principal) = self.cached(&login, &digest) {
+            return AuthOutcome::Authenticated(principal);
+        }
+        self.delay_if_hammered(&login).await;
+        match self.verify(&login, password).await {
+            Some(principal) => {
+                lock(&self.failures).remove(&login);
+                let until = Instant::now() + Duration::from_secs(self.settings.cache_seconds);
+                lock(&self.cache).insert(
+                    login,
+                    CachedLogin {
+                        secret_digest: digest,
+                        principal: principal.clone(),
+                        until,
+                    },
+                );
+                AuthOutcome::Authenticated(principal)
+            }
+            None => {
+                let mut failures = lock(&self.failures);
+                if failures.len() > 10_000 {
+                    failures.clear(); // bound memory under a login-spraying attack
+                }
+                let entry = failures.entry(login).or_insert((0, Instant::now()));
+                entry.0 += 1;
+                entry.1 = Instant::now();
+                AuthOutcome::Refused
+            }
+        }
+    }
+
+    fn cached(&self, login: &str, digest: &[u8; 32]) -> Option<Principal> {
+        let cache = lock(&self.cache);
+        let entry = cache.get(login)?;
+        (entry.until > Instant::now() && &entry.secret_digest == digest)
+            .then(|| entry.principal.clone())
+    }
+
+    /// One second per failure past the threshold, at most 30 s; forgotten
+    /// fifteen minutes after the last failure.
+    async fn delay_if_hammered(&self, login: &str) {
+        let delay = {
+            let failures = lock(&self.failures);
+            match failures.get(login) {
+                Some((count, last))
+                    if *count >= self.settings.failures_before_delay
+                        && last.elapsed() < Duration::from_secs(900) =>
+                {
+                    Duration::from_secs(u64::from(
+                        (count - self.settings.failures_before_delay + 1).min(30),
+                    ))
+                }
+                _ => Duration::ZERO,
+            }
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn verify(&self, login: &str, password: String) -> Option<Principal> {
+        let login = login.to_owned();
+        let found = self
+            .store
+            .read(move |conn| accounts::credentials(conn, &login))
+            .await
+            .ok()??;
+        let (principal, hash) = found;
+        if principal.disabled {
+            return None;
+        }
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
+        ok.then_some(principal)
+    }
+}
+
+fn parse_basic(header: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(header).ok()?;
+    let (scheme, encoded) = text.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (login, password) = decoded.split_once(':')?;
+    Some((login.to_owned(), password.to_owned()))
+}
+
+fn secret_digest(login: &str, password: &str) -> [u8; 32] {
+    use blake2::{Blake2s256, Digest};
+    let mut hasher = Blake2s256::new();
+    hasher.update(login.as_bytes());
+    hasher.update([0]);
+    hasher.update(password.as_bytes());
+    hasher.finalize().into()
+}
+
+fn argon2(settings: &AuthSettings) -> Argon2<'static> {
+    let params = Params::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        1,
+        None,
+    )
+    .unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash_password(password: &str, settings: &AuthSettings) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    argon2(settings)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// The parameters are read from the stored hash, so changing the settings
+/// does not lock out existing accounts.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A readable random password: 20 characters from an alphabet without
+/// look-alikes (about 110 bits).
+pub fn generate_password() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    // Bytes past the largest multiple of the alphabet's size are dropped so
+    // that every character is equally likely.
+    let fair = 256 - 256 % ALPHABET.len();
+    let mut password = String::with_capacity(20);
+    while password.len() < 20 {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+        for b in bytes.iter().map(|b| usize::from(*b)).filter(|b| *b < fair) {
+            if password.len() < 20 {
+                password.push(ALPHABET[b % ALPHABET.len()] as char);
+            }
+        }
+    }
+    Ok(password)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

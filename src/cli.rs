@@ -1,0 +1,197 @@
+//! Administration commands: accounts are managed from the command line,
+//! directly on the database (the server may be running: SQLite's locking
+//! and WAL keep both consistent).
+
+use crate::auth;
+use crate::config::Config;
+use crate::store::accounts::{self, NewPrincipal, Role};
+use crate::store::collections::{self, CalendarProps, NewCollection};
+use crate::store::{in_transaction, open_connection};
+use std::io::BufRead;
+
+/// The path segment of the calendar made with each organiser's account.
+pub const ACCOUNT_CALENDAR: &str = "main";
+
+pub const KINDS: &[&str] = &["association", "commune", "service"];
+
+pub struct NewAccount {
+    pub login: String,
+    pub name: String,
+    pub kind: String,
+    pub commune: Option<String>,
+    pub role: Role,
+    pub password_stdin: bool,
+}
+
+/// Creates a principal (and, for organisers, its calendar); prints the
+/// password when it was generated.
+pub fn add_account(config: &Config, account: NewAccount) -> Result<String, String> {
+    if !accounts::valid_login(&account.login) {
+        return Err(format!(
+            "invalid login {:?}: use 2 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+            account.login
+        ));
+    }
+    if account.role == Role::Organiser && !KINDS.contains(&account.kind.as_str()) {
+        return Err(format!(
+            "unknown kind {:?}: use one of {}",
+            account.kind,
+            KINDS.join(", ")
+        ));
+    }
+    if account.name.trim().is_empty() {
+        return Err("the display name must not be empty".into());
+    }
+    let (password, generated) = password(account.password_stdin)?;
+    let hash = auth::hash_password(&password, &config.auth)?;
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let outcome = in_transaction(&mut conn, |tx| {
+        if accounts::by_login(tx, &account.login)?.is_some() {
+            return Ok(false);
+        }
+        let id = accounts::insert(
+            tx,
+            &NewPrincipal {
+                login: &account.login,
+                display_name: account.name.trim(),
+                kind: &account.kind,
+                role: account.role,
+                commune: account.commune.as_deref(),
+                password_hash: &hash,
+            },
+        )?;
+        if account.role == Role::Organiser {
+            let props = CalendarProps {
+                display_name: Some(Some(account.name.trim().to_owned())),
+                ..CalendarProps::default()
+            };
+            collections::create(
+                tx,
+                id,
+                ACCOUNT_CALENDAR,
+                NewCollection::AccountCalendar,
+                &props,
+            )?;
+        }
+        Ok(true)
+    })
+    .map_err(|e| e.to_string())?;
+    if !outcome {
+        return Err(format!("the login {:?} is already taken", account.login));
+    }
+    Ok(if generated {
+        format!("created {}; password: {password}", account.login)
+    } else {
+        format!("created {}", account.login)
+    })
+}
+
+fn password(from_stdin: bool) -> Result<(String, bool), String> {
+    if !from_stdin {
+        return Ok((auth::generate_password()?, true));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 8 {
+        return Err("the password must have at least 8 characters".into());
+    }
+    Ok((password, false))
+}
+
+pub fn list(config: &Config) -> Result<String, String> {
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let all = accounts::list(&conn).map_err(|e| e.to_string())?;
+    let mut out = format!(
+        "{:<28} {:<10} {:<12} {:<20} {}\n",
+        "LOGIN", "ROLE", "KIND", "COMMUNE", "NAME"
+    );
+    for p in all {
+        out.push_str(&format!(
+            "{:<28} {:<10} {:<12} {:<20} {}{}\n",
+            p.login,
+            p.role.as_str(),
+            p.kind,
+            p.commune.as_deref().unwrap_or("-"),
+            p.display_name,
+            if p.disabled { " (disabled)" } else { "" }
+        ));
+    }
+    Ok(out)
+}
+
+pub enum Change {
+    Password { stdin: bool },
+    Rename(String),
+    Disabled(bool),
+}
+
+pub fn change(config: &Config, login: &str, change: Change) -> Result<String, String> {
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let (found, message) = match change {
+        Change::Password { stdin } => {
+            let (password, generated) = password(stdin)?;
+            let hash = auth::hash_password(&password, &config.auth)?;
+            let found = accounts::set_password_hash(&conn, login, &hash);
+            let message = if generated {
+                format!("new password for {login}: {password}")
+            } else {
+                format!("password of {login} changed")
+            };
+            (found, message)
+        }
+        Change::Rename(name) => {
+            if name.trim().is_empty() {
+                return Err("the display name must not be empty".into());
+            }
+            (
+                accounts::set_display_name(&conn, login, name.trim()),
+                format!("{login} is now called {:?}", name.trim()),
+            )
+        }
+        Change::Disabled(disabled) => (
+            accounts::set_disabled(&conn, login, disabled),
+            format!("{login} {}", if disabled { "disabled" } else { "enabled" }),
+        ),
+    };
+    match found.map_err(|e| e.to_string())? {
+        true => Ok(message),
+        false => Err(format!("no account with the login {login:?}")),
+    }
+}
+
+/// On first start, creates the `admin` account and returns its password to
+/// print once.
+pub fn ensure_admin(config: &Config) -> Result<Option<String>, String> {
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    if accounts::any_admin(&conn).map_err(|e| e.to_string())? {
+        return Ok(None);
+    }
+    drop(conn);
+    let message = add_account(
+        config,
+        NewAccount {
+            login: "admin".into(),
+            name: "Administrateur".into(),
+            kind: "service".into(),
+            commune: None,
+            role: Role::Admin,
+            password_stdin: false,
+        },
+    )?;
+    Ok(Some(message))
+}
+
+/// Online backup of the database to `target` (consistent while serving).
+pub fn backup(config: &Config, target: &std::path::Path) -> Result<String, String> {
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let mut dest = rusqlite::Connection::open(target).map_err(|e| e.to_string())?;
+    let backup = rusqlite::backup::Backup::new(&conn, &mut dest).map_err(|e| e.to_string())?;
+    backup
+        .run_to_completion(256, std::time::Duration::from_millis(5), None)
+        .map_err(|e| e.to_string())?;
+    Ok(format!("backup written to {}", target.display()))
+}

@@ -1,0 +1,122 @@
+//! Server settings: every field has a default, so a missing or partial
+//! `config.toml` is valid. `config.example.toml` documents each one.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Folder holding the SQLite database (`concord.db`).
+    pub data_dir: PathBuf,
+    /// Public base URL, used in links shown to people (feeds, pages).
+    pub base_url: String,
+    /// Time zone for floating times and all-day events of new calendars.
+    pub default_timezone: String,
+    /// Database file; `data_dir/concord.db` when not set.
+    pub db_file: Option<PathBuf>,
+    pub limits: Limits,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest iCalendar object accepted by PUT (octets); advertised as
+    /// `CALDAV:max-resource-size`.
+    pub max_resource_size: usize,
+    /// Largest XML request body (octets).
+    pub max_xml_body: usize,
+    /// Deepest element nesting accepted in an XML body.
+    pub max_xml_depth: usize,
+    /// Most elements accepted in an XML body.
+    pub max_xml_elements: usize,
+    /// Most instances one recurring object may produce within the horizon.
+    pub max_instances: usize,
+    /// How many years ahead infinite series are materialised in the index.
+    pub horizon_years: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Seconds a verified password stays cached (argon2 is slow on purpose).
+    pub cache_seconds: u64,
+    /// Failed attempts for one login before answers to it are slowed down.
+    pub failures_before_delay: u32,
+    /// Argon2 memory cost in KiB (19456 is OWASP's minimum for argon2id).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5232)),
+            data_dir: PathBuf::from("data"),
+            base_url: "http://127.0.0.1:5232".into(),
+            default_timezone: "Europe/Paris".into(),
+            db_file: None,
+            limits: Limits::default(),
+            auth: AuthSettings::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_resource_size: 1024 * 1024,
+            max_xml_body: 256 * 1024,
+            max_xml_depth: 32,
+            max_xml_elements: 10_000,
+            max_instances: 5_000,
+            horizon_years: 5,
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            cache_seconds: 120,
+            failures_before_delay: 5,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let config: Config =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.timezone().is_none() {
+            return Err(format!(
+                "default_timezone {:?} is not an IANA time zone",
+                self.default_timezone
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn timezone(&self) -> Option<chrono_tz::Tz> {
+        self.default_timezone.parse().ok()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.db_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("concord.db"))
+    }
+}

@@ -1,0 +1,296 @@
+//! WebDAV/CalDAV protocol: resolves the target resource, checks privileges
+//! and dispatches by method. Storage and the iCalendar model are reached
+//! only through their modules' functions.
+
+pub mod error;
+pub mod mkcol;
+pub mod multistatus;
+pub mod object;
+pub mod propfind;
+pub mod proppatch;
+pub mod props;
+pub mod report;
+pub mod xml;
+
+use crate::app::App;
+use crate::http::{self, Response};
+use crate::paths::{self, DavPath, PathError};
+use crate::store::accounts::{self, Principal};
+use crate::store::collections::{self, Collection};
+use crate::store::objects::{self, ObjectMeta};
+use bytes::Bytes;
+use error::{DavError, DavResult};
+use hyper::{HeaderMap, Method, StatusCode};
+use std::sync::Arc;
+
+/// What one request needs: the application and the authenticated user.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub user: Principal,
+}
+
+/// The target of a request, looked up once.
+#[derive(Debug, Clone)]
+pub enum Resource {
+    Root,
+    Principals,
+    Principal(Principal),
+    CalendarsRoot,
+    Home(Principal),
+    Collection {
+        owner: Principal,
+        collection: Collection,
+    },
+    Object {
+        owner: Principal,
+        collection: Collection,
+        object: ObjectMeta,
+    },
+    /// Nothing there yet, but its parent exists (home when `parent` is None).
+    Missing {
+        owner: Principal,
+        parent: Option<Collection>,
+        name: String,
+    },
+    /// Nothing there, and its parent is missing too (409 for PUT/MKCOL).
+    Orphan,
+}
+
+pub const DAV_HEADER: &str = "1, 3, calendar-access";
+
+impl Resource {
+    pub fn owner(&self) -> Option<&Principal> {
+        match self {
+            Resource::Principal(p) | Resource::Home(p) => Some(p),
+            Resource::Collection { owner, .. }
+            | Resource::Object { owner, .. }
+            | Resource::Missing { owner, .. } => Some(owner),
+            _ => None,
+        }
+    }
+
+    pub fn href(&self) -> String {
+        match self {
+            Resource::Root => paths::DAV_ROOT.into(),
+            Resource::Principals => "/dav/principals/".into(),
+            Resource::Principal(p) => paths::principal_href(&p.login),
+            Resource::CalendarsRoot => "/dav/calendars/".into(),
+            Resource::Home(p) => paths::home_href(&p.login),
+            Resource::Collection { owner, collection } => {
+                paths::collection_href(&owner.login, &collection.path)
+            }
+            Resource::Object {
+                owner,
+                collection,
+                object,
+            } => paths::object_href(&owner.login, &collection.path, &object.name),
+            Resource::Missing {
+                owner,
+                parent,
+                name,
+            } => match parent {
+                Some(parent) => paths::object_href(&owner.login, &parent.path, name),
+                None => paths::home_href(&owner.login) + &paths::encode_segment(name),
+            },
+            Resource::Orphan => String::new(),
+        }
+    }
+
+    /// The methods this resource answers, for `Allow` and 405s.
+    pub fn allow(&self) -> &'static str {
+        match self {
+            Resource::Root
+            | Resource::Principals
+            | Resource::Principal(_)
+            | Resource::CalendarsRoot => "OPTIONS, PROPFIND, REPORT",
+            Resource::Home(_) => "OPTIONS, PROPFIND, REPORT",
+            Resource::Collection { collection, .. } if collection.is_calendar => {
+                "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE"
+            }
+            Resource::Collection { .. } => "OPTIONS, PROPFIND, PROPPATCH, DELETE",
+            Resource::Object { .. } => "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT",
+            Resource::Missing { .. } | Resource::Orphan => "OPTIONS, PUT, MKCOL, MKCALENDAR",
+        }
+    }
+}
+
+impl Ctx {
+    /// Organisers read their own home; staff and administrators read all.
+    pub fn can_read(&self, owner: &Principal) -> bool {
+        self.user.id == owner.id || self.user.role.reads_everything()
+    }
+
+    /// Only the owner writes, even staff cannot change an organiser's events.
+    pub fn can_write(&self, owner: &Principal) -> bool {
+        self.user.id == owner.id
+    }
+
+    pub fn require_read(&self, resource: &Resource) -> DavResult<()> {
+        match resource.owner() {
+            Some(owner) if !matches!(resource, Resource::Principal(_)) && !self.can_read(owner) => {
+                Err(DavError::NeedPrivileges {
+                    href: resource.href(),
+                    privilege: "read",
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn require_write(&self, resource: &Resource, privilege: &'static str) -> DavResult<()> {
+        match resource.owner() {
+            Some(owner) if self.can_write(owner) => Ok(()),
+            _ => Err(DavError::NeedPrivileges {
+                href: resource.href(),
+                privilege,
+            }),
+        }
+    }
+}
+
+/// Looks the path up in the database.
+pub async fn resolve(app: &App, path: DavPath) -> DavResult<Resource> {
+    let resolved = app
+        .store
+        .read(move |conn| {
+            Ok(match path {
+                DavPath::Root => Some(Resource::Root),
+                DavPath::Principals => Some(Resource::Principals),
+                DavPath::CalendarsRoot => Some(Resource::CalendarsRoot),
+                DavPath::Principal(login) => {
+                    accounts::by_login(conn, &login)?.map(Resource::Principal)
+                }
+                DavPath::Home(login) => accounts::by_login(conn, &login)?.map(Resource::Home),
+                DavPath::InHome {
+                    login, segments, ..
+                } => match accounts::by_login(conn, &login)? {
+                    None => None,
+                    Some(owner) => Some(resolve_in_home(conn, owner, segments)?),
+                },
+            })
+        })
+        .await?;
+    resolved.ok_or(DavError::NotFound)
+}
+
+fn resolve_in_home(
+    conn: &rusqlite::Connection,
+    owner: Principal,
+    mut segments: Vec<String>,
+) -> crate::store::Result<Resource> {
+    let full = segments.join("/");
+    if let Some(collection) = collections::get(conn, owner.id, &full)? {
+        return Ok(Resource::Collection { owner, collection });
+    }
+    let name = segments.pop().unwrap_or_default();
+    if segments.is_empty() {
+        return Ok(Resource::Missing {
+            owner,
+            parent: None,
+            name,
+        });
+    }
+    let Some(parent) = collections::get(conn, owner.id, &segments.join("/"))? else {
+        return Ok(Resource::Orphan);
+    };
+    if parent.is_calendar {
+        if let Some(object) = objects::meta(conn, parent.id, &name)? {
+            return Ok(Resource::Object {
+                owner,
+                collection: parent,
+                object,
+            });
+        }
+    }
+    Ok(Resource::Missing {
+        owner,
+        parent: Some(parent),
+        name,
+    })
+}
+
+/// The body of a request, read by the router within the method's limit.
+pub struct Request {
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+pub async fn handle(ctx: Ctx, path: &str, request: Request) -> Response {
+    let result = dispatch(&ctx, path, &request).await;
+    result.unwrap_or_else(DavError::into_response)
+}
+
+async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Response> {
+    let parsed = match paths::parse(path) {
+        Ok(parsed) => parsed,
+        Err(PathError::NotFound) => return Err(DavError::NotFound),
+        Err(PathError::Invalid(message)) => return Err(DavError::BadRequest(message)),
+    };
+    let resource = resolve(&ctx.app, parsed).await?;
+    match request.method.as_str() {
+        "OPTIONS" => Ok(options(&resource)),
+        "PROPFIND" => propfind::propfind(ctx, resource, request).await,
+        "PROPPATCH" => proppatch::proppatch(ctx, resource, request).await,
+        "GET" | "HEAD" => object::get(ctx, resource, request).await,
+        "PUT" => object::put(ctx, resource, request).await,
+        "DELETE" => object::delete(ctx, resource, request).await,
+        "MKCOL" | "MKCALENDAR" => mkcol::mkcol(ctx, resource, request).await,
+        "REPORT" => report::report(ctx, resource, request).await,
+        _ => Err(DavError::MethodNotAllowed {
+            allow: resource.allow(),
+        }),
+    }
+}
+
+pub fn options(resource: &Resource) -> Response {
+    let mut response = http::empty(StatusCode::OK);
+    http::set_header(&mut response, "dav", DAV_HEADER);
+    http::set_header(&mut response, "allow", resource.allow());
+    http::set_header(&mut response, "content-length", "0");
+    response
+}
+
+pub fn anonymous_options() -> Response {
+    let mut response = http::empty(StatusCode::OK);
+    http::set_header(&mut response, "dav", DAV_HEADER);
+    http::set_header(
+        &mut response,
+        "allow",
+        "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR",
+    );
+    http::set_header(&mut response, "content-length", "0");
+    response
+}
+
+/// The `Depth` header: 0, 1, or infinity (also when absent, RFC 4918 9.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    Zero,
+    One,
+    Infinity,
+}
+
+pub fn depth(headers: &HeaderMap, default: Depth) -> DavResult<Depth> {
+    match http::header(headers, "depth").map(str::trim) {
+        None => Ok(default),
+        Some("0") => Ok(Depth::Zero),
+        Some("1") => Ok(Depth::One),
+        Some(v) if v.eq_ignore_ascii_case("infinity") => Ok(Depth::Infinity),
+        Some(other) => Err(DavError::BadRequest(format!(
+            "Depth must be 0, 1 or infinity, not {other:?}."
+        ))),
+    }
+}
+
+/// Parses an XML body with the configured limits; `None` for an empty body.
+pub fn parse_body(ctx: &Ctx, body: &[u8]) -> DavResult<Option<xml::Element>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let limits = xml::XmlLimits {
+        max_depth: ctx.app.config.limits.max_xml_depth,
+        max_elements: ctx.app.config.limits.max_xml_elements,
+    };
+    Ok(Some(xml::parse(body, limits)?))
+}

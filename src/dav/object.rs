@@ -1,0 +1,296 @@
+//! GET, HEAD, PUT and DELETE of calendar object resources (and DELETE of
+//! collections), with strong ETags and `If-Match` / `If-None-Match`.
+
+use super::error::{Condition, DavError, DavResult};
+use super::{Ctx, Request, Resource};
+use crate::http::{self, Response};
+use crate::ical::{self, IcalError};
+use crate::paths;
+use crate::store::collections;
+use crate::store::objects;
+use hyper::StatusCode;
+
+pub async fn get(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
+    let Resource::Object {
+        collection, object, ..
+    } = &resource
+    else {
+        return match resource {
+            Resource::Missing { .. } | Resource::Orphan => Err(DavError::NotFound),
+            _ => Err(DavError::MethodNotAllowed {
+                allow: resource.allow(),
+            }),
+        };
+    };
+    ctx.require_read(&resource)?;
+    let etag = object.etag();
+    if let Some(tags) = http::header(&request.headers, "if-none-match") {
+        if etag_matches(tags, &etag) {
+            let mut response = http::empty(StatusCode::NOT_MODIFIED);
+            http::set_header(&mut response, "etag", &etag);
+            return Ok(response);
+        }
+    }
+    let (collection_id, name) = (collection.id, object.name.clone());
+    let Some((meta, body)) = ctx
+        .app
+        .store
+        .read(move |conn| objects::with_body(conn, collection_id, &name))
+        .await?
+    else {
+        return Err(DavError::NotFound);
+    };
+    let length = body.len();
+    let mut response = http::response(
+        StatusCode::OK,
+        http::CALENDAR,
+        if request.method == hyper::Method::HEAD {
+            Vec::new()
+        } else {
+            body
+        },
+    );
+    http::set_header(&mut response, "etag", &meta.etag());
+    http::set_header(
+        &mut response,
+        "last-modified",
+        &http::http_date(meta.modified_at),
+    );
+    if request.method == hyper::Method::HEAD {
+        http::set_header(&mut response, "content-length", &length.to_string());
+    }
+    Ok(response)
+}
+
+/// True when the `If-Match`/`If-None-Match` list names `etag` (or is `*`).
+pub fn etag_matches(list: &str, etag: &str) -> bool {
+    list.split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == Some(etag))
+}
+
+/// The preconditions a write must meet, checked again inside the write
+/// transaction so that two clients never overwrite each other.
+#[derive(Clone)]
+struct Conditions {
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+}
+
+impl Conditions {
+    fn from(request: &Request) -> Conditions {
+        Conditions {
+            if_match: http::header(&request.headers, "if-match").map(str::to_owned),
+            if_none_match: http::header(&request.headers, "if-none-match").map(str::to_owned),
+        }
+    }
+
+    fn check(&self, current: Option<&str>) -> Result<(), String> {
+        if let Some(list) = &self.if_match {
+            match current {
+                Some(etag) if etag_matches(list, etag) => {}
+                Some(_) => return Err(
+                    "The resource changed since you read it (If-Match does not match its ETag)."
+                        .into(),
+                ),
+                None => return Err("The resource does not exist (If-Match).".into()),
+            }
+        }
+        if let Some(list) = &self.if_none_match {
+            if let Some(etag) = current {
+                if etag_matches(list, etag) {
+                    return Err("The resource already exists (If-None-Match).".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+enum PutOutcome {
+    Stored { etag: String, created: bool },
+    Precondition(String),
+    UidTaken(String),
+}
+
+pub async fn put(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
+    let (owner, collection, name) = match &resource {
+        Resource::Object {
+            owner,
+            collection,
+            object,
+        } => (owner, collection, object.name.clone()),
+        Resource::Missing {
+            owner,
+            parent: Some(parent),
+            name,
+        } => (owner, parent, name.clone()),
+        Resource::Orphan => {
+            return Err(DavError::Conflict(
+                "The parent collection does not exist; create it first.".into(),
+            ))
+        }
+        Resource::Missing { parent: None, .. } => {
+            return Err(DavError::Forbidden(
+                "Events go into a calendar, not directly into the calendar home.".into(),
+            ))
+        }
+        _ => {
+            return Err(DavError::MethodNotAllowed {
+                allow: resource.allow(),
+            })
+        }
+    };
+    ctx.require_write(&resource, "write-content")?;
+    if !collection.is_calendar {
+        return Err(DavError::Forbidden(
+            "Only calendar collections hold resources on this server.".into(),
+        ));
+    }
+    check_content_type(request)?;
+    let limits = ctx.app.ical_limits();
+    let tz = collection
+        .timezone
+        .as_deref()
+        .and_then(super::proppatch::timezone_id)
+        .unwrap_or(ctx.app.timezone);
+    let body = request.body.clone();
+    let parsed = tokio::task::spawn_blocking(move || ical::parse_object(&body, tz, &limits))
+        .await
+        .map_err(|e| DavError::Internal(e.to_string()))?;
+    let object = parsed.map_err(ical_error)?;
+    let conditions = Conditions::from(request);
+    let collection_id = collection.id;
+    let body = request.body.clone();
+    let outcome = ctx
+        .app
+        .store
+        .write(move |tx| {
+            let current = objects::meta(tx, collection_id, &name)?;
+            if let Err(message) = conditions.check(current.as_ref().map(|m| m.etag()).as_deref()) {
+                return Ok(PutOutcome::Precondition(message));
+            }
+            if let Some(holder) = objects::name_of_uid(tx, collection_id, &object.uid)? {
+                if holder != name {
+                    return Ok(PutOutcome::UidTaken(holder));
+                }
+            }
+            let etag = objects::put(tx, collection_id, &name, &body, &object)?;
+            Ok(PutOutcome::Stored {
+                etag,
+                created: current.is_none(),
+            })
+        })
+        .await?;
+    match outcome {
+        PutOutcome::Stored { etag, created } => {
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::NO_CONTENT
+            };
+            let mut response = http::empty(status);
+            http::set_header(&mut response, "etag", &etag);
+            Ok(response)
+        }
+        PutOutcome::Precondition(message) => Err(DavError::PreconditionFailed(message)),
+        PutOutcome::UidTaken(holder) => Err(DavError::Condition {
+            status: StatusCode::FORBIDDEN,
+            condition: Condition::NoUidConflict(paths::object_href(
+                &owner.login,
+                &collection.path,
+                &holder,
+            )),
+            message: format!("Another resource of this calendar ({holder}) already has this UID."),
+        }),
+    }
+}
+
+fn check_content_type(request: &Request) -> DavResult<()> {
+    let Some(content_type) = http::header(&request.headers, "content-type") else {
+        return Ok(()); // some clients omit it; the body is validated anyway
+    };
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("text/calendar") {
+        Ok(())
+    } else {
+        Err(DavError::caldav(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "supported-calendar-data",
+            format!("Calendar resources must be text/calendar, not {media}."),
+        ))
+    }
+}
+
+fn ical_error(error: IcalError) -> DavError {
+    let (status, name) = match &error {
+        IcalError::InvalidData(_) => (StatusCode::FORBIDDEN, "valid-calendar-data"),
+        IcalError::InvalidObject(_) => (StatusCode::FORBIDDEN, "valid-calendar-object-resource"),
+        IcalError::UnsupportedComponent(_) => {
+            (StatusCode::FORBIDDEN, "supported-calendar-component")
+        }
+        IcalError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "max-resource-size"),
+        IcalError::TooManyInstances(_) => (StatusCode::FORBIDDEN, "valid-calendar-object-resource"),
+    };
+    DavError::caldav(status, name, error.to_string())
+}
+
+pub async fn delete(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
+    match &resource {
+        Resource::Object {
+            collection, object, ..
+        } => {
+            ctx.require_write(&resource, "unbind")?;
+            let conditions = Conditions::from(request);
+            let (collection_id, name) = (collection.id, object.name.clone());
+            let refused = ctx
+                .app
+                .store
+                .write(move |tx| {
+                    let current = objects::meta(tx, collection_id, &name)?;
+                    let Some(current) = current else {
+                        return Ok(Some(None));
+                    };
+                    if let Err(message) = conditions.check(Some(&current.etag())) {
+                        return Ok(Some(Some(message)));
+                    }
+                    objects::delete(tx, collection_id, &name)?;
+                    Ok(None)
+                })
+                .await?;
+            match refused {
+                None => Ok(http::empty(StatusCode::NO_CONTENT)),
+                Some(None) => Err(DavError::NotFound),
+                Some(Some(message)) => Err(DavError::PreconditionFailed(message)),
+            }
+        }
+        Resource::Collection { owner, collection } => {
+            ctx.require_write(&resource, "unbind")?;
+            if !collection.removable {
+                return Err(DavError::Forbidden(
+                    "This calendar belongs to the account and cannot be deleted; ask an administrator.".into(),
+                ));
+            }
+            if let Some(list) = http::header(&request.headers, "if-match") {
+                if list.trim() != "*" {
+                    return Err(DavError::PreconditionFailed(
+                        "Collections have no ETag; If-Match cannot match.".into(),
+                    ));
+                }
+            }
+            let (owner_id, path) = (owner.id, collection.path.clone());
+            ctx.app
+                .store
+                .write(move |tx| collections::delete_tree(tx, owner_id, &path))
+                .await?;
+            Ok(http::empty(StatusCode::NO_CONTENT))
+        }
+        Resource::Missing { .. } | Resource::Orphan => Err(DavError::NotFound),
+        Resource::Home(_) => Err(DavError::Forbidden(
+            "A calendar home cannot be deleted.".into(),
+        )),
+        _ => Err(DavError::MethodNotAllowed {
+            allow: resource.allow(),
+        }),
+    }
+}

@@ -1,0 +1,17 @@
+//! concord: a CalDAV/iCalendar server for an intercommunal calendar.
+//!
+//! Layers, each reachable alone: `http`/`server` (plumbing), `dav`
+//! (WebDAV/CalDAV protocol), `ical` (iCalendar model: parse, validate,
+//! recurrence), `store` (SQLite), `auth`, and `cli` (administration).
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod dav;
+pub mod http;
+#[path = "ical_stub.rs"]
+pub mod ical;
+pub mod paths;
+pub mod server;
+pub mod store;

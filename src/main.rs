@@ -1,0 +1,237 @@
+use clap::{Parser, Subcommand};
+use concord::app::App;
+use concord::cli::{self, Change, NewAccount};
+use concord::config::Config;
+use concord::store::accounts::Role;
+use concord::store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "concord",
+    version,
+    about = "CalDAV server for an intercommunal calendar"
+)]
+struct Cli {
+    /// Settings file (see config.example.toml); defaults apply without it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Database file, overriding `data_dir` from the settings.
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server (the default).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:5232 (port 0: any free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Manages organisers: associations, communes, intercommunal services.
+    #[command(subcommand)]
+    Organiser(OrganiserCommand),
+    /// Manages intercommunal staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Writes a consistent copy of the database, also while serving.
+    Backup { target: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum OrganiserCommand {
+    /// Creates an organiser and its calendar; prints a generated password.
+    Add {
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "association")]
+        kind: String,
+        #[arg(long)]
+        commune: Option<String>,
+        /// Reads the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lists every account.
+    List,
+    /// Sets a new password (generated unless --password-stdin).
+    SetPassword {
+        login: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Changes the display name.
+    Rename {
+        login: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Refuses the account's logins from now on (its data stays).
+    Disable { login: String },
+    /// Allows a disabled account again.
+    Enable { login: String },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Creates a staff account (reads every calendar, sees conflicts).
+    Add {
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match &cli.config {
+        Some(path) => match Config::load(path) {
+            Ok(config) => config,
+            Err(message) => return fail(&message),
+        },
+        None => Config::default(),
+    };
+    if let Some(db) = &cli.db {
+        config.db_file = Some(db.clone());
+    }
+    let result = match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            return serve(config);
+        }
+        Command::Organiser(command) => organiser(&config, command),
+        Command::Staff(StaffCommand::Add {
+            login,
+            name,
+            password_stdin,
+        }) => cli::add_account(
+            &config,
+            NewAccount {
+                login,
+                name,
+                kind: "service".into(),
+                commune: None,
+                role: Role::Staff,
+                password_stdin,
+            },
+        ),
+        Command::Backup { target } => cli::backup(&config, &target),
+    };
+    match result {
+        Ok(message) => {
+            println!("{}", message.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(&message),
+    }
+}
+
+fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, String> {
+    match command {
+        OrganiserCommand::Add {
+            login,
+            name,
+            kind,
+            commune,
+            password_stdin,
+        } => cli::add_account(
+            config,
+            NewAccount {
+                login,
+                name,
+                kind,
+                commune,
+                role: Role::Organiser,
+                password_stdin,
+            },
+        ),
+        OrganiserCommand::List => cli::list(config),
+        OrganiserCommand::SetPassword {
+            login,
+            password_stdin,
+        } => cli::change(
+            config,
+            &login,
+            Change::Password {
+                stdin: password_stdin,
+            },
+        ),
+        OrganiserCommand::Rename { login, name } => {
+            cli::change(config, &login, Change::Rename(name))
+        }
+        OrganiserCommand::Disable { login } => cli::change(config, &login, Change::Disabled(true)),
+        OrganiserCommand::Enable { login } => cli::change(config, &login, Change::Disabled(false)),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("concord: {message}");
+    ExitCode::FAILURE
+}
+
+fn serve(config: Config) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    match cli::ensure_admin(&config) {
+        Ok(Some(message)) => println!("first start: administrator account {message}"),
+        Ok(None) => {}
+        Err(message) => return fail(&message),
+    }
+    let store = match Store::open(&config.db_path()) {
+        Ok(store) => store,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&error.to_string()),
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(listener) => listener,
+            Err(error) => return fail(&format!("cannot listen on {}: {error}", config.listen)),
+        };
+        let address = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        // Tests and scripts read this line to find an ephemeral port.
+        println!("listening on http://{address}/");
+        let app = Arc::new(App::new(config, store));
+        concord::server::serve(app, listener, shutdown_signal()).await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,151 @@
+//! Principals: organisers (associations, communes, services), staff and
+//! administrators.
+
+use super::{now, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Organiser,
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Organiser => "organiser",
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+
+    fn parse(text: &str) -> Role {
+        match text {
+            "admin" => Role::Admin,
+            "staff" => Role::Staff,
+            _ => Role::Organiser,
+        }
+    }
+
+    /// Staff and administrators read every calendar.
+    pub fn reads_everything(self) -> bool {
+        matches!(self, Role::Staff | Role::Admin)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub kind: String,
+    pub role: Role,
+    pub commune: Option<String>,
+    pub disabled: bool,
+    pub publishes: bool,
+}
+
+pub struct NewPrincipal<'a> {
+    pub login: &'a str,
+    pub display_name: &'a str,
+    pub kind: &'a str,
+    pub role: Role,
+    pub commune: Option<&'a str>,
+    pub password_hash: &'a str,
+}
+
+const COLUMNS: &str = "id, login, display_name, kind, role, commune, disabled, publishes";
+
+fn from_row(row: &Row) -> rusqlite::Result<Principal> {
+    Ok(Principal {
+        id: row.get(0)?,
+        login: row.get(1)?,
+        display_name: row.get(2)?,
+        kind: row.get(3)?,
+        role: Role::parse(&row.get::<_, String>(4)?),
+        commune: row.get(5)?,
+        disabled: row.get(6)?,
+        publishes: row.get(7)?,
+    })
+}
+
+/// A login is one URL path segment: lower-case ASCII letters, digits and
+/// dashes, starting with a letter or digit.
+pub fn valid_login(login: &str) -> bool {
+    (2..=64).contains(&login.len())
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && login.as_bytes()[0].is_ascii_alphanumeric()
+}
+
+pub fn insert(conn: &Connection, new: &NewPrincipal) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO principals (login, display_name, kind, role, commune, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            new.login,
+            new.display_name,
+            new.kind,
+            new.role.as_str(),
+            new.commune,
+            new.password_hash,
+            now()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn by_login(conn: &Connection, login: &str) -> Result<Option<Principal>> {
+    let sql = format!("SELECT {COLUMNS} FROM principals WHERE login = ?1");
+    Ok(conn.query_row(&sql, [login], from_row).optional()?)
+}
+
+/// The principal and its password hash, for authentication.
+pub fn credentials(conn: &Connection, login: &str) -> Result<Option<(Principal, String)>> {
+    let sql = format!("SELECT {COLUMNS}, password_hash FROM principals WHERE login = ?1");
+    Ok(conn
+        .query_row(&sql, [login], |row| Ok((from_row(row)?, row.get(8)?)))
+        .optional()?)
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Principal>> {
+    let sql = format!("SELECT {COLUMNS} FROM principals ORDER BY login");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn any_admin(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM principals WHERE role = 'admin' LIMIT 1",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Changes one column of a principal; returns false when the login is unknown.
+pub fn set_password_hash(conn: &Connection, login: &str, hash: &str) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE principals SET password_hash = ?2 WHERE login = ?1",
+        params![login, hash],
+    )? == 1)
+}
+
+pub fn set_display_name(conn: &Connection, login: &str, name: &str) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE principals SET display_name = ?2 WHERE login = ?1",
+        params![login, name],
+    )? == 1)
+}
+
+pub fn set_disabled(conn: &Connection, login: &str, disabled: bool) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE principals SET disabled = ?2 WHERE login = ?1",
+        params![login, disabled],
+    )? == 1)
+}

@@ -1,0 +1,190 @@
+//! Collections inside calendar homes: calendars and plain WebDAV collections.
+
+use super::{now, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+#[derive(Debug, Clone)]
+pub struct Collection {
+    pub id: i64,
+    pub owner_id: i64,
+    /// Path below the owner's calendar home, without slashes at the ends.
+    pub path: String,
+    pub is_calendar: bool,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub color: Option<String>,
+    pub sort_order: Option<String>,
+    pub timezone: Option<String>,
+    pub published: bool,
+    /// False for the calendar created with the account.
+    pub removable: bool,
+    /// Last change-log sequence number of a member: ctag and sync token.
+    pub sync_seq: i64,
+    pub created_at: i64,
+    pub modified_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewCollection {
+    /// The calendar made with an organiser's account: published, permanent.
+    AccountCalendar,
+    /// A further calendar made by its owner: not published until said so.
+    Calendar,
+    /// An ordinary WebDAV collection.
+    Plain,
+}
+
+/// The properties a client may set on a calendar (PROPPATCH, MKCALENDAR).
+#[derive(Debug, Default, Clone)]
+pub struct CalendarProps {
+    pub display_name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub color: Option<Option<String>>,
+    pub sort_order: Option<Option<String>>,
+    pub timezone: Option<Option<String>>,
+}
+
+const COLUMNS: &str =
+    "id, owner_id, path, is_calendar, display_name, description, color, removable, \
+     sort_order, timezone, published, sync_seq, created_at, modified_at";
+
+fn from_row(row: &Row) -> rusqlite::Result<Collection> {
+    Ok(Collection {
+        id: row.get(0)?,
+        owner_id: row.get(1)?,
+        path: row.get(2)?,
+        is_calendar: row.get(3)?,
+        display_name: row.get(4)?,
+        description: row.get(5)?,
+        color: row.get(6)?,
+        removable: row.get(7)?,
+        sort_order: row.get(8)?,
+        timezone: row.get(9)?,
+        published: row.get(10)?,
+        sync_seq: row.get(11)?,
+        created_at: row.get(12)?,
+        modified_at: row.get(13)?,
+    })
+}
+
+pub fn get(conn: &Connection, owner_id: i64, path: &str) -> Result<Option<Collection>> {
+    let sql = format!("SELECT {COLUMNS} FROM collections WHERE owner_id = ?1 AND path = ?2");
+    Ok(conn
+        .query_row(&sql, params![owner_id, path], from_row)
+        .optional()?)
+}
+
+/// Direct children of `parent` ("" for the calendar home itself).
+pub fn children(conn: &Connection, owner_id: i64, parent: &str) -> Result<Vec<Collection>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM collections WHERE owner_id = ?1 ORDER BY path COLLATE BINARY"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let all = stmt.query_map([owner_id], from_row)?;
+    let mut out = Vec::new();
+    for collection in all {
+        let collection = collection?;
+        if parent_of(&collection.path) == parent {
+            out.push(collection);
+        }
+    }
+    Ok(out)
+}
+
+pub fn parent_of(path: &str) -> &str {
+    path.rsplit_once('/')
+        .map(|(parent, _)| parent)
+        .unwrap_or("")
+}
+
+pub fn create(
+    conn: &Connection,
+    owner_id: i64,
+    path: &str,
+    kind: NewCollection,
+    props: &CalendarProps,
+) -> Result<i64> {
+    let time = now();
+    let (is_calendar, published, removable) = match kind {
+        NewCollection::AccountCalendar => (true, true, false),
+        NewCollection::Calendar => (true, false, true),
+        NewCollection::Plain => (false, false, true),
+    };
+    conn.execute(
+        "INSERT INTO collections (owner_id, path, is_calendar, published, removable, created_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![owner_id, path, is_calendar, published, removable, time],
+    )?;
+    let id = conn.last_insert_rowid();
+    update_props(conn, id, props)?;
+    Ok(id)
+}
+
+pub fn update_props(conn: &Connection, id: i64, props: &CalendarProps) -> Result<()> {
+    let columns = [
+        ("display_name", &props.display_name),
+        ("description", &props.description),
+        ("color", &props.color),
+        ("sort_order", &props.sort_order),
+        ("timezone", &props.timezone),
+    ];
+    for (column, value) in columns {
+        if let Some(value) = value {
+            // Column names come from the fixed list above, never from input.
+            let sql =
+                format!("UPDATE collections SET {column} = ?2, modified_at = ?3 WHERE id = ?1");
+            conn.execute(&sql, params![id, value, now()])?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a collection and everything below it (objects, instances and
+/// change log go with it through foreign keys).
+pub fn delete_tree(conn: &Connection, owner_id: i64, path: &str) -> Result<()> {
+    let prefix = format!("{path}/");
+    conn.execute(
+        "DELETE FROM collections WHERE owner_id = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3)",
+        params![owner_id, path, prefix],
+    )?;
+    Ok(())
+}
+
+/// Records a change of member `name` and returns its sequence number, which
+/// becomes the member's ETag and the collection's new sync token.
+pub fn record_change(
+    conn: &Connection,
+    collection_id: i64,
+    name: &str,
+    deleted: bool,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO changes (collection_id, name, deleted) VALUES (?1, ?2, ?3)",
+        params![collection_id, name, deleted],
+    )?;
+    let seq = conn.last_insert_rowid();
+    conn.execute(
+        "UPDATE collections SET sync_seq = ?2, modified_at = ?3 WHERE id = ?1",
+        params![collection_id, seq, now()],
+    )?;
+    Ok(seq)
+}
+
+/// Names changed after `since`, each with its last change and whether that
+/// change deleted it, oldest first.
+pub fn changes_since(
+    conn: &Connection,
+    collection_id: i64,
+    since: i64,
+) -> Result<Vec<(String, i64, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, seq, deleted FROM changes
+         WHERE collection_id = ?1 AND seq > ?2
+         AND seq = (SELECT max(seq) FROM changes c2 WHERE c2.collection_id = ?1 AND c2.name = changes.name)
+         ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![collection_id, since], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

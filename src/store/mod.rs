@@ -1,0 +1,157 @@
+//! Storage: SQLite behind one writer thread and a small pool of readers, so
+//! no blocking database call runs on the async worker threads.
+//!
+//! Every write job runs inside one `BEGIN IMMEDIATE` transaction: an object,
+//! its instances, its change-log entry and the collection's sync counter are
+//! committed together or not at all.
+
+pub mod accounts;
+pub mod collections;
+pub mod objects;
+pub mod schema;
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::sync::{oneshot, Semaphore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database worker stopped")]
+    WorkerGone,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<mpsc::Sender<WriteJob>>,
+    readers: Mutex<Vec<Connection>>,
+    reader_slots: Semaphore,
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut conn = open_connection(path)?;
+        schema::migrate(&mut conn)?;
+        let (sender, receiver) = mpsc::channel::<WriteJob>();
+        std::thread::Builder::new()
+            .name("concord-writer".into())
+            .spawn(move || {
+                let mut conn = conn;
+                for job in receiver {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|_| StoreError::WorkerGone)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            reader.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")?;
+            readers.push(reader);
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(sender),
+                readers: Mutex::new(readers),
+                reader_slots: Semaphore::new(READERS),
+            }),
+        })
+    }
+
+    /// Runs `job` on a read-only connection, off the async workers.
+    pub async fn read<T, F>(&self, job: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _slot = self
+            .inner
+            .reader_slots
+            .acquire()
+            .await
+            .map_err(|_| StoreError::WorkerGone)?;
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = lock(&inner.readers).pop().ok_or(StoreError::WorkerGone)?;
+            let result = job(&conn);
+            lock(&inner.readers).push(conn);
+            result
+        })
+        .await
+        .map_err(|_| StoreError::WorkerGone)?
+    }
+
+    /// Runs `job` in one write transaction on the writer thread; the
+    /// transaction commits only if `job` returns `Ok`.
+    pub async fn write<T, F>(&self, job: F) -> Result<T>
+    where
+        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let boxed: WriteJob = Box::new(move |conn: &mut Connection| {
+            let _ = reply.send(in_transaction(conn, job));
+        });
+        lock(&self.inner.writer)
+            .send(boxed)
+            .map_err(|_| StoreError::WorkerGone)?;
+        answer.await.map_err(|_| StoreError::WorkerGone)?
+    }
+}
+
+/// Runs `job` in a `BEGIN IMMEDIATE` transaction; used by the writer thread
+/// and by the command-line tools, which write without a server.
+pub fn in_transaction<T>(
+    conn: &mut Connection,
+    job: impl FnOnce(&Transaction) -> Result<T>,
+) -> Result<T> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let value = job(&tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+/// Opens a read-write connection with the project's settings and schema.
+pub fn open_connection(path: &Path) -> Result<Connection> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+            })?;
+        }
+    }
+    let mut conn = Connection::open(path)?;
+    schema::configure(&conn)?;
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave these values half-updated
+    // (they are a channel end and a list of connections), so recover.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,109 @@
+//! Versioned schema: each entry of `MIGRATIONS` moves the database one
+//! `PRAGMA user_version` forward, inside one transaction.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, collections, objects, change log, instance index.
+    r#"
+    CREATE TABLE principals (
+        id            INTEGER PRIMARY KEY,
+        login         TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('organiser', 'staff', 'admin')),
+        commune       TEXT,
+        password_hash TEXT NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0,
+        publishes     INTEGER NOT NULL DEFAULT 1,
+        created_at    INTEGER NOT NULL
+    );
+    -- A collection inside a principal's calendar home. `path` is relative to
+    -- the home ("main", "litmus/sub"); calendars hold calendar objects, plain
+    -- collections only hold other collections.
+    CREATE TABLE collections (
+        id           INTEGER PRIMARY KEY,
+        owner_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        path         TEXT NOT NULL,
+        is_calendar  INTEGER NOT NULL,
+        display_name TEXT,
+        description  TEXT,
+        color        TEXT,
+        sort_order   TEXT,
+        timezone     TEXT,
+        published    INTEGER NOT NULL DEFAULT 0,
+        -- The calendar made with the account cannot be deleted by its owner.
+        removable    INTEGER NOT NULL DEFAULT 1,
+        sync_seq     INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        modified_at  INTEGER NOT NULL,
+        UNIQUE (owner_id, path)
+    );
+    -- Calendar object resources, kept byte for byte as the client sent them.
+    CREATE TABLE objects (
+        id            INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        uid           TEXT NOT NULL,
+        component     TEXT NOT NULL,
+        body          BLOB NOT NULL,
+        seq           INTEGER NOT NULL,
+        modified_at   INTEGER NOT NULL,
+        class         TEXT NOT NULL,
+        summary       TEXT,
+        location      TEXT,
+        categories    TEXT,
+        status        TEXT,
+        expanded_until INTEGER,
+        UNIQUE (collection_id, name),
+        UNIQUE (collection_id, uid)
+    );
+    -- One row per change of a member (RFC 6578 sync tokens). `seq` is global,
+    -- so a token names a point in time valid for every collection.
+    CREATE TABLE changes (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        deleted       INTEGER NOT NULL
+    );
+    CREATE INDEX changes_by_collection ON changes (collection_id, seq);
+    CREATE INDEX changes_by_name ON changes (collection_id, name, seq);
+    -- Occurrences of every object in UTC, for time-range queries, feeds and
+    -- conflict detection.
+    CREATE TABLE instances (
+        object_id     INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+        collection_id INTEGER NOT NULL,
+        start_utc     INTEGER NOT NULL,
+        end_utc       INTEGER NOT NULL,
+        recurrence_id INTEGER,
+        all_day       INTEGER NOT NULL,
+        floating      INTEGER NOT NULL,
+        cancelled     INTEGER NOT NULL,
+        transparent   INTEGER NOT NULL
+    );
+    CREATE INDEX instances_by_time ON instances (collection_id, start_utc);
+    CREATE INDEX instances_by_object ON instances (object_id);
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Settings every connection needs. `synchronous=FULL`: a write that was
+/// acknowledged to a client survives a power cut.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+}
