@@ -1,0 +1,265 @@
+//! Test harness: starts the real `concord` binary on an ephemeral port with
+//! a temporary database, and talks raw HTTP/1.1 to it (so that tests can
+//! send exactly the bytes a client would, path tricks included).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct Server {
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+/// Accounts every test server starts with.
+pub const ORGANISERS: &[(&str, &str, &str)] = &[
+    ("asso-a", "Comité des fêtes d'Arue", "Arue"),
+    ("asso-b", "Football club de Bourriot", "Bourriot-Bergonce"),
+];
+
+impl Server {
+    pub fn start() -> Server {
+        Self::start_with("")
+    }
+
+    /// Starts a server whose config.toml gets `extra` appended.
+    pub fn start_with(extra: &str) -> Server {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n[auth]\nargon2_memory_kib = 512\nargon2_iterations = 1\n{extra}",
+                dir.path().join("data")
+            ),
+        )
+        .unwrap();
+        for (login, name, commune) in ORGANISERS {
+            let out = cli_with_stdin(
+                &config,
+                &["organiser", "add", login, "--name", name, "--commune", commune, "--password-stdin"],
+                PASSWORD,
+            );
+            assert!(out.status.success(), "cannot create {login}: {out:?}");
+        }
+        let out = cli_with_stdin(&config, &["staff", "add", "staff", "--name", "Service communication", "--password-stdin"], PASSWORD);
+        assert!(out.status.success());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args(["--config", config.to_str().unwrap(), "serve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start concord");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines.next().expect("server output").expect("utf-8 line");
+            if let Some(rest) = line.strip_prefix("listening on http://") {
+                break rest.trim_end_matches('/').to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { addr, dir, child }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> Request<'_> {
+        Request {
+            server: self,
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            auth: None,
+        }
+    }
+
+    /// A request authenticated as `login` with the test password.
+    pub fn as_user(&self, login: &str, method: &str, path: &str) -> Request<'_> {
+        self.request(method, path).auth(login, PASSWORD)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn cli_with_stdin(config: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run concord");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{stdin}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub struct Request<'a> {
+    server: &'a Server,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    auth: Option<String>,
+}
+
+impl Request<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn auth(mut self, login: &str, password: &str) -> Self {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"));
+        self.auth = Some(format!("Basic {token}"));
+        self
+    }
+
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub fn xml(self, body: &str) -> Self {
+        self.header("Content-Type", "application/xml; charset=utf-8").body(body)
+    }
+
+    pub fn ics(self, body: &[u8]) -> Self {
+        self.header("Content-Type", "text/calendar; charset=utf-8").body(body.to_vec())
+    }
+
+    pub fn send(self) -> Response {
+        let mut stream = TcpStream::connect(&self.server.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.method,
+            self.path,
+            self.server.addr,
+            self.body.len()
+        );
+        if let Some(auth) = &self.auth {
+            head.push_str(&format!("Authorization: {auth}\r\n"));
+        }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) before reading a large body.
+        let _ = stream.write_all(&self.body);
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        Response::parse(&raw, &self.method)
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    fn parse(raw: &[u8], method: &str) -> Response {
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
+        let head = std::str::from_utf8(&raw[..split]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+        if chunked {
+            body = dechunk(&body);
+        }
+        if method == "HEAD" {
+            assert!(body.is_empty(), "HEAD answered with a body");
+        }
+        Response { status, headers, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text());
+        self
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else { break };
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 2 + size + 2..];
+    }
+    out
+}
+
+/// Reads a fixture file under `fixtures/`.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+pub fn fixture_text(path: &str) -> String {
+    String::from_utf8(fixture(path)).unwrap()
+}
+
+/// A small VEVENT as a client would PUT it.
+pub fn event(uid: &str, summary: &str, start: &str, end: &str) -> Vec<u8> {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//concord tests//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    .into_bytes()
+}
+
+pub const CAL_A: &str = "/dav/calendars/asso-a/main/";
+pub const CAL_B: &str = "/dav/calendars/asso-b/main/";
