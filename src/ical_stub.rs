@@ -111,3 +111,12 @@ pub fn parse_object(
 pub fn resolve_tzid(tzid: &str) -> Option<chrono_tz::Tz> {
     tzid.parse().ok()
 }
+pub fn expand_between(
+    _bytes: &[u8],
+    _tz: chrono_tz::Tz,
+    _from: i64,
+    _until: i64,
+    _limits: &Limits,
+) -> Result<Vec<Instance>, IcalError> {
+    Ok(vec![])
+}

@@ -13,5 +13,6 @@ pub mod http;
 #[path = "ical_stub.rs"]
 pub mod ical;
 pub mod paths;
+pub mod query;
 pub mod server;
 pub mod store;

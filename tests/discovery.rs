@@ -10,9 +10,15 @@ const CUP: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 #[test]
 fn well_known_redirects_to_the_dav_root() {
     let server = Server::start();
-    let response = server.request("GET", "/.well-known/caldav").send().expect(301);
+    let response = server
+        .request("GET", "/.well-known/caldav")
+        .send()
+        .expect(301);
     assert_eq!(response.header("location"), Some("/dav/"));
-    let response = server.as_user("asso-a", "PROPFIND", "/.well-known/caldav").send().expect(301);
+    let response = server
+        .as_user("asso-a", "PROPFIND", "/.well-known/caldav")
+        .send()
+        .expect(301);
     assert_eq!(response.header("location"), Some("/dav/"));
 }
 
@@ -27,7 +33,10 @@ fn root_answers_current_user_principal() {
             .send()
             .expect(207);
         let text = response.text();
-        assert!(text.contains("<D:href>/dav/principals/asso-a/</D:href>"), "{text}");
+        assert!(
+            text.contains("<D:href>/dav/principals/asso-a/</D:href>"),
+            "{text}"
+        );
     }
 }
 
@@ -42,7 +51,12 @@ fn principal_gives_home_and_home_lists_the_calendar() {
         .send()
         .expect(207)
         .text();
-    assert!(text.contains("<C:calendar-home-set><D:href>/dav/calendars/asso-a/</D:href></C:calendar-home-set>"), "{text}");
+    assert!(
+        text.contains(
+            "<C:calendar-home-set><D:href>/dav/calendars/asso-a/</D:href></C:calendar-home-set>"
+        ),
+        "{text}"
+    );
     assert!(text.contains("Comité des fêtes d&apos;Arue"), "{text}");
 
     let body = r#"<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><d:resourcetype/><cs:getctag/></d:prop></d:propfind>"#;
@@ -59,8 +73,15 @@ fn principal_gives_home_and_home_lists_the_calendar() {
 #[test]
 fn missing_or_wrong_credentials_get_a_basic_challenge() {
     let server = Server::start();
-    let response = server.request("PROPFIND", "/dav/").xml(CUP).send().expect(401);
-    assert!(response.header("www-authenticate").unwrap().starts_with("Basic"));
+    let response = server
+        .request("PROPFIND", "/dav/")
+        .xml(CUP)
+        .send()
+        .expect(401);
+    assert!(response
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Basic"));
     let response = server
         .request("PROPFIND", "/dav/")
         .auth("asso-a", "wrong password")
@@ -73,9 +94,18 @@ fn missing_or_wrong_credentials_get_a_basic_challenge() {
 #[test]
 fn options_advertises_calendar_access() {
     let server = Server::start();
-    let response = server.as_user("asso-a", "OPTIONS", CAL_A).send().expect(200);
+    let response = server
+        .as_user("asso-a", "OPTIONS", CAL_A)
+        .send()
+        .expect(200);
     assert_eq!(response.header("dav"), Some("1, 3, calendar-access"));
     let allow = response.header("allow").unwrap();
-    assert!(allow.contains("PROPFIND") && allow.contains("REPORT"), "{allow}");
-    assert!(!allow.contains("MKCALENDAR"), "an existing calendar cannot be created: {allow}");
+    assert!(
+        allow.contains("PROPFIND") && allow.contains("REPORT"),
+        "{allow}"
+    );
+    assert!(
+        !allow.contains("MKCALENDAR"),
+        "an existing calendar cannot be created: {allow}"
+    );
 }

@@ -136,6 +136,10 @@ fn read_body(
                     is_calendar |= element.child(CALDAV, "calendar").is_some();
                     continue;
                 }
+                if element.is(CALDAV, "supported-calendar-component-set") {
+                    props.components = Some(Some(component_set(element)?));
+                    continue;
+                }
                 if is_ignorable(element) {
                     continue;
                 }
@@ -147,12 +151,33 @@ fn read_body(
     Ok((is_calendar, props))
 }
 
+/// The component types named by a supported-calendar-component-set.
+fn component_set(element: &Element) -> DavResult<String> {
+    let mut names = Vec::new();
+    for comp in element.children_named(CALDAV, "comp") {
+        let name = comp.attribute("name").unwrap_or("").to_ascii_uppercase();
+        if !super::props::COMPONENTS.contains(&name.as_str()) {
+            return Err(DavError::caldav(
+                StatusCode::FORBIDDEN,
+                "supported-calendar-component",
+                format!("Calendars here hold VEVENT, VTODO and VJOURNAL, not {name:?}."),
+            ));
+        }
+        names.push(name);
+    }
+    if names.is_empty() {
+        return Err(DavError::BadRequest(
+            "supported-calendar-component-set names no component.".into(),
+        ));
+    }
+    Ok(names.join(","))
+}
+
 /// Properties clients send when creating a calendar that concord accepts
 /// without storing: every calendar supports the three component types, and
 /// scheduling settings do not apply.
 fn is_ignorable(element: &Element) -> bool {
-    element.is(CALDAV, "supported-calendar-component-set")
-        || element.is(CALDAV, "schedule-calendar-transp")
+    element.is(CALDAV, "schedule-calendar-transp")
         || element.is(CALDAV, "calendar-free-busy-set")
         || (element.name.ns != DAV
             && element.name.ns != CALDAV

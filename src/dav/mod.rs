@@ -6,6 +6,7 @@ pub mod error;
 pub mod mkcol;
 pub mod multistatus;
 pub mod object;
+pub mod principals;
 pub mod propfind;
 pub mod proppatch;
 pub mod props;

@@ -159,6 +159,14 @@ pub async fn put(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<
         .await
         .map_err(|e| DavError::Internal(e.to_string()))?;
     let object = parsed.map_err(ical_error)?;
+    let component = object.component.name();
+    if !super::props::accepted_components(collection).any(|c| c == component) {
+        return Err(DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "supported-calendar-component",
+            format!("This calendar does not accept {component} components."),
+        ));
+    }
     let conditions = Conditions::from(request);
     let collection_id = collection.id;
     let body = request.body.clone();

@@ -30,7 +30,7 @@ pub async fn proppatch(ctx: &Ctx, resource: Resource, request: &Request) -> DavR
         _ => None,
     };
     let mut changes = CalendarProps::default();
-    let mut outcomes: Vec<(Name, Result<(), (StatusCode, String)>)> = Vec::new();
+    let mut outcomes: Vec<(Name, Result<(), Refusal>)> = Vec::new();
     for instruction in &root.children {
         let remove = if instruction.is(DAV, "set") {
             false
@@ -90,12 +90,11 @@ pub async fn proppatch(ctx: &Ctx, resource: Resource, request: &Request) -> DavR
     Ok(out.finish())
 }
 
+/// Why a property was not set: its status and a readable message.
+pub type Refusal = (StatusCode, String);
+
 /// Checks one property and records the change; the message says why not.
-pub fn apply(
-    changes: &mut CalendarProps,
-    element: &Element,
-    remove: bool,
-) -> Result<(), (StatusCode, String)> {
+pub fn apply(changes: &mut CalendarProps, element: &Element, remove: bool) -> Result<(), Refusal> {
     let value = if remove {
         None
     } else {
@@ -116,7 +115,7 @@ pub fn apply(
     } else if name.is(APPLE, "calendar-color") {
         if let Some(color) = &value {
             if !valid_color(color) {
-                return forbidden("The colour must be written #RRGGBB or #RRGGBBAA.");
+                return forbidden("The colour must be a short text such as #RRGGBB or #RRGGBBAA.");
             }
         }
         changes.color = Some(value);
@@ -146,11 +145,10 @@ pub fn apply(
     Ok(())
 }
 
+/// Clients write #RRGGBB, #RRGGBBAA or colour names; concord stores what
+/// they send, within reason.
 fn valid_color(color: &str) -> bool {
-    let Some(hex) = color.strip_prefix('#') else {
-        return false;
-    };
-    matches!(hex.len(), 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    !color.is_empty() && color.len() <= 64 && !color.chars().any(char::is_control)
 }
 
 /// The time zone named by a `calendar-timezone` value (a VCALENDAR with one

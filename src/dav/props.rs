@@ -71,6 +71,9 @@ pub fn value(ctx: &Ctx, resource: &Resource, name: &Name) -> Option<String> {
     match resource {
         Resource::Root | Resource::Principals | Resource::CalendarsRoot => match (ns, local) {
             (DAV, "resourcetype") => Some("<D:collection/>".into()),
+            (DAV, "supported-report-set") if matches!(resource, Resource::Principals) => {
+                Some(super::principals::SUPPORTED.into())
+            }
             _ => None,
         },
         Resource::Principal(principal) => match (ns, local) {
@@ -81,7 +84,7 @@ pub fn value(ctx: &Ctx, resource: &Resource, name: &Name) -> Option<String> {
             (CALDAV, "calendar-user-address-set") => {
                 Some(href(&paths::principal_href(&principal.login)))
             }
-            (DAV, "supported-report-set") => Some(String::new()),
+            (DAV, "supported-report-set") => Some(super::principals::SUPPORTED.into()),
             _ => None,
         },
         Resource::Home(owner) => match (ns, local) {
@@ -124,8 +127,9 @@ pub fn value(ctx: &Ctx, resource: &Resource, name: &Name) -> Option<String> {
                     .as_deref()
                     .map(|tz| escape(tz).into_owned()),
                 (CALDAV, "supported-calendar-component-set") if calendar => Some(
-                    "<C:comp name=\"VEVENT\"/><C:comp name=\"VTODO\"/><C:comp name=\"VJOURNAL\"/>"
-                        .into(),
+                    accepted_components(collection)
+                        .map(|c| format!("<C:comp name=\"{c}\"/>"))
+                        .collect(),
                 ),
                 (CALDAV, "supported-calendar-data") if calendar => {
                     Some("<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>".into())
@@ -158,6 +162,19 @@ pub fn value(ctx: &Ctx, resource: &Resource, name: &Name) -> Option<String> {
         Resource::Missing { .. } | Resource::Orphan => None,
     }
 }
+
+/// The component types a calendar accepts.
+pub fn accepted_components(
+    collection: &crate::store::collections::Collection,
+) -> impl Iterator<Item = &str> {
+    let all = collection.components.is_empty();
+    COMPONENTS
+        .iter()
+        .copied()
+        .filter(move |c| all || collection.components.iter().any(|x| x == c))
+}
+
+pub const COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL"];
 
 /// RFC 3744 privileges of the current user on `resource`: all of them on
 /// what it owns, reading elsewhere.

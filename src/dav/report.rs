@@ -8,6 +8,11 @@ use super::xml::{escape, Element, Name, CALDAV, DAV};
 use super::{parse_body, props, Ctx, Request, Resource};
 use crate::http::Response;
 use crate::paths::{self, DavPath};
+use crate::query::filter::{
+    self, Collation, CompFilter, MatchType, ParamFilter, PropFilter, TextMatch, TimeRange,
+};
+use crate::query::retrieve::{self, CompSelection, DataRequest};
+use crate::query::tree;
 use crate::store::collections::Collection;
 use crate::store::objects::{self, ObjectMeta};
 use hyper::StatusCode;
@@ -24,6 +29,9 @@ pub async fn report(ctx: &Ctx, resource: Resource, request: &Request) -> DavResu
     ctx.require_read(&resource)?;
     let root = parse_body(ctx, &request.body)?
         .ok_or_else(|| DavError::BadRequest("REPORT needs an XML body.".into()))?;
+    if root.is(DAV, "principal-property-search") || root.is(DAV, "principal-search-property-set") {
+        return super::principals::report(ctx, &resource, &root).await;
+    }
     let (owner, collection) = match &resource {
         Resource::Collection { owner, collection } if collection.is_calendar => {
             (owner.clone(), collection.clone())
@@ -74,6 +82,15 @@ struct Target {
 }
 
 impl Target {
+    /// The time zone for floating times: the calendar's, else the server's.
+    fn timezone(&self, ctx: &Ctx) -> chrono_tz::Tz {
+        self.collection
+            .timezone
+            .as_deref()
+            .and_then(super::proppatch::timezone_id)
+            .unwrap_or(ctx.app.timezone)
+    }
+
     fn href(&self, name: &str) -> String {
         paths::object_href(&self.login, &self.collection.path, name)
     }
@@ -94,19 +111,94 @@ impl Target {
     }
 }
 
-/// The `DAV:prop` of a report, split into calendar-data and the rest.
+/// The `DAV:prop` of a report, with what its calendar-data asks for.
 struct Wanted {
     names: Vec<Name>,
     calendar_data: bool,
+    data: DataRequest,
 }
 
-fn wanted(root: &Element) -> Wanted {
-    let names = root.child(DAV, "prop").map(prop_names).unwrap_or_default();
-    let calendar_data = names.iter().any(|n| n.is(CALDAV, "calendar-data"));
-    Wanted {
+fn wanted(root: &Element) -> DavResult<Wanted> {
+    let prop = root.child(DAV, "prop");
+    let names = prop.map(prop_names).unwrap_or_default();
+    let data_element = prop.and_then(|p| p.child(CALDAV, "calendar-data"));
+    let data = match data_element {
+        Some(element) => data_request(element)?,
+        None => DataRequest::default(),
+    };
+    Ok(Wanted {
+        calendar_data: data_element.is_some(),
         names,
-        calendar_data,
+        data,
+    })
+}
+
+fn data_request(element: &Element) -> DavResult<DataRequest> {
+    if let Some(kind) = element.attribute("content-type") {
+        if !kind.eq_ignore_ascii_case("text/calendar") {
+            return Err(DavError::caldav(
+                StatusCode::FORBIDDEN,
+                "supported-calendar-data",
+                format!("calendar-data is served as text/calendar, not {kind}."),
+            ));
+        }
     }
+    let range = |name: &str| -> DavResult<Option<TimeRange>> {
+        element.child(CALDAV, name).map(time_range).transpose()
+    };
+    Ok(DataRequest {
+        selection: element.child(CALDAV, "comp").map(comp_selection),
+        expand: range("expand")?,
+        limit_recurrence: range("limit-recurrence-set")?,
+    })
+}
+
+fn comp_selection(element: &Element) -> CompSelection {
+    let name = element.attribute("name").unwrap_or("").to_ascii_uppercase();
+    let props = if element.child(CALDAV, "allprop").is_some() {
+        None
+    } else {
+        let listed: Vec<String> = element
+            .children_named(CALDAV, "prop")
+            .filter_map(|p| p.attribute("name"))
+            .map(str::to_ascii_uppercase)
+            .collect();
+        (!listed.is_empty() || element.child(CALDAV, "comp").is_some()).then_some(listed)
+    };
+    let comps = if element.child(CALDAV, "allcomp").is_some() {
+        None
+    } else {
+        let listed: Vec<CompSelection> = element
+            .children_named(CALDAV, "comp")
+            .map(comp_selection)
+            .collect();
+        (!listed.is_empty() || props.is_some()).then_some(listed)
+    };
+    CompSelection { name, props, comps }
+}
+
+fn time_range(element: &Element) -> DavResult<TimeRange> {
+    let range = TimeRange {
+        start: element.attribute("start").map(parse_utc).transpose()?,
+        end: element.attribute("end").map(parse_utc).transpose()?,
+    };
+    if range.start.is_none() && range.end.is_none() {
+        return Err(DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "valid-filter",
+            "A time-range needs a start, an end, or both.",
+        ));
+    }
+    if let (Some(start), Some(end)) = (range.start, range.end) {
+        if end <= start {
+            return Err(DavError::caldav(
+                StatusCode::FORBIDDEN,
+                "valid-filter",
+                "A time-range must end after it starts.",
+            ));
+        }
+    }
+    Ok(range)
 }
 
 fn write_object(
@@ -131,9 +223,15 @@ fn write_object(
     for name in &wanted.names {
         if name.is(CALDAV, "calendar-data") {
             if let Some(body) = body {
+                let text = retrieve::render(
+                    body,
+                    &wanted.data,
+                    target.timezone(ctx),
+                    &ctx.app.ical_limits(),
+                );
                 found.push(PropValue {
                     name: name.clone(),
-                    content: escape(&String::from_utf8_lossy(body)).into_owned(),
+                    content: escape(&text).into_owned(),
                 });
             }
             continue;
@@ -150,7 +248,7 @@ fn write_object(
 }
 
 async fn multiget(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response> {
-    let wanted = wanted(root);
+    let wanted = wanted(root)?;
     let hrefs: Vec<String> = root
         .children_named(DAV, "href")
         .map(|h| h.text.trim().to_owned())
@@ -183,65 +281,118 @@ async fn multiget(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Respo
     Ok(out.finish())
 }
 
-/// The parts of a calendar-query filter concord evaluates from the index.
-struct Filter {
-    component: Option<String>,
-    start: Option<i64>,
-    end: Option<i64>,
+fn invalid_filter(message: impl Into<String>) -> DavError {
+    DavError::caldav(StatusCode::FORBIDDEN, "valid-filter", message)
 }
 
-fn parse_filter(root: &Element) -> DavResult<Filter> {
-    let filter = root.child(CALDAV, "filter").ok_or_else(|| {
-        DavError::caldav(
-            StatusCode::FORBIDDEN,
-            "valid-filter",
-            "calendar-query needs a CALDAV:filter.",
-        )
-    })?;
+fn parse_filter(root: &Element) -> DavResult<CompFilter> {
+    let filter = root
+        .child(CALDAV, "filter")
+        .ok_or_else(|| invalid_filter("calendar-query needs a CALDAV:filter."))?;
     let calendar = filter
         .child(CALDAV, "comp-filter")
-        .filter(|c| {
-            c.attribute("name")
-                .is_some_and(|n| n.eq_ignore_ascii_case("VCALENDAR"))
-        })
-        .ok_or_else(|| {
-            DavError::caldav(
-                StatusCode::FORBIDDEN,
-                "valid-filter",
-                "The filter must start with a comp-filter on VCALENDAR.",
-            )
-        })?;
-    let mut result = Filter {
-        component: None,
-        start: None,
-        end: None,
+        .ok_or_else(|| invalid_filter("The filter must hold a comp-filter on VCALENDAR."))?;
+    let calendar = comp_filter(calendar, 0)?;
+    if calendar.name != "VCALENDAR" {
+        return Err(invalid_filter("The outer comp-filter must name VCALENDAR."));
+    }
+    Ok(calendar)
+}
+
+fn comp_filter(element: &Element, depth: usize) -> DavResult<CompFilter> {
+    let name = element
+        .attribute("name")
+        .ok_or_else(|| invalid_filter("comp-filter needs a name."))?
+        .to_ascii_uppercase();
+    let mut filter = CompFilter {
+        name,
+        any_of: element.attribute("test") == Some("anyof"),
+        ..CompFilter::default()
     };
-    let unsupported = || {
-        DavError::caldav(
-            StatusCode::FORBIDDEN,
-            "supported-filter",
-            "This filter is not supported yet: only component and time-range filters are.",
-        )
-    };
-    for inner in &calendar.children {
-        if !inner.is(CALDAV, "comp-filter") || result.component.is_some() {
-            return Err(unsupported());
-        }
-        let name = inner.attribute("name").unwrap_or("").to_ascii_uppercase();
-        if !matches!(name.as_str(), "VEVENT" | "VTODO" | "VJOURNAL") {
-            return Err(unsupported());
-        }
-        result.component = Some(name);
-        for condition in &inner.children {
-            if condition.is(CALDAV, "time-range") {
-                result.start = condition.attribute("start").map(parse_utc).transpose()?;
-                result.end = condition.attribute("end").map(parse_utc).transpose()?;
-            } else {
-                return Err(unsupported());
+    for child in &element.children {
+        if child.is(CALDAV, "is-not-defined") {
+            filter.is_not_defined = true;
+        } else if child.is(CALDAV, "time-range") {
+            if depth != 1 {
+                return Err(DavError::caldav(
+                    StatusCode::FORBIDDEN,
+                    "supported-filter",
+                    format!(
+                        "time-range is supported on VEVENT, VTODO and VJOURNAL, not inside {}.",
+                        filter.name
+                    ),
+                ));
             }
+            filter.time_range = Some(time_range(child)?);
+        } else if child.is(CALDAV, "prop-filter") {
+            filter.props.push(prop_filter(child)?);
+        } else if child.is(CALDAV, "comp-filter") {
+            if depth >= 4 {
+                return Err(invalid_filter("comp-filters nest too deep."));
+            }
+            filter.comps.push(comp_filter(child, depth + 1)?);
         }
     }
-    Ok(result)
+    Ok(filter)
+}
+
+fn prop_filter(element: &Element) -> DavResult<PropFilter> {
+    let name = element
+        .attribute("name")
+        .ok_or_else(|| invalid_filter("prop-filter needs a name."))?
+        .to_ascii_uppercase();
+    let mut filter = PropFilter {
+        name,
+        any_of: element.attribute("test") == Some("anyof"),
+        ..PropFilter::default()
+    };
+    for child in &element.children {
+        if child.is(CALDAV, "is-not-defined") {
+            filter.is_not_defined = true;
+        } else if child.is(CALDAV, "time-range") {
+            filter.time_range = Some(time_range(child)?);
+        } else if child.is(CALDAV, "text-match") {
+            filter.text_match = Some(text_match(child)?);
+        } else if child.is(CALDAV, "param-filter") {
+            let name = child
+                .attribute("name")
+                .ok_or_else(|| invalid_filter("param-filter needs a name."))?
+                .to_ascii_uppercase();
+            filter.params.push(ParamFilter {
+                name,
+                is_not_defined: child.child(CALDAV, "is-not-defined").is_some(),
+                text_match: child
+                    .child(CALDAV, "text-match")
+                    .map(text_match)
+                    .transpose()?,
+            });
+        }
+    }
+    Ok(filter)
+}
+
+fn text_match(element: &Element) -> DavResult<TextMatch> {
+    let collation_name = element.attribute("collation").unwrap_or("i;ascii-casemap");
+    let collation = Collation::parse(collation_name).ok_or_else(|| {
+        DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "supported-collation",
+            format!("Unsupported collation {collation_name:?}: use i;ascii-casemap, i;octet or i;unicode-casemap."),
+        )
+    })?;
+    let match_type = match element.attribute("match-type").unwrap_or("contains") {
+        "contains" => MatchType::Contains,
+        "equals" => MatchType::Equals,
+        "starts-with" => MatchType::StartsWith,
+        "ends-with" => MatchType::EndsWith,
+        other => return Err(invalid_filter(format!("Unknown match-type {other:?}."))),
+    };
+    Ok(TextMatch {
+        text: element.text.clone(),
+        collation,
+        negate: element.attribute("negate-condition") == Some("yes"),
+        match_type,
+    })
 }
 
 /// A `time-range` bound: a UTC date-time like 20270101T000000Z.
@@ -259,12 +410,47 @@ fn parse_utc(text: &str) -> DavResult<i64> {
         })
 }
 
+/// What the instance index can answer for a filter: the component type and
+/// time range of its one main comp-filter. The rest is evaluated on each
+/// candidate's content.
+struct IndexPart {
+    component: Option<String>,
+    range: TimeRange,
+    needs_content: bool,
+}
+
+fn index_part(filter: &CompFilter) -> IndexPart {
+    let simple = !filter.any_of && filter.props.is_empty() && filter.comps.len() == 1;
+    match filter.comps.first() {
+        Some(main) if simple && !main.is_not_defined => IndexPart {
+            component: Some(main.name.clone()),
+            range: main.time_range.unwrap_or_default(),
+            needs_content: !main.props.is_empty() || !main.comps.is_empty() || main.any_of,
+        },
+        _ => IndexPart {
+            component: None,
+            range: TimeRange::default(),
+            needs_content: !filter.comps.is_empty() || !filter.props.is_empty(),
+        },
+    }
+}
+
 async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response> {
-    let wanted = wanted(root);
+    let wanted = wanted(root)?;
     let filter = parse_filter(root)?;
+    let part = index_part(&filter);
+    if part.component.is_none() && filter.comps.iter().any(|c| c.time_range.is_some()) {
+        return Err(DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "supported-filter",
+            "A time-range is supported in a single comp-filter on VEVENT, VTODO or VJOURNAL.",
+        ));
+    }
     let collection_id = target.collection.id;
     let only = target.only.clone();
-    let with_bodies = wanted.calendar_data;
+    let always_bodies = wanted.calendar_data || part.needs_content;
+    let tz = target.timezone(ctx);
+    let (component, range) = (part.component.clone(), part.range);
     let rows = ctx
         .app
         .store
@@ -272,27 +458,64 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
             let mut metas = objects::overlapping(
                 conn,
                 collection_id,
-                filter.component.as_deref(),
-                filter.start,
-                filter.end,
+                component.as_deref(),
+                range.start,
+                range.end,
             )?;
             if let Some(only) = only {
                 metas.retain(|m| m.name == only);
             }
-            let names: Vec<String> = metas.iter().map(|m| m.name.clone()).collect();
-            if with_bodies {
-                objects::bodies(conn, collection_id, &names)
-            } else {
-                Ok(metas.into_iter().map(|m| Some((m, Vec::new()))).collect())
+            let mut rows = Vec::with_capacity(metas.len());
+            for meta in metas {
+                let beyond_index = matches!((range.end, meta.expanded_until), (Some(end), Some(until)) if end > until);
+                let body = if always_bodies || beyond_index {
+                    objects::with_body(conn, collection_id, &meta.name)?.map(|(_, body)| body)
+                } else {
+                    Some(Vec::new())
+                };
+                rows.push(body.map(|body| (meta, body)));
             }
+            Ok(rows)
         })
         .await?;
+    let limits = ctx.app.ical_limits();
     let mut out = Multistatus::new();
     for (meta, body) in rows.into_iter().flatten() {
-        let body = with_bodies.then_some(body.as_slice());
+        if part.needs_content && !filter::matches(&tree::parse(&body), &filter, tz) {
+            continue;
+        }
+        if !still_overlaps(&body, &meta, &part, tz, &limits) {
+            continue;
+        }
+        let body = wanted.calendar_data.then_some(body.as_slice());
         write_object(ctx, &mut out, target, &wanted, meta, body);
     }
     Ok(out.finish())
+}
+
+/// Series indexed only up to a horizon are candidates for any later range;
+/// expand them over the asked range to decide.
+fn still_overlaps(
+    body: &[u8],
+    meta: &ObjectMeta,
+    part: &IndexPart,
+    tz: chrono_tz::Tz,
+    limits: &crate::ical::Limits,
+) -> bool {
+    let (Some(end), Some(until)) = (part.range.end, meta.expanded_until) else {
+        return true;
+    };
+    if end <= until || body.is_empty() {
+        return true;
+    }
+    let start = part.range.start.unwrap_or(i64::MIN / 2);
+    crate::ical::expand_between(body, tz, start.max(until), end, limits)
+        .map(|instances| {
+            instances
+                .iter()
+                .any(|i| i.start < end && (i.end > start || (i.end == i.start && i.start >= start)))
+        })
+        .unwrap_or(false)
 }
 
 /// Parses `urn:concord:sync:{collection}-{seq}` for this collection.
@@ -310,7 +533,7 @@ async fn sync_collection(
     root: &Element,
     _resource: &Resource,
 ) -> DavResult<Response> {
-    let wanted = wanted(root);
+    let wanted = wanted(root)?;
     let level = root
         .child(DAV, "sync-level")
         .map(|l| l.text.trim().to_owned())

@@ -15,6 +15,8 @@ pub struct Collection {
     pub color: Option<String>,
     pub sort_order: Option<String>,
     pub timezone: Option<String>,
+    /// Component types accepted (e.g. ["VTODO"]); empty means all.
+    pub components: Vec<String>,
     pub published: bool,
     /// False for the calendar created with the account.
     pub removable: bool,
@@ -42,11 +44,13 @@ pub struct CalendarProps {
     pub color: Option<Option<String>>,
     pub sort_order: Option<Option<String>>,
     pub timezone: Option<Option<String>>,
+    /// Set once, at creation (MKCALENDAR's supported-calendar-component-set).
+    pub components: Option<Option<String>>,
 }
 
 const COLUMNS: &str =
     "id, owner_id, path, is_calendar, display_name, description, color, removable, \
-     sort_order, timezone, published, sync_seq, created_at, modified_at";
+     sort_order, timezone, published, sync_seq, created_at, modified_at, components";
 
 fn from_row(row: &Row) -> rusqlite::Result<Collection> {
     Ok(Collection {
@@ -64,6 +68,10 @@ fn from_row(row: &Row) -> rusqlite::Result<Collection> {
         sync_seq: row.get(11)?,
         created_at: row.get(12)?,
         modified_at: row.get(13)?,
+        components: row
+            .get::<_, Option<String>>(14)?
+            .map(|list| list.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -127,6 +135,7 @@ pub fn update_props(conn: &Connection, id: i64, props: &CalendarProps) -> Result
         ("color", &props.color),
         ("sort_order", &props.sort_order),
         ("timezone", &props.timezone),
+        ("components", &props.components),
     ];
     for (column, value) in columns {
         if let Some(value) = value {

@@ -15,6 +15,8 @@ pub struct ObjectMeta {
     pub seq: i64,
     pub size: i64,
     pub modified_at: i64,
+    /// Set when the index holds instances only up to this time.
+    pub expanded_until: Option<i64>,
 }
 
 impl ObjectMeta {
@@ -25,7 +27,7 @@ impl ObjectMeta {
     }
 }
 
-const META: &str = "id, name, uid, component, seq, length(body), modified_at";
+const META: &str = "id, name, uid, component, seq, length(body), modified_at, expanded_until";
 
 fn meta_from_row(row: &Row) -> rusqlite::Result<ObjectMeta> {
     Ok(ObjectMeta {
@@ -36,6 +38,7 @@ fn meta_from_row(row: &Row) -> rusqlite::Result<ObjectMeta> {
         seq: row.get(4)?,
         size: row.get(5)?,
         modified_at: row.get(6)?,
+        expanded_until: row.get(7)?,
     })
 }
 
@@ -47,16 +50,19 @@ pub fn meta(conn: &Connection, collection_id: i64, name: &str) -> Result<Option<
         .optional()?)
 }
 
+/// An object's metadata and its body as the client sent it.
+pub type StoredObject = (ObjectMeta, Vec<u8>);
+
 pub fn with_body(
     conn: &Connection,
     collection_id: i64,
     name: &str,
-) -> Result<Option<(ObjectMeta, Vec<u8>)>> {
+) -> Result<Option<StoredObject>> {
     let sql = format!("SELECT {META}, body FROM objects WHERE collection_id = ?1 AND name = ?2");
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params![collection_id, name], |row| {
-            Ok((meta_from_row(row)?, row.get(7)?))
+            Ok((meta_from_row(row)?, row.get(8)?))
         })
         .optional()?)
 }
@@ -206,7 +212,7 @@ pub fn bodies(
     conn: &Connection,
     collection_id: i64,
     names: &[String],
-) -> Result<Vec<Option<(ObjectMeta, Vec<u8>)>>> {
+) -> Result<Vec<Option<StoredObject>>> {
     names
         .iter()
         .map(|name| with_body(conn, collection_id, name))

@@ -31,6 +31,8 @@ const MIGRATIONS: &[&str] = &[
         color        TEXT,
         sort_order   TEXT,
         timezone     TEXT,
+        -- Component types the calendar accepts (comma-separated); NULL: all.
+        components   TEXT,
         published    INTEGER NOT NULL DEFAULT 0,
         -- The calendar made with the account cannot be deleted by its owner.
         removable    INTEGER NOT NULL DEFAULT 1,

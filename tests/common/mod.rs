@@ -42,12 +42,32 @@ impl Server {
         for (login, name, commune) in ORGANISERS {
             let out = cli_with_stdin(
                 &config,
-                &["organiser", "add", login, "--name", name, "--commune", commune, "--password-stdin"],
+                &[
+                    "organiser",
+                    "add",
+                    login,
+                    "--name",
+                    name,
+                    "--commune",
+                    commune,
+                    "--password-stdin",
+                ],
                 PASSWORD,
             );
             assert!(out.status.success(), "cannot create {login}: {out:?}");
         }
-        let out = cli_with_stdin(&config, &["staff", "add", "staff", "--name", "Service communication", "--password-stdin"], PASSWORD);
+        let out = cli_with_stdin(
+            &config,
+            &[
+                "staff",
+                "add",
+                "staff",
+                "--name",
+                "Service communication",
+                "--password-stdin",
+            ],
+            PASSWORD,
+        );
         assert!(out.status.success());
         let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
             .args(["--config", config.to_str().unwrap(), "serve"])
@@ -143,11 +163,13 @@ impl Request<'_> {
     }
 
     pub fn xml(self, body: &str) -> Self {
-        self.header("Content-Type", "application/xml; charset=utf-8").body(body)
+        self.header("Content-Type", "application/xml; charset=utf-8")
+            .body(body)
     }
 
     pub fn ics(self, body: &[u8]) -> Self {
-        self.header("Content-Type", "text/calendar; charset=utf-8").body(body.to_vec())
+        self.header("Content-Type", "text/calendar; charset=utf-8")
+            .body(body.to_vec())
     }
 
     pub fn send(self) -> Response {
@@ -193,7 +215,14 @@ impl Response {
             .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
         let head = std::str::from_utf8(&raw[..split]).unwrap();
         let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -208,7 +237,11 @@ impl Response {
         if method == "HEAD" {
             assert!(body.is_empty(), "HEAD answered with a body");
         }
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -224,16 +257,21 @@ impl Response {
 
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text());
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body: {}",
+            self.text()
+        );
         self
     }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else { break };
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
         if size == 0 {
             break;
         }
@@ -245,7 +283,9 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 
 /// Reads a fixture file under `fixtures/`.
 pub fn fixture(path: &str) -> Vec<u8> {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 

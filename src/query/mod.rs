@@ -1,0 +1,7 @@
+//! Answering CalDAV queries from stored objects: the content-line tree,
+//! filters (RFC 4791 9.7) and partial retrieval / expansion of
+//! calendar-data (RFC 4791 9.6).
+
+pub mod filter;
+pub mod retrieve;
+pub mod tree;
