@@ -20,7 +20,7 @@ use hyper::StatusCode;
 pub const SYNC_TOKEN_PREFIX: &str = "urn:concord:sync:";
 
 /// What `supported-report-set` advertises on calendars: exactly what works.
-pub const SUPPORTED: &str = "<D:supported-report><D:report><C:calendar-multiget/></D:report></D:supported-report><D:supported-report><D:report><C:calendar-query/></D:report></D:supported-report><D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report>";
+pub const SUPPORTED: &str = "<D:supported-report><D:report><C:calendar-multiget/></D:report></D:supported-report><D:supported-report><D:report><C:calendar-query/></D:report></D:supported-report><D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report><D:supported-report><D:report><C:free-busy-query/></D:report></D:supported-report>";
 
 pub async fn report(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
     if matches!(resource, Resource::Missing { .. } | Resource::Orphan) {
@@ -55,6 +55,8 @@ pub async fn report(ctx: &Ctx, resource: Resource, request: &Request) -> DavResu
         multiget(ctx, &target, &root).await
     } else if root.is(CALDAV, "calendar-query") {
         query(ctx, &target, &root).await
+    } else if root.is(CALDAV, "free-busy-query") {
+        free_busy(ctx, &target, &root).await
     } else if root.is(DAV, "sync-collection") {
         sync_collection(ctx, &target, &root, &resource_for_props).await
     } else {
@@ -622,4 +624,22 @@ async fn sync_collection(
         escape(&props::sync_token(collection_id, new_seq))
     ));
     Ok(out.finish())
+}
+
+async fn free_busy(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response> {
+    let range = root
+        .child(CALDAV, "time-range")
+        .ok_or_else(|| invalid_filter("free-busy-query needs a CALDAV:time-range."))
+        .and_then(time_range)?;
+    let (Some(start), Some(end)) = (range.start, range.end) else {
+        return Err(invalid_filter("free-busy-query needs both start and end."));
+    };
+    let collection_id = target.collection.id;
+    let busy = ctx
+        .app
+        .store
+        .read(move |conn| objects::busy_between(conn, collection_id, start, end))
+        .await?;
+    let body = crate::query::freebusy::render(&busy, start, end, crate::store::now());
+    Ok(crate::http::response(StatusCode::OK, crate::http::CALENDAR, body))
 }

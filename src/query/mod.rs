@@ -5,3 +5,4 @@
 pub mod filter;
 pub mod retrieve;
 pub mod tree;
+pub mod freebusy;

@@ -218,3 +218,33 @@ pub fn bodies(
         .map(|name| with_body(conn, collection_id, name))
         .collect()
 }
+
+/// A busy period for free-busy: instance bounds and the object's status.
+pub struct BusyInstance {
+    pub start: i64,
+    pub end: i64,
+    pub tentative: bool,
+}
+
+/// Opaque, not cancelled VEVENT instances overlapping [start, end).
+pub fn busy_between(
+    conn: &Connection,
+    collection_id: i64,
+    start: i64,
+    end: i64,
+) -> Result<Vec<BusyInstance>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.start_utc, i.end_utc, o.status FROM instances i JOIN objects o ON o.id = i.object_id
+         WHERE i.collection_id = ?1 AND i.start_utc < ?3 AND i.end_utc > ?2
+           AND i.cancelled = 0 AND i.transparent = 0 AND o.component = 'VEVENT'
+         ORDER BY i.start_utc",
+    )?;
+    let rows = stmt.query_map(params![collection_id, start, end], |row| {
+        Ok(BusyInstance {
+            start: row.get(0)?,
+            end: row.get(1)?,
+            tentative: row.get::<_, Option<String>>(2)?.as_deref() == Some("TENTATIVE"),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
