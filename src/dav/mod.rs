@@ -106,7 +106,7 @@ impl Resource {
             | Resource::CalendarsRoot => "OPTIONS, PROPFIND, REPORT",
             Resource::Home(_) => "OPTIONS, PROPFIND, REPORT",
             Resource::Collection { collection, .. } if collection.is_calendar => {
-                "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE"
+                "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT, DELETE"
             }
             Resource::Collection { .. } => "OPTIONS, PROPFIND, PROPPATCH, DELETE",
             Resource::Object { .. } => "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT",

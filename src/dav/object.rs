@@ -11,6 +11,12 @@ use crate::store::objects;
 use hyper::StatusCode;
 
 pub async fn get(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
+    if let Resource::Collection { collection, .. } = &resource {
+        if collection.is_calendar {
+            ctx.require_read(&resource)?;
+            return export(ctx, collection).await;
+        }
+    }
     let Resource::Object {
         collection, object, ..
     } = &resource
@@ -59,6 +65,36 @@ pub async fn get(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<
     if request.method == hyper::Method::HEAD {
         http::set_header(&mut response, "content-length", &length.to_string());
     }
+    Ok(response)
+}
+
+/// GET on a calendar: the whole calendar as one iCalendar file.
+async fn export(
+    ctx: &Ctx,
+    collection: &crate::store::collections::Collection,
+) -> DavResult<Response> {
+    use crate::query::export::{escape_text, plain, Export};
+    let id = collection.id;
+    let bodies = ctx
+        .app
+        .store
+        .read(move |conn| objects::all_bodies(conn, id))
+        .await?;
+    let mut export = Export::new();
+    for body in &bodies {
+        export.add(body, |_| true);
+    }
+    let name = collection
+        .display_name
+        .clone()
+        .unwrap_or_else(|| collection.path.clone());
+    let text = export.finish(vec![plain("X-WR-CALNAME", &escape_text(&name))]);
+    let mut response = http::response(StatusCode::OK, http::CALENDAR, text);
+    http::set_header(
+        &mut response,
+        "etag",
+        &format!("\"c{}-{}\"", collection.sync_seq, collection.modified_at),
+    );
     Ok(response)
 }
 

@@ -44,7 +44,21 @@ pub async fn report(ctx: &Ctx, resource: &Resource, root: &Element) -> DavResult
             .unwrap_or_default();
         conditions.push((fields, needle));
     }
-    let wanted = root.child(DAV, "prop").map(prop_names).unwrap_or_default();
+    let mut wanted = root.child(DAV, "prop").map(prop_names).unwrap_or_default();
+    if wanted.is_empty() {
+        // python-caldav sends `<prop/>` followed by the properties as its
+        // siblings; read them as the properties asked for.
+        wanted = root
+            .children
+            .iter()
+            .filter(|c| {
+                !c.is(DAV, "prop")
+                    && !c.is(DAV, "property-search")
+                    && !c.is(DAV, "apply-to-principal-collection-set")
+            })
+            .map(|c| c.name.clone())
+            .collect();
+    }
     let everyone = ctx.app.store.read(accounts::list).await?;
     let mut out = Multistatus::new();
     for principal in everyone.into_iter().filter(|p| !p.disabled) {

@@ -641,5 +641,9 @@ async fn free_busy(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Resp
         .read(move |conn| objects::busy_between(conn, collection_id, start, end))
         .await?;
     let body = crate::query::freebusy::render(&busy, start, end, crate::store::now());
-    Ok(crate::http::response(StatusCode::OK, crate::http::CALENDAR, body))
+    Ok(crate::http::response(
+        StatusCode::OK,
+        crate::http::CALENDAR,
+        body,
+    ))
 }

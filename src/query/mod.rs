@@ -2,7 +2,8 @@
 //! filters (RFC 4791 9.7) and partial retrieval / expansion of
 //! calendar-data (RFC 4791 9.6).
 
+pub mod export;
 pub mod filter;
+pub mod freebusy;
 pub mod retrieve;
 pub mod tree;
-pub mod freebusy;

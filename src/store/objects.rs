@@ -248,3 +248,11 @@ pub fn busy_between(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Every body of a collection, in name order (exports and feeds).
+pub fn all_bodies(conn: &Connection, collection_id: i64) -> Result<Vec<Vec<u8>>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM objects WHERE collection_id = ?1 ORDER BY name")?;
+    let rows = stmt.query_map([collection_id], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

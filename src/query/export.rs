@@ -1,0 +1,95 @@
+//! One VCALENDAR holding many stored objects: their components side by side
+//! and each time zone once (a calendar's export, the basis of feeds).
+
+use super::tree::{self, Component, Property};
+
+pub struct Export {
+    timezones: Vec<Component>,
+    components: Vec<Component>,
+}
+
+impl Default for Export {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Export {
+    pub fn new() -> Export {
+        Export {
+            timezones: Vec::new(),
+            components: Vec::new(),
+        }
+    }
+
+    /// Adds a stored object; `keep` decides which of its components stay
+    /// (and may strip them), time zones follow the components that stay.
+    pub fn add(&mut self, body: &[u8], mut keep: impl FnMut(&mut Component) -> bool) {
+        let calendar = tree::parse(body);
+        let mut kept_any = false;
+        let mut zones = Vec::new();
+        for mut child in calendar.children {
+            if child.name == "VTIMEZONE" {
+                zones.push(child);
+            } else if keep(&mut child) {
+                kept_any = true;
+                self.components.push(child);
+            }
+        }
+        if !kept_any {
+            return;
+        }
+        for zone in zones {
+            let id = zone.property("TZID").map(|p| p.raw_value.clone());
+            let known = self
+                .timezones
+                .iter()
+                .any(|z| z.property("TZID").map(|p| &p.raw_value) == id.as_ref());
+            if !known {
+                self.timezones.push(zone);
+            }
+        }
+    }
+
+    /// The whole calendar; `header` properties (X-WR-CALNAME, ...) go
+    /// after VERSION and PRODID.
+    pub fn finish(self, header: Vec<Property>) -> String {
+        let mut properties = vec![
+            plain("VERSION", "2.0"),
+            plain("PRODID", "-//concord//CalDAV server//FR"),
+        ];
+        properties.extend(header);
+        let mut children = self.timezones;
+        children.extend(self.components);
+        Component {
+            name: "VCALENDAR".into(),
+            properties,
+            children,
+        }
+        .to_text()
+    }
+}
+
+pub fn plain(name: &str, value: &str) -> Property {
+    Property {
+        name: name.to_owned(),
+        params: Vec::new(),
+        raw_value: value.to_owned(),
+    }
+}
+
+/// Escapes a TEXT value (RFC 5545 3.3.11).
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
