@@ -20,6 +20,58 @@ pub struct Config {
     pub db_file: Option<PathBuf>,
     pub limits: Limits,
     pub auth: AuthSettings,
+    pub feeds: FeedSettings,
+    /// The territory's communes, for organisers' home commune and filters.
+    pub communes: Vec<Named>,
+    /// Event categories, for organisers and filters.
+    pub categories: Vec<Category>,
+}
+
+/// An entry of a fixed list: a stable slug used in URLs and a display name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Named {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    /// A large public event (fête, loto...): same commune, same day clashes.
+    #[serde(default)]
+    pub large_public_event: bool,
+    /// Clashes anywhere in the territory when overlapping.
+    #[serde(default)]
+    pub territory_wide: bool,
+    /// Other spellings found in CATEGORIES (matched case- and accent-blind).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedSettings {
+    /// Name of the whole territory's feed and calendar.
+    pub territory_name: String,
+    /// How often subscribers should refresh, in minutes.
+    pub refresh_minutes: u32,
+    /// Default window: months back and months ahead of today.
+    pub months_back: u32,
+    pub months_ahead: u32,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        FeedSettings {
+            territory_name: "Agenda intercommunal".into(),
+            refresh_minutes: 60,
+            months_back: 1,
+            months_ahead: 12,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,6 +114,9 @@ impl Default for Config {
             db_file: None,
             limits: Limits::default(),
             auth: AuthSettings::default(),
+            feeds: FeedSettings::default(),
+            communes: Vec::new(),
+            categories: Vec::new(),
         }
     }
 }
@@ -101,6 +156,22 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
+        let slugs = self
+            .communes
+            .iter()
+            .map(|c| &c.slug)
+            .chain(self.categories.iter().map(|c| &c.slug));
+        for slug in slugs {
+            if slug.is_empty()
+                || !slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(format!(
+                    "slug {slug:?}: use lower-case letters, digits and '-'"
+                ));
+            }
+        }
         if self.timezone().is_none() {
             return Err(format!(
                 "default_timezone {:?} is not an IANA time zone",
@@ -112,6 +183,14 @@ impl Config {
 
     pub fn timezone(&self) -> Option<chrono_tz::Tz> {
         self.default_timezone.parse().ok()
+    }
+
+    pub fn commune(&self, slug: &str) -> Option<&Named> {
+        self.communes.iter().find(|c| c.slug == slug)
+    }
+
+    pub fn category(&self, slug: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.slug == slug)
     }
 
     pub fn db_path(&self) -> PathBuf {

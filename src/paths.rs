@@ -14,6 +14,16 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 
 pub const DAV_ROOT: &str = "/dav/";
 
+/// Name of the intercommunal calendar, also reserved in every home.
+pub const AGGREGATE: &str = "intercommunal";
+
+pub fn aggregate_href(alias: Option<&str>) -> String {
+    match alias {
+        Some(login) => format!("{}{AGGREGATE}/", home_href(login)),
+        None => format!("{DAV_ROOT}{AGGREGATE}/"),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DavPath {
     Root,
@@ -21,6 +31,12 @@ pub enum DavPath {
     Principal(String),
     CalendarsRoot,
     Home(String),
+    /// The intercommunal calendar, at /dav/intercommunal/ or, so that it
+    /// shows next to an organiser's own calendar, inside that home.
+    Aggregate {
+        alias: Option<String>,
+        member: Option<String>,
+    },
     /// Something inside a home: a collection or an object, told apart by
     /// looking it up.
     InHome {
@@ -63,8 +79,23 @@ pub fn parse(path: &str) -> Result<DavPath, PathError> {
             DavPath::Principal(login)
         }
         (Some("calendars"), None) => DavPath::CalendarsRoot,
+        (Some("intercommunal"), member) => {
+            if iter.next().is_some() {
+                return Err(PathError::NotFound);
+            }
+            DavPath::Aggregate {
+                alias: None,
+                member,
+            }
+        }
         (Some("calendars"), Some(login)) => {
-            let segments: Vec<String> = iter.collect();
+            let mut segments: Vec<String> = iter.collect();
+            if segments.first().map(String::as_str) == Some(AGGREGATE) && segments.len() <= 2 {
+                return Ok(DavPath::Aggregate {
+                    alias: Some(login),
+                    member: segments.pop().filter(|_| segments.len() == 1),
+                });
+            }
             if segments.is_empty() {
                 DavPath::Home(login)
             } else {

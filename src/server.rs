@@ -59,6 +59,13 @@ async fn route(app: Arc<App>, request: hyper::Request<Incoming>) -> Response {
         DavError::NotFound.into_response()
     };
     if method == Method::HEAD {
+        // Same headers as GET, Content-Length included, and no body.
+        use hyper::body::Body as _;
+        if let Some(length) = response.body().size_hint().exact() {
+            if !response.headers().contains_key("content-length") {
+                http::set_header(&mut response, "content-length", &length.to_string());
+            }
+        }
         *response.body_mut() = http::Body::default();
     }
     http::set_header(&mut response, "server", "concord");

@@ -30,7 +30,9 @@ pub async fn mkcol(ctx: &Ctx, resource: Resource, request: &Request) -> DavResul
         | Resource::CalendarsRoot
         | Resource::Home(_)
         | Resource::Collection { .. }
-        | Resource::Object { .. } => {
+        | Resource::Object { .. }
+        | Resource::Aggregate { .. }
+        | Resource::AggregateObject { .. } => {
             return Err(DavError::MethodNotAllowed {
                 allow: resource.allow(),
             })

@@ -19,6 +19,7 @@ use crate::paths::{self, DavPath, PathError};
 use crate::store::accounts::{self, Principal};
 use crate::store::collections::{self, Collection};
 use crate::store::objects::{self, ObjectMeta};
+use crate::store::views::{self, Scope};
 use bytes::Bytes;
 use error::{DavError, DavResult};
 use hyper::{HeaderMap, Method, StatusCode};
@@ -47,6 +48,16 @@ pub enum Resource {
         collection: Collection,
         object: ObjectMeta,
     },
+    /// The intercommunal calendar (read-only), seen through `alias`'s home
+    /// or at its own URL; `seq` is its ctag.
+    Aggregate {
+        alias: Option<Principal>,
+        seq: i64,
+    },
+    AggregateObject {
+        alias: Option<Principal>,
+        object: ObjectMeta,
+    },
     /// Nothing there yet, but its parent exists (home when `parent` is None).
     Missing {
         owner: Principal,
@@ -63,6 +74,9 @@ impl Resource {
     pub fn owner(&self) -> Option<&Principal> {
         match self {
             Resource::Principal(p) | Resource::Home(p) => Some(p),
+            Resource::Aggregate { alias, .. } | Resource::AggregateObject { alias, .. } => {
+                alias.as_ref()
+            }
             Resource::Collection { owner, .. }
             | Resource::Object { owner, .. }
             | Resource::Missing { owner, .. } => Some(owner),
@@ -93,6 +107,13 @@ impl Resource {
                 Some(parent) => paths::object_href(&owner.login, &parent.path, name),
                 None => paths::home_href(&owner.login) + &paths::encode_segment(name),
             },
+            Resource::Aggregate { alias, .. } => {
+                paths::aggregate_href(alias.as_ref().map(|p| p.login.as_str()))
+            }
+            Resource::AggregateObject { alias, object } => {
+                paths::aggregate_href(alias.as_ref().map(|p| p.login.as_str()))
+                    + &paths::encode_segment(&object.name)
+            }
             Resource::Orphan => String::new(),
         }
     }
@@ -110,6 +131,8 @@ impl Resource {
             }
             Resource::Collection { .. } => "OPTIONS, PROPFIND, PROPPATCH, DELETE",
             Resource::Object { .. } => "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT",
+            Resource::Aggregate { .. } => "OPTIONS, GET, HEAD, PROPFIND, REPORT",
+            Resource::AggregateObject { .. } => "OPTIONS, GET, HEAD, PROPFIND, REPORT",
             Resource::Missing { .. } | Resource::Orphan => "OPTIONS, PUT, MKCOL, MKCALENDAR",
         }
     }
@@ -139,8 +162,12 @@ impl Ctx {
     }
 
     pub fn require_write(&self, resource: &Resource, privilege: &'static str) -> DavResult<()> {
+        let read_only = matches!(
+            resource,
+            Resource::Aggregate { .. } | Resource::AggregateObject { .. }
+        );
         match resource.owner() {
-            Some(owner) if self.can_write(owner) => Ok(()),
+            Some(owner) if self.can_write(owner) && !read_only => Ok(()),
             _ => Err(DavError::NeedPrivileges {
                 href: resource.href(),
                 privilege,
@@ -162,6 +189,23 @@ pub async fn resolve(app: &App, path: DavPath) -> DavResult<Resource> {
                     accounts::by_login(conn, &login)?.map(Resource::Principal)
                 }
                 DavPath::Home(login) => accounts::by_login(conn, &login)?.map(Resource::Home),
+                DavPath::Aggregate { alias, member } => {
+                    let alias = match alias {
+                        Some(login) => match accounts::by_login(conn, &login)? {
+                            Some(principal) => Some(principal),
+                            None => return Ok(None),
+                        },
+                        None => None,
+                    };
+                    match member {
+                        None => Some(Resource::Aggregate {
+                            alias,
+                            seq: views::current_seq(conn, Scope::Public)?,
+                        }),
+                        Some(name) => views::meta(conn, Scope::Public, &name)?
+                            .map(|object| Resource::AggregateObject { alias, object }),
+                    }
+                }
                 DavPath::InHome {
                     login, segments, ..
                 } => match accounts::by_login(conn, &login)? {
@@ -229,7 +273,26 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         Err(PathError::Invalid(message)) => return Err(DavError::BadRequest(message)),
     };
     let resource = resolve(&ctx.app, parsed).await?;
-    match request.method.as_str() {
+    let method = request.method.as_str();
+    if matches!(
+        resource,
+        Resource::Aggregate { .. } | Resource::AggregateObject { .. }
+    ) {
+        let privilege = match method {
+            "PROPPATCH" => Some("write-properties"),
+            "PUT" => Some("write-content"),
+            "DELETE" => Some("unbind"),
+            "MKCOL" | "MKCALENDAR" => Some("bind"),
+            _ => None,
+        };
+        if let Some(privilege) = privilege {
+            return Err(DavError::NeedPrivileges {
+                href: resource.href(),
+                privilege,
+            });
+        }
+    }
+    match method {
         "OPTIONS" => Ok(options(&resource)),
         "PROPFIND" => propfind::propfind(ctx, resource, request).await,
         "PROPPATCH" => proppatch::proppatch(ctx, resource, request).await,

@@ -6,29 +6,31 @@ use super::{Ctx, Request, Resource};
 use crate::http::{self, Response};
 use crate::ical::{self, IcalError};
 use crate::paths;
+use crate::query::public;
 use crate::store::collections;
 use crate::store::objects;
+use crate::store::views::{self, Scope};
 use hyper::StatusCode;
 
 pub async fn get(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
-    if let Resource::Collection { collection, .. } = &resource {
-        if collection.is_calendar {
-            ctx.require_read(&resource)?;
-            return export(ctx, collection).await;
+    let scope = match &resource {
+        Resource::Collection { collection, .. } if collection.is_calendar => {
+            Scope::Collection(collection.id)
         }
-    }
-    let Resource::Object {
-        collection, object, ..
-    } = &resource
-    else {
-        return match resource {
-            Resource::Missing { .. } | Resource::Orphan => Err(DavError::NotFound),
-            _ => Err(DavError::MethodNotAllowed {
+        Resource::Object { collection, .. } => Scope::Collection(collection.id),
+        Resource::Aggregate { .. } | Resource::AggregateObject { .. } => Scope::Public,
+        Resource::Missing { .. } | Resource::Orphan => return Err(DavError::NotFound),
+        _ => {
+            return Err(DavError::MethodNotAllowed {
                 allow: resource.allow(),
-            }),
-        };
+            })
+        }
     };
     ctx.require_read(&resource)?;
+    let object = match &resource {
+        Resource::Object { object, .. } | Resource::AggregateObject { object, .. } => object,
+        _ => return export(ctx, &resource, scope).await,
+    };
     let etag = object.etag();
     if let Some(tags) = http::header(&request.headers, "if-none-match") {
         if etag_matches(tags, &etag) {
@@ -37,64 +39,61 @@ pub async fn get(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<
             return Ok(response);
         }
     }
-    let (collection_id, name) = (collection.id, object.name.clone());
+    let name = object.name.clone();
     let Some((meta, body)) = ctx
         .app
         .store
-        .read(move |conn| objects::with_body(conn, collection_id, &name))
+        .read(move |conn| views::with_body(conn, scope, &name))
         .await?
     else {
         return Err(DavError::NotFound);
     };
-    let length = body.len();
-    let mut response = http::response(
-        StatusCode::OK,
-        http::CALENDAR,
-        if request.method == hyper::Method::HEAD {
-            Vec::new()
-        } else {
-            body
-        },
-    );
+    let body = match scope {
+        Scope::Public => public::public_body(&body),
+        Scope::Collection(_) => body,
+    };
+    let mut response = http::response(StatusCode::OK, http::CALENDAR, body);
     http::set_header(&mut response, "etag", &meta.etag());
     http::set_header(
         &mut response,
         "last-modified",
         &http::http_date(meta.modified_at),
     );
-    if request.method == hyper::Method::HEAD {
-        http::set_header(&mut response, "content-length", &length.to_string());
-    }
     Ok(response)
 }
 
 /// GET on a calendar: the whole calendar as one iCalendar file.
-async fn export(
-    ctx: &Ctx,
-    collection: &crate::store::collections::Collection,
-) -> DavResult<Response> {
+async fn export(ctx: &Ctx, resource: &Resource, scope: Scope) -> DavResult<Response> {
     use crate::query::export::{escape_text, plain, Export};
-    let id = collection.id;
     let bodies = ctx
         .app
         .store
-        .read(move |conn| objects::all_bodies(conn, id))
+        .read(move |conn| views::all_bodies(conn, scope))
         .await?;
     let mut export = Export::new();
     for body in &bodies {
-        export.add(body, |_| true);
+        match scope {
+            Scope::Public => export.add(body, public::strip),
+            Scope::Collection(_) => export.add(body, |_| true),
+        }
     }
-    let name = collection
-        .display_name
-        .clone()
-        .unwrap_or_else(|| collection.path.clone());
+    let (name, tag) = match resource {
+        Resource::Collection { collection, .. } => (
+            collection
+                .display_name
+                .clone()
+                .unwrap_or_else(|| collection.path.clone()),
+            format!("\"c{}-{}\"", collection.sync_seq, collection.modified_at),
+        ),
+        Resource::Aggregate { seq, .. } => (
+            ctx.app.config.feeds.territory_name.clone(),
+            format!("\"a{seq}\""),
+        ),
+        _ => (String::new(), String::new()),
+    };
     let text = export.finish(vec![plain("X-WR-CALNAME", &escape_text(&name))]);
     let mut response = http::response(StatusCode::OK, http::CALENDAR, text);
-    http::set_header(
-        &mut response,
-        "etag",
-        &format!("\"c{}-{}\"", collection.sync_seq, collection.modified_at),
-    );
+    http::set_header(&mut response, "etag", &tag);
     Ok(response)
 }
 

@@ -7,7 +7,7 @@ use super::{depth, parse_body, props, Ctx, Depth, Request, Resource};
 use crate::http::Response;
 use crate::store::accounts;
 use crate::store::collections;
-use crate::store::objects;
+use crate::store::views::{self, Scope};
 use hyper::StatusCode;
 
 enum Wanted {
@@ -139,15 +139,29 @@ async fn children(ctx: &Ctx, resource: &Resource) -> DavResult<Vec<Resource>> {
                         })
                         .collect()
                 }
-                Resource::Home(owner) => collections::children(conn, owner.id, "")?
+                Resource::Home(owner) => {
+                    let mut members: Vec<Resource> = collections::children(conn, owner.id, "")?
+                        .into_iter()
+                        .map(|collection| Resource::Collection {
+                            owner: owner.clone(),
+                            collection,
+                        })
+                        .collect();
+                    members.push(Resource::Aggregate {
+                        seq: views::current_seq(conn, Scope::Public)?,
+                        alias: Some(owner),
+                    });
+                    members
+                }
+                Resource::Aggregate { alias, .. } => views::list(conn, Scope::Public, false)?
                     .into_iter()
-                    .map(|collection| Resource::Collection {
-                        owner: owner.clone(),
-                        collection,
+                    .map(|object| Resource::AggregateObject {
+                        alias: alias.clone(),
+                        object,
                     })
                     .collect(),
                 Resource::Collection { owner, collection } if collection.is_calendar => {
-                    objects::list(conn, collection.id)?
+                    views::list(conn, Scope::Collection(collection.id), false)?
                         .into_iter()
                         .map(|object| Resource::Object {
                             owner: owner.clone(),

@@ -6,6 +6,9 @@ use super::xml::{escape, Name, APPLE, CALDAV, CALSERVER, DAV};
 use super::{Ctx, Resource};
 use crate::http::http_date;
 use crate::paths;
+use crate::store::collections::Collection;
+use crate::store::objects::ObjectMeta;
+use crate::store::views::Scope;
 
 /// Properties returned for `allprop` (RFC 4918 9.1: the live properties of
 /// that RFC; CalDAV's are only returned when asked for by name).
@@ -51,8 +54,20 @@ fn href(target: &str) -> String {
     format!("<D:href>{}</D:href>", escape(target))
 }
 
-pub fn sync_token(collection_id: i64, seq: i64) -> String {
-    format!("{}{collection_id}-{seq}", super::report::SYNC_TOKEN_PREFIX)
+/// How a sync token names the collection it belongs to.
+pub fn scope_key(scope: Scope) -> String {
+    match scope {
+        Scope::Collection(id) => id.to_string(),
+        Scope::Public => crate::paths::AGGREGATE.to_owned(),
+    }
+}
+
+pub fn sync_token(scope: Scope, seq: i64) -> String {
+    format!(
+        "{}{}-{seq}",
+        super::report::SYNC_TOKEN_PREFIX,
+        scope_key(scope)
+    )
 }
 
 /// The value of `name` on `resource`, or `None` when it has no such property.
@@ -94,72 +109,111 @@ pub fn value(ctx: &Ctx, resource: &Resource, name: &Name) -> Option<String> {
             (DAV, "supported-report-set") => Some(String::new()),
             _ => None,
         },
-        Resource::Collection { owner, collection } => {
-            let calendar = collection.is_calendar;
-            match (ns, local) {
-                (DAV, "resourcetype") if calendar => Some("<D:collection/><C:calendar/>".into()),
-                (DAV, "resourcetype") => Some("<D:collection/>".into()),
-                (DAV, "displayname") => Some(
-                    escape(
-                        collection
-                            .display_name
-                            .as_deref()
-                            .unwrap_or(collection.path.rsplit('/').next().unwrap_or("")),
-                    )
-                    .into_owned(),
-                ),
-                (DAV, "owner") => Some(href(&paths::principal_href(&owner.login))),
-                (DAV, "getlastmodified") => Some(http_date(collection.modified_at)),
-                (DAV, "creationdate") => Some(rfc3339(collection.created_at)),
-                (DAV, "supported-report-set") if calendar => Some(super::report::SUPPORTED.into()),
-                (DAV, "supported-report-set") => Some(String::new()),
-                (DAV, "sync-token") if calendar => {
-                    Some(sync_token(collection.id, collection.sync_seq))
-                }
-                (CALSERVER, "getctag") if calendar => {
-                    Some(escape(&sync_token(collection.id, collection.sync_seq)).into_owned())
-                }
-                (CALDAV, "calendar-description") if calendar => {
-                    Some(escape(collection.description.as_deref().unwrap_or("")).into_owned())
-                }
-                (CALDAV, "calendar-timezone") if calendar => collection
-                    .timezone
-                    .as_deref()
-                    .map(|tz| escape(tz).into_owned()),
-                (CALDAV, "supported-calendar-component-set") if calendar => Some(
-                    accepted_components(collection)
-                        .map(|c| format!("<C:comp name=\"{c}\"/>"))
-                        .collect(),
-                ),
-                (CALDAV, "supported-calendar-data") if calendar => {
-                    Some("<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>".into())
-                }
-                (CALDAV, "max-resource-size") if calendar => {
-                    Some(ctx.app.config.limits.max_resource_size.to_string())
-                }
-                (APPLE, "calendar-color") if calendar => {
-                    collection.color.as_deref().map(|c| escape(c).into_owned())
-                }
-                (APPLE, "calendar-order") if calendar => collection
-                    .sort_order
-                    .as_deref()
-                    .map(|o| escape(o).into_owned()),
-                _ => None,
-            }
-        }
-        Resource::Object { owner, object, .. } => match (ns, local) {
-            (DAV, "resourcetype") => Some(String::new()),
-            (DAV, "getetag") => Some(escape(&object.etag()).into_owned()),
-            (DAV, "getcontenttype") => Some(format!(
-                "text/calendar; charset=utf-8; component={}",
-                object.component
-            )),
-            (DAV, "getcontentlength") => Some(object.size.to_string()),
-            (DAV, "getlastmodified") => Some(http_date(object.modified_at)),
+        Resource::Collection { owner, collection } => match (ns, local) {
             (DAV, "owner") => Some(href(&paths::principal_href(&owner.login))),
+            (DAV, "getlastmodified") => Some(http_date(collection.modified_at)),
+            (DAV, "creationdate") => Some(rfc3339(collection.created_at)),
+            _ if collection.is_calendar => {
+                calendar_value(ctx, &CalendarView::of(collection), ns, local)
+            }
+            (DAV, "resourcetype") => Some("<D:collection/>".into()),
+            (DAV, "displayname") => {
+                Some(escape(collection.path.rsplit('/').next().unwrap_or("")).into_owned())
+            }
+            (DAV, "supported-report-set") => Some(String::new()),
             _ => None,
         },
+        Resource::Aggregate { seq, .. } => {
+            let view = CalendarView {
+                display_name: &ctx.app.config.feeds.territory_name,
+                description: "Les événements publics de tous les organisateurs du territoire (lecture seule).",
+                color: Some("#2E7D32FF"),
+                order: None,
+                timezone: None,
+                scope: Scope::Public,
+                seq: *seq,
+                components: COMPONENTS.to_vec(),
+            };
+            calendar_value(ctx, &view, ns, local)
+        }
+        Resource::AggregateObject { object, .. } => object_value(object, ns, local),
+        Resource::Object { owner, object, .. } => match (ns, local) {
+            (DAV, "getcontentlength") => Some(object.size.to_string()),
+            (DAV, "owner") => Some(href(&paths::principal_href(&owner.login))),
+            _ => object_value(object, ns, local),
+        },
         Resource::Missing { .. } | Resource::Orphan => None,
+    }
+}
+
+/// Properties of calendar object resources, wherever they are listed. (The
+/// length is left out in public views, whose bodies are rewritten.)
+fn object_value(object: &ObjectMeta, ns: &str, local: &str) -> Option<String> {
+    match (ns, local) {
+        (DAV, "resourcetype") => Some(String::new()),
+        (DAV, "getetag") => Some(escape(&object.etag()).into_owned()),
+        (DAV, "getcontenttype") => Some(format!(
+            "text/calendar; charset=utf-8; component={}",
+            object.component
+        )),
+        (DAV, "getlastmodified") => Some(http_date(object.modified_at)),
+        _ => None,
+    }
+}
+
+/// What calendar properties are made of, for stored calendars and the
+/// intercommunal view alike.
+struct CalendarView<'a> {
+    display_name: &'a str,
+    description: &'a str,
+    color: Option<&'a str>,
+    order: Option<&'a str>,
+    timezone: Option<&'a str>,
+    scope: Scope,
+    seq: i64,
+    components: Vec<&'a str>,
+}
+
+impl<'a> CalendarView<'a> {
+    fn of(collection: &'a Collection) -> CalendarView<'a> {
+        CalendarView {
+            display_name: collection
+                .display_name
+                .as_deref()
+                .unwrap_or(collection.path.rsplit('/').next().unwrap_or("")),
+            description: collection.description.as_deref().unwrap_or(""),
+            color: collection.color.as_deref(),
+            order: collection.sort_order.as_deref(),
+            timezone: collection.timezone.as_deref(),
+            scope: Scope::Collection(collection.id),
+            seq: collection.sync_seq,
+            components: accepted_components(collection).collect(),
+        }
+    }
+}
+
+fn calendar_value(ctx: &Ctx, view: &CalendarView, ns: &str, local: &str) -> Option<String> {
+    let text = |value: &str| Some(escape(value).into_owned());
+    match (ns, local) {
+        (DAV, "resourcetype") => Some("<D:collection/><C:calendar/>".into()),
+        (DAV, "displayname") => text(view.display_name),
+        (DAV, "supported-report-set") => Some(super::report::SUPPORTED.into()),
+        (DAV, "sync-token") | (CALSERVER, "getctag") => text(&sync_token(view.scope, view.seq)),
+        (CALDAV, "calendar-description") => text(view.description),
+        (CALDAV, "calendar-timezone") => view.timezone.and_then(text),
+        (CALDAV, "supported-calendar-component-set") => Some(
+            view.components
+                .iter()
+                .map(|c| format!("<C:comp name=\"{c}\"/>"))
+                .collect(),
+        ),
+        (CALDAV, "supported-calendar-data") => {
+            Some("<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>".into())
+        }
+        (CALDAV, "max-resource-size") => Some(ctx.app.config.limits.max_resource_size.to_string()),
+        (APPLE, "calendar-color") => view.color.and_then(text),
+        (APPLE, "calendar-order") => view.order.and_then(text),
+        _ => None,
     }
 }
 

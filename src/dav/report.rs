@@ -7,14 +7,14 @@ use super::propfind::prop_names;
 use super::xml::{escape, Element, Name, CALDAV, DAV};
 use super::{parse_body, props, Ctx, Request, Resource};
 use crate::http::Response;
-use crate::paths::{self, DavPath};
+use crate::paths;
 use crate::query::filter::{
     self, Collation, CompFilter, MatchType, ParamFilter, PropFilter, TextMatch, TimeRange,
 };
 use crate::query::retrieve::{self, CompSelection, DataRequest};
 use crate::query::tree;
-use crate::store::collections::Collection;
-use crate::store::objects::{self, ObjectMeta};
+use crate::store::objects::ObjectMeta;
+use crate::store::views::{self, Scope};
 use hyper::StatusCode;
 
 pub const SYNC_TOKEN_PREFIX: &str = "urn:concord:sync:";
@@ -32,25 +32,20 @@ pub async fn report(ctx: &Ctx, resource: Resource, request: &Request) -> DavResu
     if root.is(DAV, "principal-property-search") || root.is(DAV, "principal-search-property-set") {
         return super::principals::report(ctx, &resource, &root).await;
     }
-    let (owner, collection) = match &resource {
-        Resource::Collection { owner, collection } if collection.is_calendar => {
-            (owner.clone(), collection.clone())
+    let target = match &resource {
+        Resource::Collection { collection, .. } | Resource::Object { collection, .. }
+            if collection.is_calendar =>
+        {
+            Target::new(ctx, &resource)
         }
-        Resource::Object {
-            owner, collection, ..
-        } if !root.is(DAV, "sync-collection") => (owner.clone(), collection.clone()),
+        Resource::Aggregate { .. } | Resource::AggregateObject { .. } => {
+            Target::new(ctx, &resource)
+        }
         _ => return Err(unsupported_report(&root)),
     };
-    let target = Target {
-        login: owner.login.clone(),
-        owner,
-        collection,
-        only: match &resource {
-            Resource::Object { object, .. } => Some(object.name.clone()),
-            _ => None,
-        },
-    };
-    let resource_for_props = resource.clone();
+    if target.only.is_some() && root.is(DAV, "sync-collection") {
+        return Err(unsupported_report(&root));
+    }
     if root.is(CALDAV, "calendar-multiget") {
         multiget(ctx, &target, &root).await
     } else if root.is(CALDAV, "calendar-query") {
@@ -58,7 +53,7 @@ pub async fn report(ctx: &Ctx, resource: Resource, request: &Request) -> DavResu
     } else if root.is(CALDAV, "free-busy-query") {
         free_busy(ctx, &target, &root).await
     } else if root.is(DAV, "sync-collection") {
-        sync_collection(ctx, &target, &root, &resource_for_props).await
+        sync_collection(ctx, &target, &root).await
     } else {
         Err(unsupported_report(&root))
     }
@@ -75,40 +70,93 @@ fn unsupported_report(root: &Element) -> DavError {
     )
 }
 
-/// The calendar a report runs on, and the one member when it targets an object.
+/// What a report runs on: a calendar or the intercommunal view, and the one
+/// member when it targets an object.
 struct Target {
-    owner: crate::store::accounts::Principal,
-    login: String,
-    collection: Collection,
+    scope: Scope,
+    /// Href of the collection, ending with '/'.
+    base: String,
+    /// The collection resource, to derive its members' properties.
+    parent: Resource,
+    /// Public views strip private data from calendar-data.
+    public: bool,
+    timezone: chrono_tz::Tz,
     only: Option<String>,
 }
 
 impl Target {
-    /// The time zone for floating times: the calendar's, else the server's.
-    fn timezone(&self, ctx: &Ctx) -> chrono_tz::Tz {
-        self.collection
-            .timezone
-            .as_deref()
-            .and_then(super::proppatch::timezone_id)
-            .unwrap_or(ctx.app.timezone)
+    fn new(ctx: &Ctx, resource: &Resource) -> Target {
+        let (parent, only) = match resource {
+            Resource::Object {
+                owner,
+                collection,
+                object,
+            } => (
+                Resource::Collection {
+                    owner: owner.clone(),
+                    collection: collection.clone(),
+                },
+                Some(object.name.clone()),
+            ),
+            Resource::AggregateObject { alias, object } => (
+                Resource::Aggregate {
+                    alias: alias.clone(),
+                    seq: 0,
+                },
+                Some(object.name.clone()),
+            ),
+            other => (other.clone(), None),
+        };
+        let (scope, timezone) = match &parent {
+            Resource::Collection { collection, .. } => (
+                Scope::Collection(collection.id),
+                collection
+                    .timezone
+                    .as_deref()
+                    .and_then(super::proppatch::timezone_id)
+                    .unwrap_or(ctx.app.timezone),
+            ),
+            _ => (Scope::Public, ctx.app.timezone),
+        };
+        Target {
+            scope,
+            base: parent.href(),
+            public: scope == Scope::Public,
+            parent,
+            timezone,
+            only,
+        }
     }
 
     fn href(&self, name: &str) -> String {
-        paths::object_href(&self.login, &self.collection.path, name)
+        format!("{}{}", self.base, paths::encode_segment(name))
     }
 
-    /// The member name an href points to, if it is inside this calendar.
+    /// The member name an href points to, if it is inside this collection.
     fn member(&self, href: &str) -> Option<String> {
-        match paths::parse(paths::href_path(href)) {
-            Ok(DavPath::InHome {
-                login,
-                mut segments,
-                trailing_slash: false,
-            }) if login == self.login => {
-                let name = segments.pop()?;
-                (segments.join("/") == self.collection.path).then_some(name)
-            }
-            _ => None,
+        let rest = paths::href_path(href).strip_prefix(self.base.as_str())?;
+        if rest.is_empty() || rest.contains('/') {
+            return None;
+        }
+        percent_encoding::percent_decode_str(rest)
+            .decode_utf8()
+            .ok()
+            .map(|name| name.into_owned())
+    }
+
+    /// The resource of one member, for its properties.
+    fn member_resource(&self, object: ObjectMeta) -> Resource {
+        match &self.parent {
+            Resource::Collection { owner, collection } => Resource::Object {
+                owner: owner.clone(),
+                collection: collection.clone(),
+                object,
+            },
+            Resource::Aggregate { alias, .. } => Resource::AggregateObject {
+                alias: alias.clone(),
+                object,
+            },
+            _ => Resource::Orphan,
         }
     }
 }
@@ -211,26 +259,22 @@ fn write_object(
     meta: ObjectMeta,
     body: Option<&[u8]>,
 ) {
-    let resource = Resource::Object {
-        owner: target.owner.clone(),
-        collection: target.collection.clone(),
-        object: meta,
-    };
-    let href = target.href(match &resource {
-        Resource::Object { object, .. } => &object.name,
-        _ => "",
-    });
+    let href = target.href(&meta.name);
+    let resource = target.member_resource(meta);
     let mut found: Vec<PropValue> = Vec::with_capacity(wanted.names.len());
     let mut missing = Vec::new();
     for name in &wanted.names {
         if name.is(CALDAV, "calendar-data") {
             if let Some(body) = body {
-                let text = retrieve::render(
-                    body,
-                    &wanted.data,
-                    target.timezone(ctx),
-                    &ctx.app.ical_limits(),
-                );
+                let public;
+                let body = if target.public {
+                    public = crate::query::public::public_body(body);
+                    &public[..]
+                } else {
+                    body
+                };
+                let text =
+                    retrieve::render(body, &wanted.data, target.timezone, &ctx.app.ical_limits());
                 found.push(PropValue {
                     name: name.clone(),
                     content: escape(&text).into_owned(),
@@ -262,11 +306,16 @@ async fn multiget(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Respo
     }
     let names: Vec<Option<String>> = hrefs.iter().map(|h| target.member(h)).collect();
     let lookup: Vec<String> = names.iter().flatten().cloned().collect();
-    let collection_id = target.collection.id;
+    let scope = target.scope;
     let mut found = ctx
         .app
         .store
-        .read(move |conn| objects::bodies(conn, collection_id, &lookup))
+        .read(move |conn| {
+            lookup
+                .iter()
+                .map(|name| views::with_body(conn, scope, name))
+                .collect::<Result<Vec<_>, _>>()
+        })
         .await?
         .into_iter();
     let mut out = Multistatus::new();
@@ -448,18 +497,18 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
             "A time-range is supported in a single comp-filter on VEVENT, VTODO or VJOURNAL.",
         ));
     }
-    let collection_id = target.collection.id;
+    let scope = target.scope;
     let only = target.only.clone();
     let always_bodies = wanted.calendar_data || part.needs_content;
-    let tz = target.timezone(ctx);
+    let tz = target.timezone;
     let (component, range) = (part.component.clone(), part.range);
     let rows = ctx
         .app
         .store
         .read(move |conn| {
-            let mut metas = objects::overlapping(
+            let mut metas = views::overlapping(
                 conn,
-                collection_id,
+                scope,
                 component.as_deref(),
                 range.start,
                 range.end,
@@ -471,7 +520,7 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
             for meta in metas {
                 let beyond_index = matches!((range.end, meta.expanded_until), (Some(end), Some(until)) if end > until);
                 let body = if always_bodies || beyond_index {
-                    objects::with_body(conn, collection_id, &meta.name)?.map(|(_, body)| body)
+                    views::with_body(conn, scope, &meta.name)?.map(|(_, body)| body)
                 } else {
                     Some(Vec::new())
                 };
@@ -520,21 +569,16 @@ fn still_overlaps(
         .unwrap_or(false)
 }
 
-/// Parses `urn:concord:sync:{collection}-{seq}` for this collection.
-fn parse_token(token: &str, collection: &Collection) -> Option<i64> {
+/// Parses `urn:concord:sync:{scope}-{seq}` for this scope; `None` when it is
+/// foreign, malformed or from the future.
+fn parse_token(token: &str, scope: Scope, current: i64) -> Option<i64> {
     let rest = token.trim().strip_prefix(SYNC_TOKEN_PREFIX)?;
-    let (id, seq) = rest.split_once('-')?;
+    let (key, seq) = rest.rsplit_once('-')?;
     let seq: i64 = seq.parse().ok()?;
-    (id.parse::<i64>().ok()? == collection.id && seq <= collection.sync_seq && seq >= 0)
-        .then_some(seq)
+    (key == props::scope_key(scope) && (0..=current).contains(&seq)).then_some(seq)
 }
 
-async fn sync_collection(
-    ctx: &Ctx,
-    target: &Target,
-    root: &Element,
-    _resource: &Resource,
-) -> DavResult<Response> {
+async fn sync_collection(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response> {
     let wanted = wanted(root)?;
     let level = root
         .child(DAV, "sync-level")
@@ -549,17 +593,6 @@ async fn sync_collection(
         .child(DAV, "sync-token")
         .map(|t| t.text.trim().to_owned())
         .unwrap_or_default();
-    let since = if token.is_empty() {
-        None
-    } else {
-        Some(parse_token(&token, &target.collection).ok_or_else(|| {
-            DavError::dav(
-                StatusCode::FORBIDDEN,
-                "valid-sync-token",
-                "This sync token is unknown here; start again with an empty token.",
-            )
-        })?)
-    };
     let limit = match root
         .child(DAV, "limit")
         .and_then(|l| l.child(DAV, "nresults"))
@@ -569,34 +602,47 @@ async fn sync_collection(
         })?),
         None => None,
     };
-    let collection_id = target.collection.id;
-    let current_seq = target.collection.sync_seq;
+    let scope = target.scope;
     let with_bodies = wanted.calendar_data;
-    let mut changes = ctx
+    let answer = ctx
         .app
         .store
         .read(move |conn| {
+            let current = views::current_seq(conn, scope)?;
+            let since = if token.is_empty() {
+                None
+            } else {
+                match parse_token(&token, scope, current) {
+                    Some(seq) => Some(seq),
+                    None => return Ok(None),
+                }
+            };
             let listed = match since {
-                None => objects::list_by_seq(conn, collection_id)?
+                None => views::list(conn, scope, true)?
                     .into_iter()
                     .map(|m| (m.name.clone(), m.seq, Some(m)))
                     .collect(),
-                Some(since) => objects::changed_since(conn, collection_id, since)?,
+                Some(since) => views::changed_since(conn, scope, since)?,
             };
             let mut out = Vec::with_capacity(listed.len());
             for (name, seq, meta) in listed {
                 let body = match (&meta, with_bodies) {
-                    (Some(_), true) => {
-                        objects::with_body(conn, collection_id, &name)?.map(|(_, b)| b)
-                    }
+                    (Some(_), true) => views::with_body(conn, scope, &name)?.map(|(_, b)| b),
                     _ => None,
                 };
                 out.push((name, seq, meta, body));
             }
-            Ok(out)
+            Ok(Some((since, current, out)))
         })
         .await?;
-    let mut new_seq = current_seq;
+    let Some((since, current, mut changes)) = answer else {
+        return Err(DavError::dav(
+            StatusCode::FORBIDDEN,
+            "valid-sync-token",
+            "This sync token is unknown here; start again with an empty token.",
+        ));
+    };
+    let mut new_seq = current;
     let truncated = limit.is_some_and(|n| changes.len() > n);
     if let Some(n) = limit.filter(|_| truncated) {
         changes.truncate(n);
@@ -614,14 +660,11 @@ async fn sync_collection(
         }
     }
     if truncated {
-        out.status(
-            &paths::collection_href(&target.login, &target.collection.path),
-            StatusCode::INSUFFICIENT_STORAGE,
-        );
+        out.status(&target.base, StatusCode::INSUFFICIENT_STORAGE);
     }
     out.push_raw(&format!(
         "<D:sync-token>{}</D:sync-token>",
-        escape(&props::sync_token(collection_id, new_seq))
+        escape(&props::sync_token(scope, new_seq))
     ));
     Ok(out.finish())
 }
@@ -634,11 +677,11 @@ async fn free_busy(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Resp
     let (Some(start), Some(end)) = (range.start, range.end) else {
         return Err(invalid_filter("free-busy-query needs both start and end."));
     };
-    let collection_id = target.collection.id;
+    let scope = target.scope;
     let busy = ctx
         .app
         .store
-        .read(move |conn| objects::busy_between(conn, collection_id, start, end))
+        .read(move |conn| views::busy_between(conn, scope, start, end))
         .await?;
     let body = crate::query::freebusy::render(&busy, start, end, crate::store::now());
     Ok(crate::http::response(

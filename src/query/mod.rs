@@ -5,5 +5,6 @@
 pub mod export;
 pub mod filter;
 pub mod freebusy;
+pub mod public;
 pub mod retrieve;
 pub mod tree;

@@ -165,12 +165,13 @@ pub fn record_change(
     conn: &Connection,
     collection_id: i64,
     name: &str,
+    object_id: i64,
     deleted: bool,
 ) -> Result<i64> {
-    conn.execute(
-        "INSERT INTO changes (collection_id, name, deleted) VALUES (?1, ?2, ?3)",
-        params![collection_id, name, deleted],
-    )?;
+    conn.prepare_cached(
+        "INSERT INTO changes (collection_id, name, object_id, deleted) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![collection_id, name, object_id, deleted])?;
     let seq = conn.last_insert_rowid();
     conn.execute(
         "UPDATE collections SET sync_seq = ?2, modified_at = ?3 WHERE id = ?1",

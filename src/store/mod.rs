@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod collections;
 pub mod objects;
 pub mod schema;
+pub mod views;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::Path;

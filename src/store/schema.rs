@@ -16,6 +16,11 @@ const MIGRATIONS: &[&str] = &[
         password_hash TEXT NOT NULL,
         disabled      INTEGER NOT NULL DEFAULT 0,
         publishes     INTEGER NOT NULL DEFAULT 1,
+        email         TEXT,
+        phone         TEXT,
+        website       TEXT,
+        -- Category slugs from config.toml, comma-separated.
+        categories    TEXT,
         created_at    INTEGER NOT NULL
     );
     -- A collection inside a principal's calendar home. `path` is relative to
@@ -66,10 +71,14 @@ const MIGRATIONS: &[&str] = &[
         seq           INTEGER PRIMARY KEY AUTOINCREMENT,
         collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
         name          TEXT NOT NULL,
+        -- The object's id, so that views naming objects by id (the
+        -- intercommunal calendar) can report deletions too.
+        object_id     INTEGER NOT NULL,
         deleted       INTEGER NOT NULL
     );
     CREATE INDEX changes_by_collection ON changes (collection_id, seq);
     CREATE INDEX changes_by_name ON changes (collection_id, name, seq);
+    CREATE INDEX changes_by_object ON changes (object_id, seq);
     -- Occurrences of every object in UTC, for time-range queries, feeds and
     -- conflict detection.
     CREATE TABLE instances (

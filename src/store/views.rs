@@ -1,0 +1,240 @@
+//! Reading calendar objects through a scope: one calendar, or the
+//! intercommunal view (every public event of every publishing organiser),
+//! which names its members by object id so that hrefs stay stable whatever
+//! the other organisers do.
+
+use super::objects::{BusyInstance, ObjectMeta, StoredObject};
+use super::Result;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Collection(i64),
+    /// Public events (CLASS absent or PUBLIC) of published calendars of
+    /// enabled organisers who publish.
+    Public,
+}
+
+/// The calendars whose public events reach the intercommunal view.
+pub const PUBLISHED_CALENDARS: &str =
+    "SELECT c.id FROM collections c JOIN principals p ON p.id = c.owner_id
+     WHERE c.is_calendar = 1 AND c.published = 1 AND p.publishes = 1 AND p.disabled = 0
+       AND p.role = 'organiser'";
+
+impl Scope {
+    /// SQL condition on `o` (objects); binds `?1` to `self.param()`.
+    fn condition(self) -> String {
+        match self {
+            Scope::Collection(_) => "o.collection_id = ?1".into(),
+            Scope::Public => format!(
+                "?1 = 0 AND o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})"
+            ),
+        }
+    }
+
+    fn param(self) -> i64 {
+        match self {
+            Scope::Collection(id) => id,
+            Scope::Public => 0,
+        }
+    }
+
+    fn name_expr(self) -> &'static str {
+        match self {
+            Scope::Collection(_) => "o.name",
+            Scope::Public => "(o.id || '.ics')",
+        }
+    }
+
+    fn select(self, extra: &str) -> String {
+        format!(
+            "SELECT o.id, {}, o.uid, o.component, o.seq, length(o.body), o.modified_at, o.expanded_until{extra}
+             FROM objects o WHERE {}",
+            self.name_expr(),
+            self.condition()
+        )
+    }
+
+    /// The object id a member name designates in the public view.
+    fn public_id(name: &str) -> Option<i64> {
+        name.strip_suffix(".ics")?.parse().ok()
+    }
+
+    /// SQL condition selecting one member by name, binding `?2`.
+    fn member_condition(self) -> &'static str {
+        match self {
+            Scope::Collection(_) => "o.name = ?2",
+            Scope::Public => "o.id = ?2",
+        }
+    }
+}
+
+fn meta_from_row(row: &Row) -> rusqlite::Result<ObjectMeta> {
+    Ok(ObjectMeta {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        uid: row.get(2)?,
+        component: row.get(3)?,
+        seq: row.get(4)?,
+        size: row.get(5)?,
+        modified_at: row.get(6)?,
+        expanded_until: row.get(7)?,
+    })
+}
+
+fn member_key(scope: Scope, name: &str) -> Option<rusqlite::types::Value> {
+    match scope {
+        Scope::Collection(_) => Some(rusqlite::types::Value::Text(name.to_owned())),
+        Scope::Public => Scope::public_id(name).map(rusqlite::types::Value::Integer),
+    }
+}
+
+pub fn meta(conn: &Connection, scope: Scope, name: &str) -> Result<Option<ObjectMeta>> {
+    let Some(key) = member_key(scope, name) else {
+        return Ok(None);
+    };
+    let sql = format!("{} AND {}", scope.select(""), scope.member_condition());
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![scope.param(), key], meta_from_row)
+        .optional()?)
+}
+
+pub fn with_body(conn: &Connection, scope: Scope, name: &str) -> Result<Option<StoredObject>> {
+    let Some(key) = member_key(scope, name) else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "{} AND {}",
+        scope.select(", o.body"),
+        scope.member_condition()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![scope.param(), key], |row| {
+            Ok((meta_from_row(row)?, row.get(8)?))
+        })
+        .optional()?)
+}
+
+/// Every member, in name order, or oldest change first with `by_seq`.
+pub fn list(conn: &Connection, scope: Scope, by_seq: bool) -> Result<Vec<ObjectMeta>> {
+    let order = if by_seq { "o.seq" } else { "o.name" };
+    let sql = format!("{} ORDER BY {order}", scope.select(""));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([scope.param()], meta_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The latest change sequence number the scope can see: its ctag and sync
+/// token.
+pub fn current_seq(conn: &Connection, scope: Scope) -> Result<i64> {
+    Ok(match scope {
+        Scope::Collection(id) => conn
+            .prepare_cached("SELECT sync_seq FROM collections WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0),
+        Scope::Public => conn
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM changes")?
+            .query_row([], |row| row.get(0))?,
+    })
+}
+
+/// Members changed after `since` with their last change, oldest first:
+/// `Some(meta)` for those in the scope now, `None` for the others (deleted,
+/// or no longer public).
+pub fn changed_since(
+    conn: &Connection,
+    scope: Scope,
+    since: i64,
+) -> Result<Vec<(String, i64, Option<ObjectMeta>)>> {
+    let mut out = Vec::new();
+    match scope {
+        Scope::Collection(id) => {
+            for (name, seq, deleted) in super::collections::changes_since(conn, id, since)? {
+                let current = if deleted {
+                    None
+                } else {
+                    meta(conn, scope, &name)?
+                };
+                out.push((name, seq, current));
+            }
+        }
+        Scope::Public => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT object_id, max(seq) FROM changes WHERE seq > ?1 GROUP BY object_id ORDER BY 2",
+            )?;
+            let changed: Vec<(i64, i64)> = stmt
+                .query_map([since], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, seq) in changed {
+                let name = format!("{id}.ics");
+                let current = meta(conn, scope, &name)?;
+                out.push((name, seq, current));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Members of a component type with an instance overlapping [start, end)
+/// under RFC 4791 9.9 (a zero-length instance matches when it starts inside
+/// the range), plus the series indexed only up to before `end` (the caller
+/// expands those). `None` bounds are open.
+pub fn overlapping(
+    conn: &Connection,
+    scope: Scope,
+    component: Option<&str>,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> Result<Vec<ObjectMeta>> {
+    let sql = format!(
+        "{} AND (?2 IS NULL OR o.component = ?2)
+         AND (o.expanded_until IS NOT NULL AND ?4 IS NOT NULL AND o.expanded_until < ?4
+              OR EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id
+                         AND (?4 IS NULL OR i.start_utc < ?4)
+                         AND (?3 IS NULL OR i.end_utc > ?3 OR (i.end_utc = i.start_utc AND i.start_utc >= ?3))))
+         ORDER BY o.name",
+        scope.select("")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![scope.param(), component, start, end], meta_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Opaque, not cancelled VEVENT instances overlapping [start, end).
+pub fn busy_between(
+    conn: &Connection,
+    scope: Scope,
+    start: i64,
+    end: i64,
+) -> Result<Vec<BusyInstance>> {
+    let sql = format!(
+        "SELECT i.start_utc, i.end_utc, o.status FROM instances i JOIN objects o ON o.id = i.object_id
+         WHERE {} AND i.start_utc < ?3 AND i.end_utc > ?2
+           AND i.cancelled = 0 AND i.transparent = 0 AND o.component = 'VEVENT'
+         ORDER BY i.start_utc",
+        scope.condition()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![scope.param(), start, end], |row| {
+        Ok(BusyInstance {
+            start: row.get(0)?,
+            end: row.get(1)?,
+            tentative: row.get::<_, Option<String>>(2)?.as_deref() == Some("TENTATIVE"),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every body in the scope, in name order (exports).
+pub fn all_bodies(conn: &Connection, scope: Scope) -> Result<Vec<Vec<u8>>> {
+    let sql = format!(
+        "SELECT o.body FROM objects o WHERE {} ORDER BY o.name",
+        scope.condition()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([scope.param()], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
