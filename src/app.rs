@@ -11,6 +11,7 @@ pub struct App {
     pub auth: Authenticator,
     /// The default time zone for floating times and all-day events.
     pub timezone: chrono_tz::Tz,
+    pub feeds: crate::feeds::FeedCache,
 }
 
 impl App {
@@ -22,6 +23,7 @@ impl App {
             store,
             auth,
             timezone,
+            feeds: Default::default(),
         }
     }
 

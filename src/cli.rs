@@ -42,6 +42,11 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
     if account.name.trim().is_empty() {
         return Err("the display name must not be empty".into());
     }
+    let commune = account
+        .commune
+        .as_deref()
+        .map(|c| resolve_commune(config, c))
+        .transpose()?;
     let (password, generated) = password(account.password_stdin)?;
     let hash = auth::hash_password(&password, &config.auth)?;
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
@@ -56,7 +61,7 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
                 display_name: account.name.trim(),
                 kind: &account.kind,
                 role: account.role,
-                commune: account.commune.as_deref(),
+                commune: commune.as_deref(),
                 password_hash: &hash,
             },
         )?;
@@ -194,4 +199,124 @@ pub fn backup(config: &Config, target: &std::path::Path) -> Result<String, Strin
         .run_to_completion(256, std::time::Duration::from_millis(5), None)
         .map_err(|e| e.to_string())?;
     Ok(format!("backup written to {}", target.display()))
+}
+
+/// The slug of a commune given by slug or name; any text when config.toml
+/// lists no communes.
+pub fn resolve_commune(config: &Config, input: &str) -> Result<String, String> {
+    if config.communes.is_empty() {
+        return Ok(input.trim().to_owned());
+    }
+    let wanted = crate::text::normalize(input);
+    config
+        .communes
+        .iter()
+        .find(|c| c.slug == input || crate::text::normalize(&c.name) == wanted)
+        .map(|c| c.slug.clone())
+        .ok_or_else(|| {
+            crate::feeds::request::unknown(
+                "commune",
+                input,
+                config.communes.iter().map(|c| c.slug.as_str()),
+            )
+        })
+}
+
+fn resolve_categories(config: &Config, input: &str) -> Result<Vec<String>, String> {
+    input
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            config.category(c).map(|c| c.slug.clone()).ok_or_else(|| {
+                crate::feeds::request::unknown(
+                    "category",
+                    c,
+                    config.categories.iter().map(|c| c.slug.as_str()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// What `organiser set` may change.
+#[derive(Default)]
+pub struct ProfileChange {
+    pub kind: Option<String>,
+    pub commune: Option<String>,
+    pub categories: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub publishes: Option<bool>,
+}
+
+pub fn set_profile(config: &Config, login: &str, change: ProfileChange) -> Result<String, String> {
+    if let Some(kind) = &change.kind {
+        if !KINDS.contains(&kind.as_str()) {
+            return Err(format!(
+                "unknown kind {kind:?}: use one of {}",
+                KINDS.join(", ")
+            ));
+        }
+    }
+    if let Some(email) = &change.email {
+        if !email.is_empty() && !email.contains('@') {
+            return Err(format!("{email:?} is not an e-mail address"));
+        }
+    }
+    let profile = accounts::Profile {
+        kind: change.kind,
+        commune: change
+            .commune
+            .as_deref()
+            .map(|c| resolve_commune(config, c))
+            .transpose()?,
+        categories: change
+            .categories
+            .as_deref()
+            .map(|c| resolve_categories(config, c))
+            .transpose()?,
+        email: change.email,
+        phone: change.phone,
+        website: change.website,
+        publishes: change.publishes,
+    };
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let found = in_transaction(&mut conn, |tx| {
+        accounts::update_profile(tx, login, &profile)
+    })
+    .map_err(|e| e.to_string())?;
+    if found {
+        Ok(format!("{login} updated"))
+    } else {
+        Err(format!("no account with the login {login:?}"))
+    }
+}
+
+/// Publishes (or withdraws) one of an organiser's calendars in the
+/// intercommunal calendar and feeds.
+pub fn publish(
+    config: &Config,
+    login: &str,
+    calendar: &str,
+    published: bool,
+) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let outcome = in_transaction(&mut conn, |tx| {
+        let Some(owner) = accounts::by_login(tx, login)? else {
+            return Ok(Err(format!("no account with the login {login:?}")));
+        };
+        if collections::set_published(tx, owner.id, calendar, published)? {
+            Ok(Ok(()))
+        } else {
+            Ok(Err(format!("{login} has no calendar {calendar:?}")))
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    outcome?;
+    Ok(format!(
+        "{login}/{calendar} {}",
+        if published { "published" } else { "withdrawn" }
+    ))
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dav;
+pub mod feeds;
 pub mod http;
 #[path = "ical_stub.rs"]
 pub mod ical;
@@ -16,3 +17,4 @@ pub mod paths;
 pub mod query;
 pub mod server;
 pub mod store;
+pub mod text;

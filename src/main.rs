@@ -40,6 +40,18 @@ enum Command {
     /// Manages intercommunal staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Publishes an organiser's calendar in the intercommunal calendar.
+    Publish {
+        login: String,
+        #[arg(long, default_value = cli::ACCOUNT_CALENDAR)]
+        calendar: String,
+    },
+    /// Withdraws an organiser's calendar from the intercommunal calendar.
+    Unpublish {
+        login: String,
+        #[arg(long, default_value = cli::ACCOUNT_CALENDAR)]
+        calendar: String,
+    },
     /// Writes a consistent copy of the database, also while serving.
     Backup { target: PathBuf },
 }
@@ -72,6 +84,27 @@ enum OrganiserCommand {
         login: String,
         #[arg(long)]
         name: String,
+    },
+    /// Changes an organiser's public details and publishing.
+    Set {
+        login: String,
+        #[arg(long)]
+        kind: Option<String>,
+        /// Commune slug (or name) from config.toml.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Category slugs from config.toml, comma-separated.
+        #[arg(long)]
+        categories: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        website: Option<String>,
+        /// Whether its public events reach the intercommunal calendar.
+        #[arg(long)]
+        publishes: Option<bool>,
     },
     /// Refuses the account's logins from now on (its data stays).
     Disable { login: String },
@@ -127,6 +160,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::Backup { target } => cli::backup(&config, &target),
+        Command::Publish { login, calendar } => cli::publish(&config, &login, &calendar, true),
+        Command::Unpublish { login, calendar } => cli::publish(&config, &login, &calendar, false),
     };
     match result {
         Ok(message) => {
@@ -157,6 +192,28 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
             },
         ),
         OrganiserCommand::List => cli::list(config),
+        OrganiserCommand::Set {
+            login,
+            kind,
+            commune,
+            categories,
+            email,
+            phone,
+            website,
+            publishes,
+        } => cli::set_profile(
+            config,
+            &login,
+            cli::ProfileChange {
+                kind,
+                commune,
+                categories,
+                email,
+                phone,
+                website,
+                publishes,
+            },
+        ),
         OrganiserCommand::SetPassword {
             login,
             password_stdin,

@@ -53,6 +53,9 @@ async fn route(app: Arc<App>, request: hyper::Request<Incoming>) -> Response {
         let mut response = http::text(StatusCode::MOVED_PERMANENTLY, "See /dav/.");
         http::set_header(&mut response, "location", crate::paths::DAV_ROOT);
         response
+    } else if path.starts_with("/feeds/") {
+        let query = request.uri().query().unwrap_or("").to_owned();
+        crate::feeds::handle(&app, &method, &path, &query, request.headers()).await
     } else if path == "/" || path == "/dav" || path.starts_with("/dav/") {
         dav_request(app, request, &path).await
     } else {

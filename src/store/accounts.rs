@@ -144,8 +144,64 @@ pub fn set_display_name(conn: &Connection, login: &str, name: &str) -> Result<bo
 }
 
 pub fn set_disabled(conn: &Connection, login: &str, disabled: bool) -> Result<bool> {
-    Ok(conn.execute(
-        "UPDATE principals SET disabled = ?2 WHERE login = ?1",
-        params![login, disabled],
-    )? == 1)
+    let Some(principal) = by_login(conn, login)? else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE principals SET disabled = ?2 WHERE id = ?1",
+        params![principal.id, disabled],
+    )?;
+    super::collections::touch_owner(conn, principal.id)?;
+    Ok(true)
+}
+
+/// Public details of an organiser; `None` fields are left as they are,
+/// `Some("")` clears a text field.
+#[derive(Debug, Default)]
+pub struct Profile {
+    pub kind: Option<String>,
+    pub commune: Option<String>,
+    pub categories: Option<Vec<String>>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub publishes: Option<bool>,
+}
+
+pub fn update_profile(conn: &Connection, login: &str, profile: &Profile) -> Result<bool> {
+    let Some(principal) = by_login(conn, login)? else {
+        return Ok(false);
+    };
+    let empty_is_null = |v: &Option<String>| v.as_ref().map(|v| (!v.is_empty()).then(|| v.clone()));
+    let categories = profile.categories.as_ref().map(|c| Some(c.join(",")));
+    let texts = [
+        ("commune", empty_is_null(&profile.commune)),
+        ("email", empty_is_null(&profile.email)),
+        ("phone", empty_is_null(&profile.phone)),
+        ("website", empty_is_null(&profile.website)),
+        ("categories", categories),
+    ];
+    for (column, value) in texts {
+        if let Some(value) = value {
+            // Column names come from the fixed list above, never from input.
+            let sql = format!("UPDATE principals SET {column} = ?2 WHERE id = ?1");
+            conn.execute(&sql, params![principal.id, value])?;
+        }
+    }
+    if let Some(kind) = &profile.kind {
+        conn.execute(
+            "UPDATE principals SET kind = ?2 WHERE id = ?1",
+            params![principal.id, kind],
+        )?;
+    }
+    if let Some(publishes) = profile.publishes {
+        if publishes != principal.publishes {
+            conn.execute(
+                "UPDATE principals SET publishes = ?2 WHERE id = ?1",
+                params![principal.id, publishes],
+            )?;
+            super::collections::touch_owner(conn, principal.id)?;
+        }
+    }
+    Ok(true)
 }

@@ -198,3 +198,55 @@ pub fn changes_since(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Marks every member of a collection as changed (without changing the
+/// members): views that depend on the collection's flags, such as the
+/// intercommunal calendar, then report them on their next sync.
+pub fn touch_members(conn: &Connection, collection_id: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO changes (collection_id, name, object_id, deleted)
+         SELECT collection_id, name, id, 0 FROM objects WHERE collection_id = ?1 ORDER BY name",
+        [collection_id],
+    )?;
+    conn.execute(
+        "UPDATE collections SET sync_seq = (SELECT coalesce(max(seq), 0) FROM changes WHERE collection_id = ?1),
+                                modified_at = ?2 WHERE id = ?1",
+        params![collection_id, now()],
+    )?;
+    Ok(())
+}
+
+/// Publishes or withdraws a calendar; false when it does not exist.
+pub fn set_published(
+    conn: &Connection,
+    owner_id: i64,
+    path: &str,
+    published: bool,
+) -> Result<bool> {
+    let Some(collection) = get(conn, owner_id, path)? else {
+        return Ok(false);
+    };
+    if !collection.is_calendar {
+        return Ok(false);
+    }
+    if collection.published != published {
+        conn.execute(
+            "UPDATE collections SET published = ?2 WHERE id = ?1",
+            params![collection.id, published],
+        )?;
+        touch_members(conn, collection.id)?;
+    }
+    Ok(true)
+}
+
+/// Touches every calendar of an owner (its publishing flags changed).
+pub fn touch_owner(conn: &Connection, owner_id: i64) -> Result<()> {
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM collections WHERE owner_id = ?1 AND is_calendar = 1")?
+        .query_map([owner_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        touch_members(conn, id)?;
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@ pub mod views;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::{oneshot, Semaphore};
 
@@ -37,6 +38,9 @@ pub struct Store {
 
 struct Inner {
     writer: Mutex<mpsc::Sender<WriteJob>>,
+    /// Bumped by every committed write, ours or another process's (the
+    /// command-line tools): caches compare it to know they are stale.
+    generation: AtomicU64,
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
 }
@@ -65,13 +69,16 @@ impl Store {
             reader.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")?;
             readers.push(reader);
         }
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(sender),
                 readers: Mutex::new(readers),
                 reader_slots: Semaphore::new(READERS),
+                generation: AtomicU64::new(0),
             }),
-        })
+        };
+        store.watch_other_writers(path)?;
+        Ok(store)
     }
 
     /// Runs `job` on a read-only connection, off the async workers.
@@ -105,13 +112,52 @@ impl Store {
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        let inner = self.inner.clone();
         let boxed: WriteJob = Box::new(move |conn: &mut Connection| {
-            let _ = reply.send(in_transaction(conn, job));
+            let result = in_transaction(conn, job);
+            if result.is_ok() {
+                inner.generation.fetch_add(1, Ordering::Release);
+            }
+            let _ = reply.send(result);
         });
         lock(&self.inner.writer)
             .send(boxed)
             .map_err(|_| StoreError::WorkerGone)?;
         answer.await.map_err(|_| StoreError::WorkerGone)?
+    }
+}
+
+impl Store {
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Notices commits of other processes: SQLite's `data_version` changes
+    /// when another connection commits. Polled every second; the thread
+    /// ends with the store.
+    fn watch_other_writers(&self, path: &Path) -> Result<()> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let weak = Arc::downgrade(&self.inner);
+        std::thread::Builder::new()
+            .name("concord-watch".into())
+            .spawn(move || {
+                let version = |conn: &Connection| -> i64 {
+                    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+                        .unwrap_or(0)
+                };
+                let mut last = version(&conn);
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let Some(inner) = weak.upgrade() else { return };
+                    let now = version(&conn);
+                    if now != last {
+                        last = now;
+                        inner.generation.fetch_add(1, Ordering::Release);
+                    }
+                }
+            })
+            .map_err(|_| StoreError::WorkerGone)?;
+        Ok(())
     }
 }
 

@@ -238,3 +238,64 @@ pub fn all_bodies(conn: &Connection, scope: Scope) -> Result<Vec<Vec<u8>>> {
     let rows = stmt.query_map([scope.param()], |row| row.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// One public event as feeds need it.
+pub struct FeedItem {
+    pub body: Vec<u8>,
+    pub modified_at: i64,
+    /// The event's CATEGORIES, comma-joined as stored.
+    pub categories: String,
+    /// The organiser's category slugs, comma-joined.
+    pub organiser_categories: String,
+}
+
+/// Public events with an instance in [from, to), optionally only those of
+/// the given organisers (logins) and home communes.
+pub fn feed_items(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+    organisers: &[String],
+    communes: &[String],
+) -> Result<Vec<FeedItem>> {
+    // Placeholders for the optional lists follow ?1..?3; values are bound.
+    let placeholders = |offset: usize, count: usize| {
+        (0..count)
+            .map(|i| format!("?{}", offset + i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut extra = String::new();
+    if !organisers.is_empty() {
+        extra += &format!(" AND p.login IN ({})", placeholders(4, organisers.len()));
+    }
+    if !communes.is_empty() {
+        extra += &format!(
+            " AND p.commune IN ({})",
+            placeholders(4 + organisers.len(), communes.len())
+        );
+    }
+    let sql = format!(
+        "SELECT o.body, o.modified_at, coalesce(o.categories, ''), coalesce(p.categories, '')
+         FROM objects o JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
+         WHERE {}
+           AND (o.expanded_until IS NOT NULL AND o.expanded_until < ?3
+                OR EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id
+                           AND i.start_utc < ?3 AND (i.end_utc > ?2 OR (i.end_utc = i.start_utc AND i.start_utc >= ?2)))){extra}
+         ORDER BY o.id",
+        Scope::Public.condition()
+    );
+    let mut values: Vec<rusqlite::types::Value> =
+        vec![Scope::Public.param().into(), from.into(), to.into()];
+    values.extend(organisers.iter().chain(communes).map(|v| v.clone().into()));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), |row| {
+        Ok(FeedItem {
+            body: row.get(0)?,
+            modified_at: row.get(1)?,
+            categories: row.get(2)?,
+            organiser_categories: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,169 @@
+//! A feed's parameters, parsed and checked against the territory's lists
+//! from config.toml, so that a typo gets a clear 400 instead of an empty
+//! calendar.
+
+use crate::config::Config;
+use chrono::{Datelike, NaiveDate, TimeZone};
+use percent_encoding::percent_decode_str;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRequest {
+    /// Logins; empty: every publishing organiser.
+    pub organisers: Vec<String>,
+    /// Commune slugs; empty: all.
+    pub communes: Vec<String>,
+    /// Category slugs; empty: all.
+    pub categories: Vec<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl FeedRequest {
+    /// A stable text naming this request (its cache key).
+    pub fn key(&self) -> String {
+        format!(
+            "o={};c={};k={};{}..{}",
+            self.organisers.join(","),
+            self.communes.join(","),
+            self.categories.join(","),
+            self.from,
+            self.to
+        )
+    }
+
+    /// The window in UTC seconds, dates read in the territory's time zone.
+    pub fn window(&self, tz: chrono_tz::Tz) -> (i64, i64) {
+        let midnight = |date: NaiveDate| {
+            date.and_hms_opt(0, 0, 0)
+                .and_then(|t| tz.from_local_datetime(&t).earliest())
+                .map(|t| t.timestamp())
+                .unwrap_or(0)
+        };
+        (midnight(self.from), midnight(self.to))
+    }
+}
+
+/// Parses the query string of `/feeds/...`; `today` anchors the default
+/// window. The error message is shown to the person who typed the URL.
+pub fn parse(query: &str, config: &Config, today: NaiveDate) -> Result<FeedRequest, String> {
+    let feeds = &config.feeds;
+    let mut request = FeedRequest {
+        organisers: Vec::new(),
+        communes: Vec::new(),
+        categories: Vec::new(),
+        from: add_months(today, -(feeds.months_back as i32)),
+        to: add_months(today, feeds.months_ahead as i32),
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = decode(value)?;
+        match key {
+            "organiser" | "organizer" => push_unique(&mut request.organisers, value),
+            "commune" => {
+                if config.commune(&value).is_none() {
+                    return Err(unknown(
+                        "commune",
+                        &value,
+                        config.communes.iter().map(|c| c.slug.as_str()),
+                    ));
+                }
+                push_unique(&mut request.communes, value)
+            }
+            "category" => {
+                if config.category(&value).is_none() {
+                    return Err(unknown(
+                        "category",
+                        &value,
+                        config.categories.iter().map(|c| c.slug.as_str()),
+                    ));
+                }
+                push_unique(&mut request.categories, value)
+            }
+            "from" => request.from = date(&value)?,
+            "to" => request.to = date(&value)?,
+            other => {
+                return Err(format!(
+                    "Unknown parameter {other:?}: use commune, category, organiser, from or to."
+                ))
+            }
+        }
+    }
+    if request.to <= request.from {
+        return Err("The window must end after it starts (to > from).".into());
+    }
+    if request.to.signed_duration_since(request.from).num_days() > 3 * 366 {
+        return Err("The window may span three years at most.".into());
+    }
+    request.organisers.sort();
+    request.communes.sort();
+    request.categories.sort();
+    Ok(request)
+}
+
+pub fn unknown<'a>(what: &str, value: &str, valid: impl Iterator<Item = &'a str>) -> String {
+    let valid: Vec<&str> = valid.collect();
+    if valid.is_empty() {
+        format!("Unknown {what} {value:?}: none is configured.")
+    } else {
+        format!(
+            "Unknown {what} {value:?}. Valid values: {}.",
+            valid.join(", ")
+        )
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, value: String) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+fn decode(value: &str) -> Result<String, String> {
+    percent_decode_str(&value.replace('+', " "))
+        .decode_utf8()
+        .map(|v| v.trim().to_owned())
+        .map_err(|_| "A parameter is not valid UTF-8.".to_owned())
+}
+
+fn date(value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("Dates are written YYYY-MM-DD, not {value:?}."))
+}
+
+fn add_months(date: NaiveDate, months: i32) -> NaiveDate {
+    let total = date.year() * 12 + date.month0() as i32 + months;
+    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+    (0..4)
+        .find_map(|back| NaiveDate::from_ymd_opt(year, month, date.day().saturating_sub(back)))
+        .unwrap_or(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_window_and_month_ends() {
+        let config = Config::default();
+        let today = NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
+        let request = parse("", &config, today).unwrap();
+        assert_eq!(request.from, NaiveDate::from_ymd_opt(2027, 2, 28).unwrap());
+        assert_eq!(request.to, NaiveDate::from_ymd_opt(2028, 3, 31).unwrap());
+    }
+
+    #[test]
+    fn typos_are_refused_with_the_valid_values() {
+        let mut config = Config::default();
+        config.communes.push(crate::config::Named {
+            slug: "arue".into(),
+            name: "Arue".into(),
+        });
+        let today = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        let error = parse("commune=aru", &config, today).unwrap_err();
+        assert!(error.contains("arue"), "{error}");
+        assert!(parse("communes=arue", &config, today).is_err());
+        assert!(parse("from=2027-02-01&to=2027-01-01", &config, today).is_err());
+        let ok = parse("commune=arue&commune=arue", &config, today).unwrap();
+        assert_eq!(ok.communes, vec!["arue"]);
+    }
+}
