@@ -21,6 +21,9 @@ pub struct NewAccount {
     pub commune: Option<String>,
     pub role: Role,
     pub password_stdin: bool,
+    /// Leave the calendar to the organiser's client (MKCALENDAR), e.g.
+    /// when importing from another server.
+    pub no_calendar: bool,
 }
 
 /// Creates a principal (and, for organisers, its calendar); prints the
@@ -65,7 +68,7 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
                 password_hash: &hash,
             },
         )?;
-        if account.role == Role::Organiser {
+        if account.role == Role::Organiser && !account.no_calendar {
             let props = CalendarProps {
                 display_name: Some(Some(account.name.trim().to_owned())),
                 ..CalendarProps::default()
@@ -185,6 +188,7 @@ pub fn ensure_admin(config: &Config) -> Result<Option<String>, String> {
             commune: None,
             role: Role::Admin,
             password_stdin: false,
+            no_calendar: true,
         },
     )?;
     Ok(Some(message))

@@ -70,6 +70,10 @@ enum OrganiserCommand {
         /// Reads the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Creates no calendar: the organiser's client makes its first one
+        /// (MKCALENDAR), which is then published.
+        #[arg(long)]
+        no_calendar: bool,
     },
     /// Lists every account.
     List,
@@ -157,6 +161,7 @@ fn main() -> ExitCode {
                 commune: None,
                 role: Role::Staff,
                 password_stdin,
+                no_calendar: true,
             },
         ),
         Command::Backup { target } => cli::backup(&config, &target),
@@ -180,6 +185,7 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
             kind,
             commune,
             password_stdin,
+            no_calendar,
         } => cli::add_account(
             config,
             NewAccount {
@@ -189,6 +195,7 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
                 commune,
                 role: Role::Organiser,
                 password_stdin,
+                no_calendar,
             },
         ),
         OrganiserCommand::List => cli::list(config),

@@ -30,7 +30,8 @@ pub struct Collection {
 pub enum NewCollection {
     /// The calendar made with an organiser's account: published, permanent.
     AccountCalendar,
-    /// A further calendar made by its owner: not published until said so.
+    /// A calendar made by its owner: published when it is the owner's
+    /// first, otherwise not until its owner or staff says so.
     Calendar,
     /// An ordinary WebDAV collection.
     Plain,
@@ -115,7 +116,7 @@ pub fn create(
     let time = now();
     let (is_calendar, published, removable) = match kind {
         NewCollection::AccountCalendar => (true, true, false),
-        NewCollection::Calendar => (true, false, true),
+        NewCollection::Calendar => (true, !has_calendar(conn, owner_id)?, true),
         NewCollection::Plain => (false, false, true),
     };
     conn.execute(
@@ -249,4 +250,15 @@ pub fn touch_owner(conn: &Connection, owner_id: i64) -> Result<()> {
         touch_members(conn, id)?;
     }
     Ok(())
+}
+
+pub fn has_calendar(conn: &Connection, owner_id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM collections WHERE owner_id = ?1 AND is_calendar = 1 LIMIT 1",
+            [owner_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
