@@ -324,3 +324,47 @@ pub fn publish(
         if published { "published" } else { "withdrawn" }
     ))
 }
+
+/// `concord conflicts`: the conflicts of a period as a table, JSON or CSV.
+pub fn conflicts(
+    config: &Config,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    format: &str,
+    filters: (Option<&str>, Option<&str>),
+) -> Result<String, String> {
+    let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+    let (start, end) = crate::feeds::request::FeedRequest {
+        organisers: Vec::new(),
+        communes: Vec::new(),
+        categories: Vec::new(),
+        from,
+        to: to.succ_opt().unwrap_or(to),
+    }
+    .window(tz);
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let mut report =
+        crate::conflicts::compute(&conn, config, tz, start, end).map_err(|e| e.to_string())?;
+    crate::conflicts::retain(&mut report, config, filters.0, filters.1);
+    match format {
+        "json" => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
+        "csv" => Ok(crate::conflicts::csv(&report)),
+        "table" => Ok(crate::conflicts::table(&report)),
+        other => Err(format!("unknown format {other:?}: use table, json or csv")),
+    }
+}
+
+pub fn acknowledge(config: &Config, key: &str) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let done = in_transaction(&mut conn, |tx| {
+        crate::store::acks::acknowledge_current(tx, key, "admin")
+    })
+    .map_err(|e| e.to_string())?;
+    if done {
+        Ok(format!("conflict {key} acknowledged"))
+    } else {
+        Err(format!(
+            "no conflict {key:?}: its events changed or no longer exist"
+        ))
+    }
+}

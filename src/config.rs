@@ -25,6 +25,100 @@ pub struct Config {
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
     pub categories: Vec<Category>,
+    /// Venues, for conflict detection.
+    pub venues: Vec<Venue>,
+    /// Conflict rules; the four default rules apply when none is given.
+    pub conflict_rules: Vec<ConflictRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Venue {
+    pub slug: String,
+    pub name: String,
+    /// Commune slug.
+    pub commune: String,
+    /// Other ways people write this venue in LOCATION.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// Periods when the venue cannot be used (dates inclusive).
+    #[serde(default)]
+    pub closed: Vec<ClosedPeriod>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosedPeriod {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKind {
+    /// Same venue, overlapping times, different organisers.
+    SameVenue,
+    /// Same commune, same day, both in large-public-event categories.
+    SameCommuneLargeEvents,
+    /// Same territory-wide category, overlapping, anywhere.
+    SameCategoryTerritory,
+    /// An event at a venue during one of its closed periods.
+    VenueClosed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Hard,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictRule {
+    pub name: String,
+    pub kind: RuleKind,
+    pub severity: Severity,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+impl Config {
+    /// The configured rules, or the four defaults.
+    pub fn rules(&self) -> Vec<ConflictRule> {
+        if !self.conflict_rules.is_empty() {
+            return self.conflict_rules.clone();
+        }
+        let rule = |name: &str, kind, severity| ConflictRule {
+            name: name.into(),
+            kind,
+            severity,
+            enabled: true,
+        };
+        vec![
+            rule("meme-lieu", RuleKind::SameVenue, Severity::Hard),
+            rule(
+                "grands-evenements-meme-commune",
+                RuleKind::SameCommuneLargeEvents,
+                Severity::Warning,
+            ),
+            rule(
+                "categorie-territoriale",
+                RuleKind::SameCategoryTerritory,
+                Severity::Warning,
+            ),
+            rule("lieu-ferme", RuleKind::VenueClosed, Severity::Hard),
+        ]
+    }
 }
 
 /// An entry of a fixed list: a stable slug used in URLs and a display name.
@@ -117,6 +211,8 @@ impl Default for Config {
             feeds: FeedSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
+            venues: Vec::new(),
+            conflict_rules: Vec::new(),
         }
     }
 }
@@ -160,7 +256,8 @@ impl Config {
             .communes
             .iter()
             .map(|c| &c.slug)
-            .chain(self.categories.iter().map(|c| &c.slug));
+            .chain(self.categories.iter().map(|c| &c.slug))
+            .chain(self.venues.iter().map(|v| &v.slug));
         for slug in slugs {
             if slug.is_empty()
                 || !slug

@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod conflicts;
 pub mod dav;
 pub mod feeds;
 pub mod http;

@@ -52,6 +52,25 @@ enum Command {
         #[arg(long, default_value = cli::ACCOUNT_CALENDAR)]
         calendar: String,
     },
+    /// Lists the conflicts between organisers' events in a period.
+    Conflicts {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day (included), YYYY-MM-DD.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Only conflicts involving this organiser (login).
+        #[arg(long)]
+        organiser: Option<String>,
+        /// Only conflicts in this commune (slug).
+        #[arg(long)]
+        commune: Option<String>,
+    },
+    /// Marks a conflict as seen by staff, until either event changes.
+    Acknowledge { key: String },
     /// Writes a consistent copy of the database, also while serving.
     Backup { target: PathBuf },
 }
@@ -165,6 +184,20 @@ fn main() -> ExitCode {
             },
         ),
         Command::Backup { target } => cli::backup(&config, &target),
+        Command::Conflicts {
+            from,
+            to,
+            format,
+            organiser,
+            commune,
+        } => cli::conflicts(
+            &config,
+            from,
+            to,
+            &format,
+            (organiser.as_deref(), commune.as_deref()),
+        ),
+        Command::Acknowledge { key } => cli::acknowledge(&config, &key),
         Command::Publish { login, calendar } => cli::publish(&config, &login, &calendar, true),
         Command::Unpublish { login, calendar } => cli::publish(&config, &login, &calendar, false),
     };

@@ -291,11 +291,6 @@ impl<'a> Zones<'a> {
         }
     }
 
-    /// True when a VTIMEZONE of that TZID is present.
-    pub fn defines(&self, tzid: &str) -> bool {
-        self.defined.contains_key(tzid.trim())
-    }
-
     pub fn resolve(&mut self, tzid: &str) -> Result<Zone, String> {
         if let Some(zone) = self.cache.get(tzid) {
             return Ok(zone.clone());

@@ -6,6 +6,7 @@
 //! committed together or not at all.
 
 pub mod accounts;
+pub mod acks;
 pub mod collections;
 pub mod objects;
 pub mod schema;

@@ -94,6 +94,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX instances_by_time ON instances (collection_id, start_utc);
     CREATE INDEX instances_by_object ON instances (object_id);
+    CREATE INDEX instances_by_start ON instances (start_utc);
+    -- Conflicts staff acknowledged; valid while both events keep the
+    -- change sequence numbers they had then.
+    CREATE TABLE conflict_acks (
+        conflict_key    TEXT PRIMARY KEY,
+        seq_a           INTEGER NOT NULL,
+        seq_b           INTEGER NOT NULL,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at INTEGER NOT NULL
+    );
     "#,
 ];
 

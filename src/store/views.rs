@@ -299,3 +299,71 @@ pub fn feed_items(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// One occurrence of an organiser's event, with what conflict rules need.
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    pub start: i64,
+    pub end: i64,
+    pub all_day: bool,
+    pub recurrence_id: Option<i64>,
+    pub object_id: i64,
+    pub seq: i64,
+    pub summary: Option<String>,
+    pub location: Option<String>,
+    pub categories: String,
+    pub public: bool,
+    pub organiser: OrganiserCard,
+}
+
+/// An organiser as shown to others: name and contact.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrganiserCard {
+    pub login: String,
+    pub name: String,
+    pub commune: String,
+    #[serde(skip)]
+    pub categories: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+}
+
+/// Opaque, not cancelled VEVENT occurrences of enabled organisers that
+/// overlap [from, to), in start order.
+pub fn occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurrence>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.start_utc, i.end_utc, i.all_day, i.recurrence_id, o.id, o.seq, o.summary, o.location,
+                coalesce(o.categories, ''), o.class, p.login, p.display_name, coalesce(p.commune, ''),
+                coalesce(p.categories, ''), p.email, p.phone, p.website
+         FROM instances i JOIN objects o ON o.id = i.object_id
+              JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
+         WHERE i.start_utc < ?2 AND i.end_utc >= ?1 AND i.cancelled = 0 AND i.transparent = 0
+           AND o.component = 'VEVENT' AND c.is_calendar = 1 AND p.role = 'organiser' AND p.disabled = 0
+         ORDER BY i.start_utc, o.id",
+    )?;
+    let rows = stmt.query_map(params![from, to], |row| {
+        Ok(Occurrence {
+            start: row.get(0)?,
+            end: row.get(1)?,
+            all_day: row.get(2)?,
+            recurrence_id: row.get(3)?,
+            object_id: row.get(4)?,
+            seq: row.get(5)?,
+            summary: row.get(6)?,
+            location: row.get(7)?,
+            categories: row.get(8)?,
+            public: row.get::<_, String>(9)? == "PUBLIC",
+            organiser: OrganiserCard {
+                login: row.get(10)?,
+                name: row.get(11)?,
+                commune: row.get(12)?,
+                categories: row.get(13)?,
+                email: row.get(14)?,
+                phone: row.get(15)?,
+                website: row.get(16)?,
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,486 @@
+//! Conflict detection between organisers, from the instance index: two
+//! lotos the same evening in one commune, a festival and a tournament in
+//! the same hall. Occurrences are swept in start order, so the work grows
+//! with the number of overlapping pairs, not with the square of the events.
+
+pub mod venues;
+
+use crate::config::{Config, RuleKind, Severity};
+use crate::store::views::{Occurrence, OrganiserCard};
+use crate::text::normalize;
+use chrono::TimeZone;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use venues::VenueIndex;
+
+/// One side of a conflict, as others may see it: a private event shows
+/// only its time and organiser.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventSide {
+    pub object_id: i64,
+    #[serde(skip)]
+    pub seq: i64,
+    pub recurrence_id: Option<i64>,
+    pub summary: String,
+    pub location: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub organiser: OrganiserCard,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    /// Stable while both events exist: used to acknowledge it.
+    pub key: String,
+    pub rule: String,
+    pub kind: RuleKind,
+    pub severity: Severity,
+    pub description: String,
+    pub venue: Option<String>,
+    pub commune: Option<String>,
+    pub category: Option<String>,
+    pub a: EventSide,
+    pub b: Option<EventSide>,
+    pub acknowledged: bool,
+    #[serde(skip)]
+    pub start: i64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub conflicts: Vec<Conflict>,
+    /// Locations that matched no venue, with how often they occur, so that
+    /// staff can add aliases.
+    pub unmatched_locations: BTreeMap<String, usize>,
+}
+
+/// What each occurrence brings to the rules, computed once.
+struct Facts {
+    venue: Option<String>,
+    categories: HashSet<String>,
+}
+
+pub struct Detector<'a> {
+    config: &'a Config,
+    tz: chrono_tz::Tz,
+    venues: VenueIndex,
+    /// Normalised category names and aliases to slugs.
+    category_names: HashMap<String, String>,
+}
+
+impl<'a> Detector<'a> {
+    pub fn new(config: &'a Config, tz: chrono_tz::Tz) -> Detector<'a> {
+        let mut category_names = HashMap::new();
+        for category in &config.categories {
+            for name in std::iter::once(&category.slug)
+                .chain(std::iter::once(&category.name))
+                .chain(&category.aliases)
+            {
+                category_names.insert(normalize(name), category.slug.clone());
+            }
+        }
+        Detector {
+            config,
+            tz,
+            venues: VenueIndex::new(config),
+            category_names,
+        }
+    }
+
+    fn facts(&self, occurrence: &Occurrence) -> Facts {
+        let mut categories: HashSet<String> = occurrence
+            .categories
+            .split(',')
+            .filter_map(|c| self.category_names.get(&normalize(c)).cloned())
+            .collect();
+        if categories.is_empty() {
+            categories = occurrence
+                .organiser
+                .categories
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect();
+        }
+        Facts {
+            venue: occurrence
+                .location
+                .as_deref()
+                .and_then(|l| self.venues.find(l))
+                .map(str::to_owned),
+            categories,
+        }
+    }
+
+    /// Every conflict among `occurrences` (sorted by start); `acknowledged`
+    /// holds the keys staff acknowledged, with the sequence numbers then.
+    pub fn detect(
+        &self,
+        occurrences: &[Occurrence],
+        acknowledged: &HashMap<String, (i64, i64)>,
+    ) -> Report {
+        let rules = self.config.rules();
+        let rule = |kind: RuleKind| rules.iter().find(|r| r.kind == kind && r.enabled);
+        let facts: Vec<Facts> = occurrences.iter().map(|o| self.facts(o)).collect();
+        let mut report = Report::default();
+        for (occurrence, fact) in occurrences.iter().zip(&facts) {
+            if let (Some(location), None) = (&occurrence.location, &fact.venue) {
+                if !location.trim().is_empty() {
+                    *report
+                        .unmatched_locations
+                        .entry(location.trim().to_owned())
+                        .or_default() += 1;
+                }
+            }
+        }
+        let push =
+            |report: &mut Report, kind: RuleKind, i: usize, j: Option<usize>, detail: Detail| {
+                let Some(rule) = rule(kind) else { return };
+                let (i, j) = match j {
+                    Some(j) if occurrences[j].object_id < occurrences[i].object_id => (j, Some(i)),
+                    _ => (i, j),
+                };
+                let side = |k: usize| self.side(&occurrences[k]);
+                let a = side(i);
+                let b = j.map(side);
+                let key = format!(
+                    "{}:{}@{}:{}",
+                    rule.name,
+                    a.object_id,
+                    a.recurrence_id.unwrap_or(0),
+                    b.as_ref()
+                        .map(|b| format!("{}@{}", b.object_id, b.recurrence_id.unwrap_or(0)))
+                        .unwrap_or_default()
+                );
+                let acknowledged = acknowledged.get(&key).is_some_and(|(sa, sb)| {
+                    *sa == a.seq && *sb == b.as_ref().map(|b| b.seq).unwrap_or(0)
+                });
+                report.conflicts.push(Conflict {
+                    key,
+                    rule: rule.name.clone(),
+                    kind,
+                    severity: rule.severity,
+                    description: detail.description,
+                    venue: detail.venue,
+                    commune: detail.commune,
+                    category: detail.category,
+                    start: occurrences[i]
+                        .start
+                        .max(j.map(|j| occurrences[j].start).unwrap_or(i64::MIN)),
+                    a,
+                    b,
+                    acknowledged,
+                });
+            };
+
+        // Overlapping pairs of different organisers: same venue, or the same
+        // territory-wide category.
+        let mut active: Vec<usize> = Vec::new();
+        for (i, x) in occurrences.iter().enumerate() {
+            active.retain(|&k| effective_end(&occurrences[k]) > x.start);
+            for &k in &active {
+                let y = &occurrences[k];
+                if y.organiser.login == x.organiser.login {
+                    continue;
+                }
+                if let (Some(vx), Some(vy)) = (&facts[i].venue, &facts[k].venue) {
+                    if vx == vy {
+                        let name = self.venue_name(vx);
+                        push(
+                            &mut report,
+                            RuleKind::SameVenue,
+                            k,
+                            Some(i),
+                            Detail {
+                                description: format!("Même lieu au même moment : {name}"),
+                                venue: Some(vx.clone()),
+                                ..Detail::default()
+                            },
+                        );
+                    }
+                }
+                let shared = facts[i]
+                    .categories
+                    .iter()
+                    .filter(|c| facts[k].categories.contains(*c))
+                    .find(|c| self.config.category(c).is_some_and(|c| c.territory_wide));
+                if let Some(category) = shared {
+                    let name = self
+                        .config
+                        .category(category)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    push(
+                        &mut report,
+                        RuleKind::SameCategoryTerritory,
+                        k,
+                        Some(i),
+                        Detail {
+                            description: format!(
+                                "Deux événements « {name} » en même temps sur le territoire"
+                            ),
+                            category: Some(category.clone()),
+                            ..Detail::default()
+                        },
+                    );
+                }
+            }
+            active.push(i);
+        }
+
+        // Large public events in the same commune on the same day.
+        let mut by_day: BTreeMap<(String, chrono::NaiveDate), Vec<usize>> = BTreeMap::new();
+        for (i, x) in occurrences.iter().enumerate() {
+            let large = facts[i].categories.iter().any(|c| {
+                self.config
+                    .category(c)
+                    .is_some_and(|c| c.large_public_event)
+            });
+            if !large || x.organiser.commune.is_empty() {
+                continue;
+            }
+            for day in self.days(x) {
+                by_day
+                    .entry((x.organiser.commune.clone(), day))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut seen = HashSet::new();
+        for ((commune, day), list) in &by_day {
+            for (n, &k) in list.iter().enumerate() {
+                for &i in &list[n + 1..] {
+                    if occurrences[i].organiser.login == occurrences[k].organiser.login
+                        || !seen.insert((k.min(i), k.max(i)))
+                    {
+                        continue;
+                    }
+                    let name = self
+                        .config
+                        .commune(commune)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_else(|| commune.clone());
+                    push(
+                        &mut report,
+                        RuleKind::SameCommuneLargeEvents,
+                        k,
+                        Some(i),
+                        Detail {
+                            description: format!(
+                                "Deux grands événements à {name} le {}",
+                                day.format("%d/%m/%Y")
+                            ),
+                            commune: Some(commune.clone()),
+                            ..Detail::default()
+                        },
+                    );
+                }
+            }
+        }
+
+        // Events at a venue while it is closed.
+        for (i, x) in occurrences.iter().enumerate() {
+            let Some(slug) = &facts[i].venue else {
+                continue;
+            };
+            let Some(venue) = self.config.venues.iter().find(|v| &v.slug == slug) else {
+                continue;
+            };
+            let days = self.days(x);
+            if let Some(period) = venue
+                .closed
+                .iter()
+                .find(|p| days.iter().any(|d| *d >= p.from && *d <= p.to))
+            {
+                let reason = if period.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", period.reason)
+                };
+                push(
+                    &mut report,
+                    RuleKind::VenueClosed,
+                    i,
+                    None,
+                    Detail {
+                        description: format!(
+                            "{} est fermé du {} au {}{reason}",
+                            venue.name,
+                            period.from.format("%d/%m/%Y"),
+                            period.to.format("%d/%m/%Y")
+                        ),
+                        venue: Some(slug.clone()),
+                        ..Detail::default()
+                    },
+                );
+            }
+        }
+        report
+            .conflicts
+            .sort_by(|x, y| x.start.cmp(&y.start).then_with(|| x.key.cmp(&y.key)));
+        report
+    }
+
+    fn venue_name(&self, slug: &str) -> String {
+        self.config
+            .venues
+            .iter()
+            .find(|v| v.slug == slug)
+            .map(|v| {
+                let commune = self
+                    .config
+                    .commune(&v.commune)
+                    .map(|c| c.name.as_str())
+                    .unwrap_or(&v.commune);
+                format!("{}, {commune}", v.name)
+            })
+            .unwrap_or_else(|| slug.to_owned())
+    }
+
+    /// Local dates an occurrence covers (an all-day event's exclusive end
+    /// day excluded).
+    fn days(&self, occurrence: &Occurrence) -> Vec<chrono::NaiveDate> {
+        let local = |t: i64| self.tz.timestamp_opt(t, 0).single().map(|t| t.date_naive());
+        let (Some(first), Some(last)) = (
+            local(occurrence.start),
+            local((effective_end(occurrence) - 1).max(occurrence.start)),
+        ) else {
+            return Vec::new();
+        };
+        first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .take(400)
+            .collect()
+    }
+
+    fn side(&self, occurrence: &Occurrence) -> EventSide {
+        let time = |t: i64| {
+            self.tz
+                .timestamp_opt(t, 0)
+                .single()
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default()
+        };
+        EventSide {
+            object_id: occurrence.object_id,
+            seq: occurrence.seq,
+            recurrence_id: occurrence.recurrence_id,
+            summary: if occurrence.public {
+                occurrence.summary.clone().unwrap_or_default()
+            } else {
+                "Événement privé".into()
+            },
+            location: occurrence.location.clone().filter(|_| occurrence.public),
+            start: time(occurrence.start),
+            end: time(occurrence.end),
+            organiser: occurrence.organiser.clone(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Detail {
+    description: String,
+    venue: Option<String>,
+    commune: Option<String>,
+    category: Option<String>,
+}
+
+/// Zero-length events still occupy their instant.
+fn effective_end(occurrence: &Occurrence) -> i64 {
+    occurrence.end.max(occurrence.start + 1)
+}
+
+/// Conflicts among every organiser's events in [from, to).
+pub fn compute(
+    conn: &rusqlite::Connection,
+    config: &Config,
+    tz: chrono_tz::Tz,
+    from: i64,
+    to: i64,
+) -> crate::store::Result<Report> {
+    let occurrences = crate::store::views::occurrences(conn, from, to)?;
+    let acknowledged = crate::store::acks::all(conn)?;
+    Ok(Detector::new(config, tz).detect(&occurrences, &acknowledged))
+}
+
+/// Keeps the conflicts that involve `organiser` (a login) or happen in
+/// `commune` (a slug: the organisers' home commune or the venue's).
+pub fn retain(
+    report: &mut Report,
+    config: &Config,
+    organiser: Option<&str>,
+    commune: Option<&str>,
+) {
+    report.conflicts.retain(|c| {
+        let sides = || std::iter::once(&c.a).chain(c.b.as_ref());
+        let by_organiser = organiser.is_none_or(|o| sides().any(|s| s.organiser.login == o));
+        let venue_commune = c
+            .venue
+            .as_ref()
+            .and_then(|v| config.venues.iter().find(|x| &x.slug == v))
+            .map(|v| v.commune.as_str());
+        let by_commune = commune.is_none_or(|m| {
+            c.commune.as_deref() == Some(m)
+                || venue_commune == Some(m)
+                || sides().any(|s| s.organiser.commune == m)
+        });
+        by_organiser && by_commune
+    });
+}
+
+/// One line per conflict, for people.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    for c in &report.conflicts {
+        let other =
+            c.b.as_ref()
+                .map(|b| format!(" <> {} ({}, {})", b.summary, b.organiser.name, b.start))
+                .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<7} {}{} | {} ({}, {}){}\n          key: {}\n",
+            format!("{:?}", c.severity).to_lowercase(),
+            c.description,
+            if c.acknowledged { " [vu]" } else { "" },
+            c.a.summary,
+            c.a.organiser.name,
+            c.a.start,
+            other,
+            c.key
+        ));
+    }
+    out.push_str(&format!("{} conflict(s)\n", report.conflicts.len()));
+    if !report.unmatched_locations.is_empty() {
+        out.push_str("locations matching no venue (add aliases in config.toml):\n");
+        for (location, count) in &report.unmatched_locations {
+            out.push_str(&format!("  {count:>4}  {location}\n"));
+        }
+    }
+    out
+}
+
+/// RFC 4180 CSV, one row per conflict.
+pub fn csv(report: &Report) -> String {
+    let field = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    let mut out = String::from("key,rule,severity,acknowledged,description,start_a,summary_a,organiser_a,start_b,summary_b,organiser_b\r\n");
+    for c in &report.conflicts {
+        let b = c.b.as_ref();
+        let row = [
+            field(&c.key),
+            field(&c.rule),
+            field(&format!("{:?}", c.severity).to_lowercase()),
+            field(if c.acknowledged { "yes" } else { "no" }),
+            field(&c.description),
+            field(&c.a.start),
+            field(&c.a.summary),
+            field(&c.a.organiser.login),
+            field(b.map(|b| b.start.as_str()).unwrap_or("")),
+            field(b.map(|b| b.summary.as_str()).unwrap_or("")),
+            field(b.map(|b| b.organiser.login.as_str()).unwrap_or("")),
+        ];
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
