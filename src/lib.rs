@@ -4,6 +4,7 @@
 //! (WebDAV/CalDAV protocol), `ical` (iCalendar model: parse, validate,
 //! recurrence), `store` (SQLite), `auth`, and `cli` (administration).
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;

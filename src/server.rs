@@ -53,6 +53,18 @@ async fn route(app: Arc<App>, request: hyper::Request<Incoming>) -> Response {
         let mut response = http::text(StatusCode::MOVED_PERMANENTLY, "See /dav/.");
         http::set_header(&mut response, "location", crate::paths::DAV_ROOT);
         response
+    } else if path.starts_with("/api/") {
+        let query = request.uri().query().unwrap_or("").to_owned();
+        let (parts, body) = request.into_parts();
+        match read_body(&parts.headers, body, app.config.limits.max_xml_body).await {
+            Ok(body) => {
+                crate::api::handle(&app, &method, &path, &query, &parts.headers, body).await
+            }
+            Err(BodyError::TooLarge(limit)) => DavError::TooLarge(limit).into_response(),
+            Err(BodyError::Broken) => {
+                DavError::BadRequest("The request body could not be read.".into()).into_response()
+            }
+        }
     } else if path.starts_with("/feeds/") {
         let query = request.uri().query().unwrap_or("").to_owned();
         crate::feeds::handle(&app, &method, &path, &query, request.headers()).await

@@ -225,15 +225,6 @@ impl Series<'_> {
         }
     }
 
-    /// Whether `m` (EXDATE or RECURRENCE-ID) designates `occ`: by instant, or
-    /// by date when either side is a DATE.
-    fn designates(&self, m: &Moment, m_utc: i64, occ: &Occurrence) -> bool {
-        if self.all_day() || m.is_date() {
-            self.date_key(m) == occ.local.date()
-        } else {
-            m_utc == occ.orig
-        }
-    }
 
     /// Occurrences near the window, sorted, with EXDATEs removed. The flag tells
     /// whether a rule went on past the window.
@@ -376,7 +367,13 @@ impl Series<'_> {
         let Some(rid_moment) = o.recurrence_id.as_ref() else {
             return;
         };
-        occurrences.retain(|occ| !self.designates(rid_moment, rid, occ));
+        // By instant, or by date when either side is a DATE.
+        if self.all_day() || rid_moment.is_date() {
+            let date = self.date_key(rid_moment);
+            occurrences.retain(|occ| occ.local.date() != date);
+        } else {
+            occurrences.retain(|occ| occ.orig != rid);
+        }
         if !o.this_and_future {
             return;
         }

@@ -118,11 +118,19 @@ impl CustomZone {
 const CUSTOM_LAST_YEAR: i32 = 2200;
 /// Bound on onsets taken from one STANDARD/DAYLIGHT rule.
 const CUSTOM_MAX_ONSETS: usize = 1000;
+/// Bound on onsets computed for all the VTIMEZONEs of one object.
+const CUSTOM_BUDGET: usize = 20_000;
 /// Offsets beyond this are nonsense (real ones stay within +-14h).
 const MAX_OFFSET: i32 = 24 * 3600;
 
 /// Builds a zone from the STANDARD/DAYLIGHT children of `vtimezone`.
-fn custom_zone(ical: &ICalendar, vtimezone: &ICalendarComponent) -> Option<CustomZone> {
+/// `budget` is what remains of [`CUSTOM_BUDGET`]; None when it ran out or
+/// nothing usable was found.
+fn custom_zone(
+    ical: &ICalendar,
+    vtimezone: &ICalendarComponent,
+    budget: &mut usize,
+) -> Option<CustomZone> {
     let mut transitions: Vec<(i64, i32, i32)> = Vec::new();
     let last = NaiveDateTime::new(
         chrono::NaiveDate::from_ymd_opt(CUSTOM_LAST_YEAR, 12, 31)?,
@@ -177,7 +185,10 @@ fn custom_zone(ical: &ICalendar, vtimezone: &ICalendarComponent) -> Option<Custo
                                 };
                                 local.checked_add_signed(chrono::Duration::seconds(shift))
                             });
-                            rule_onsets(rule, start, until, last, &mut onsets);
+                            rule_onsets(rule, start, until, last, budget, &mut onsets);
+                            if *budget == 0 {
+                                return None;
+                            }
                         }
                     }
                 }
@@ -206,6 +217,7 @@ fn rule_onsets(
     start: NaiveDateTime,
     until: Option<NaiveDateTime>,
     last: NaiveDateTime,
+    budget: &mut usize,
     onsets: &mut Vec<NaiveDateTime>,
 ) {
     let Ok(Some(prepared)) = rules::prepare(rule, start, until) else {
@@ -215,10 +227,11 @@ fn rule_onsets(
     // A failing or too costly rule just yields fewer onsets: the zone is
     // best-effort, and the observance's own DTSTART is still used.
     let _ = prepared.run(|onset| {
-        if onset > last || taken >= CUSTOM_MAX_ONSETS {
+        if onset > last || taken >= CUSTOM_MAX_ONSETS || *budget == 0 {
             return Ok(Flow::Stop);
         }
         taken += 1;
+        *budget -= 1;
         onsets.push(onset);
         Ok(Flow::Continue)
     });
@@ -268,6 +281,8 @@ pub(crate) struct Zones<'a> {
     ical: &'a ICalendar,
     defined: HashMap<&'a str, &'a ICalendarComponent>,
     cache: HashMap<String, Zone>,
+    /// Onsets left for custom zones (see [`CUSTOM_BUDGET`]).
+    budget: usize,
 }
 
 impl<'a> Zones<'a> {
@@ -288,6 +303,7 @@ impl<'a> Zones<'a> {
             ical,
             defined,
             cache: HashMap::new(),
+            budget: CUSTOM_BUDGET,
         }
     }
 
@@ -300,7 +316,7 @@ impl<'a> Zones<'a> {
         Ok(zone)
     }
 
-    fn resolve_uncached(&self, tzid: &str) -> Result<Zone, String> {
+    fn resolve_uncached(&mut self, tzid: &str) -> Result<Zone, String> {
         if let Some(tz) = resolve_strong(tzid) {
             return Ok(Zone::Iana(tz));
         }
@@ -308,17 +324,21 @@ impl<'a> Zones<'a> {
             if let Some(tz) = vtimezone_alias(vtz) {
                 return Ok(Zone::Iana(tz));
             }
-            return custom_zone(self.ical, vtz)
+            return custom_zone(self.ical, vtz, &mut self.budget)
                 .map(|custom| Zone::Custom(Arc::new(custom)))
                 .ok_or_else(|| {
-                    format!("VTIMEZONE \"{tzid}\" has no usable STANDARD or DAYLIGHT definition")
+                    format!(
+                        "refers to VTIMEZONE \"{tzid}\", which has no usable STANDARD or \
+                         DAYLIGHT definition"
+                    )
                 });
         }
         if let Some(offset) = outlook_offset(tzid) {
             return Ok(Zone::Fixed(offset));
         }
         Err(format!(
-            "unknown time zone \"{tzid}\": not an IANA or Windows name and no VTIMEZONE defines it"
+            "uses the unknown time zone \"{tzid}\" (not an IANA or Windows name, and no \
+             VTIMEZONE defines it)"
         ))
     }
 }

@@ -85,6 +85,7 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
     let mut uid: Option<String> = None;
     let mut master: Option<(Comp, &ICalendarComponent)> = None;
     let mut overrides: Vec<(Comp, &ICalendarComponent)> = Vec::new();
+    let mut rids = std::collections::HashSet::new();
     for &(idx, comp, kind) in &mains {
         let ctx = Ctx {
             lines,
@@ -106,13 +107,7 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
         }
         let parsed = component(comp, &ctx, &mut zones, floating)?;
         if let Some(rid) = &parsed.recurrence_id {
-            let rid = rid.to_utc(floating);
-            let duplicate = overrides.iter().any(|(o, _)| {
-                o.recurrence_id
-                    .as_ref()
-                    .is_some_and(|r| r.to_utc(floating) == rid)
-            });
-            if duplicate {
+            if !rids.insert(rid.to_utc(floating)) {
                 return Err(IcalError::InvalidObject(format!(
                     "{}two {} components have the same RECURRENCE-ID",
                     ctx.prefix(ctx.line("RECURRENCE-ID", 0)),

@@ -1,0 +1,345 @@
+//! JSON endpoints for staff tools and organisers: the conflict report,
+//! acknowledging a conflict, and checking a date before announcing it.
+
+use crate::app::App;
+use crate::auth::AuthOutcome;
+use crate::conflicts::{self, Detector};
+use crate::dav::error::DavError;
+use crate::http::{self, Response};
+use crate::store::accounts::Principal;
+use crate::store::views::{self, Occurrence, OrganiserCard};
+use bytes::Bytes;
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use hyper::{HeaderMap, Method, StatusCode};
+use percent_encoding::percent_decode_str;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+pub async fn handle(
+    app: &Arc<App>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let user = match app
+        .auth
+        .check(headers.get("authorization").map(|v| v.as_bytes()))
+        .await
+    {
+        AuthOutcome::Authenticated(user) => user,
+        _ => return DavError::Unauthorized.into_response(),
+    };
+    let params = parse_query(query);
+    let result = match (method.as_str(), path) {
+        ("GET", "/api/conflicts") => report(app, &user, &params).await,
+        ("POST", "/api/conflicts/acknowledge") => acknowledge(app, &user, &body).await,
+        ("GET", "/api/availability") => availability(app, &user, &params).await,
+        (_, "/api/conflicts" | "/api/availability") => Err(method_not_allowed("GET")),
+        (_, "/api/conflicts/acknowledge") => Err(method_not_allowed("POST")),
+        _ => Err(http::text(StatusCode::NOT_FOUND, "Unknown API endpoint.")),
+    };
+    result.unwrap_or_else(|response| response)
+}
+
+fn method_not_allowed(allow: &str) -> Response {
+    let mut response = http::text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed here.");
+    http::set_header(&mut response, "allow", allow);
+    response
+}
+
+fn json(value: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec_pretty(value) {
+        Ok(body) => http::response(StatusCode::OK, JSON, body),
+        Err(e) => DavError::Internal(e.to_string()).into_response(),
+    }
+}
+
+fn bad(message: impl AsRef<str>) -> Response {
+    http::text(StatusCode::BAD_REQUEST, message.as_ref())
+}
+
+fn internal(error: crate::store::StoreError) -> Response {
+    DavError::from(error).into_response()
+}
+
+fn parse_query(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode_str(&value.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned();
+            (key.to_owned(), value)
+        })
+        .collect()
+}
+
+fn require_staff(user: &Principal) -> Result<(), Response> {
+    if user.role.reads_everything() {
+        Ok(())
+    } else {
+        Err(http::text(
+            StatusCode::FORBIDDEN,
+            "Reserved to intercommunal staff.",
+        ))
+    }
+}
+
+fn date_param(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>, Response> {
+    params
+        .get(name)
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| bad(format!("{name} must be a date YYYY-MM-DD, not {v:?}.")))
+        })
+        .transpose()
+}
+
+/// Local midnight of `date`, in UTC seconds.
+fn midnight(app: &App, date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .and_then(|t| app.timezone.from_local_datetime(&t).earliest())
+        .map(|t| t.timestamp())
+        .unwrap_or(0)
+}
+
+async fn report(
+    app: &Arc<App>,
+    user: &Principal,
+    params: &HashMap<String, String>,
+) -> Result<Response, Response> {
+    require_staff(user)?;
+    let today = chrono::Utc::now().with_timezone(&app.timezone).date_naive();
+    let from = date_param(params, "from")?.unwrap_or(today);
+    let to = date_param(params, "to")?.unwrap_or_else(|| from + chrono::Duration::days(365));
+    if to < from {
+        return Err(bad("to must not be before from."));
+    }
+    if let Some(commune) = params.get("commune") {
+        if !app.config.communes.is_empty() && app.config.commune(commune).is_none() {
+            return Err(bad(crate::feeds::request::unknown(
+                "commune",
+                commune,
+                app.config.communes.iter().map(|c| c.slug.as_str()),
+            )));
+        }
+    }
+    let (start, end) = (
+        midnight(app, from),
+        midnight(app, to + chrono::Duration::days(1)),
+    );
+    let app2 = app.clone();
+    let mut report = app
+        .store
+        .read(move |conn| conflicts::compute(conn, &app2.config, app2.timezone, start, end))
+        .await
+        .map_err(internal)?;
+    conflicts::retain(
+        &mut report,
+        &app.config,
+        params.get("organiser").map(String::as_str),
+        params.get("commune").map(String::as_str),
+    );
+    Ok(json(&report))
+}
+
+async fn acknowledge(app: &Arc<App>, user: &Principal, body: &[u8]) -> Result<Response, Response> {
+    require_staff(user)?;
+    let key = std::str::from_utf8(body)
+        .ok()
+        .map(|text| {
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("key").and_then(|k| k.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| text.trim().to_owned())
+        })
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| bad("Send the conflict's key, as text or as {\"key\": \"...\"}."))?;
+    let by = user.login.clone();
+    let key2 = key.clone();
+    let done = app
+        .store
+        .write(move |tx| crate::store::acks::acknowledge_current(tx, &key2, &by))
+        .await
+        .map_err(internal)?;
+    if done {
+        Ok(json(&serde_json::json!({ "acknowledged": key })))
+    } else {
+        Err(http::text(
+            StatusCode::NOT_FOUND,
+            "No such conflict: its events changed or no longer exist.",
+        ))
+    }
+}
+
+/// Reads "2027-03-06T20:30" (local time) or an RFC 3339 instant.
+fn instant(app: &App, text: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp());
+    }
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    app.timezone
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.timestamp())
+}
+
+#[derive(serde::Serialize)]
+struct Availability {
+    free: bool,
+    conflicts: Vec<conflicts::Conflict>,
+    /// Nearest conflict-free slots, same weekday and time first.
+    suggestions: Vec<String>,
+}
+
+async fn availability(
+    app: &Arc<App>,
+    user: &Principal,
+    params: &HashMap<String, String>,
+) -> Result<Response, Response> {
+    let start = params
+        .get("start")
+        .and_then(|s| instant(app, s))
+        .ok_or_else(|| bad("start must be a local date-time like 2027-03-06T20:30."))?;
+    let end = match params.get("end") {
+        Some(e) => instant(app, e)
+            .ok_or_else(|| bad("end must be a local date-time like 2027-03-06T23:00."))?,
+        None => start + 3 * 3600,
+    };
+    if end <= start || end - start > 14 * 86400 {
+        return Err(bad("end must come after start, at most 14 days later."));
+    }
+    let config = &app.config;
+    let venue =
+        match params.get("venue") {
+            Some(slug) => Some(config.venues.iter().find(|v| &v.slug == slug).ok_or_else(
+                || {
+                    bad(crate::feeds::request::unknown(
+                        "venue",
+                        slug,
+                        config.venues.iter().map(|v| v.slug.as_str()),
+                    ))
+                },
+            )?),
+            None => None,
+        };
+    let commune = match params.get("commune") {
+        Some(c) if !config.communes.is_empty() && config.commune(c).is_none() => {
+            return Err(bad(crate::feeds::request::unknown(
+                "commune",
+                c,
+                config.communes.iter().map(|c| c.slug.as_str()),
+            )))
+        }
+        Some(c) => c.clone(),
+        None => venue
+            .map(|v| v.commune.clone())
+            .or(user.commune.clone())
+            .unwrap_or_default(),
+    };
+    let category = match params.get("category") {
+        Some(c) if config.category(c).is_none() => {
+            return Err(bad(crate::feeds::request::unknown(
+                "category",
+                c,
+                config.categories.iter().map(|c| c.slug.as_str()),
+            )))
+        }
+        other => other.cloned().unwrap_or_default(),
+    };
+    let location = venue.map(|v| {
+        let commune = config
+            .commune(&v.commune)
+            .map(|c| c.name.as_str())
+            .unwrap_or(&v.commune);
+        format!("{}, {commune}", v.name)
+    });
+    let candidate = |start: i64, end: i64| Occurrence {
+        start,
+        end,
+        all_day: false,
+        recurrence_id: None,
+        object_id: 0,
+        seq: 0,
+        summary: Some("Événement envisagé".into()),
+        location: location.clone(),
+        categories: category.clone(),
+        public: true,
+        organiser: OrganiserCard {
+            login: user.login.clone(),
+            name: user.display_name.clone(),
+            commune: commune.clone(),
+            categories: String::new(),
+            email: None,
+            phone: None,
+            website: None,
+        },
+    };
+    // Suggestions look up to twelve weeks either way: read that once.
+    let horizon = 12 * 7 * 86400 + 86400;
+    let (from, to) = (start - horizon, end + horizon);
+    let occurrences = app
+        .store
+        .read(move |conn| views::occurrences(conn, from, to))
+        .await
+        .map_err(internal)?;
+    let detector = Detector::new(config, app.timezone);
+    let conflicts_at = |start: i64, end: i64| -> Vec<conflicts::Conflict> {
+        // Same-day rules need the whole local day around the slot.
+        let (lo, hi) = (start - 86400, end + 86400);
+        let mut window: Vec<Occurrence> = occurrences
+            .iter()
+            .filter(|o| {
+                o.start < hi && o.end.max(o.start + 1) > lo && o.organiser.login != user.login
+            })
+            .cloned()
+            .collect();
+        window.push(candidate(start, end));
+        window.sort_by_key(|o| o.start);
+        detector
+            .detect(&window, &HashMap::new())
+            .conflicts
+            .into_iter()
+            .filter(|c| c.a.object_id == 0 || c.b.as_ref().is_some_and(|b| b.object_id == 0))
+            .collect()
+    };
+    let found = conflicts_at(start, end);
+    let mut suggestions = Vec::new();
+    if !found.is_empty() {
+        let duration = end - start;
+        let week = 7 * 86400;
+        let shifts = (1..=12).flat_map(|n| [n * week, -n * week]).chain(
+            (1..=14)
+                .flat_map(|d| [d * 86400, -d * 86400])
+                .filter(|d| d % week != 0),
+        );
+        let now = chrono::Utc::now().timestamp();
+        for shift in shifts {
+            let s = start + shift;
+            if s < now {
+                continue;
+            }
+            if conflicts_at(s, s + duration).is_empty() {
+                if let Some(t) = app.timezone.timestamp_opt(s, 0).single() {
+                    suggestions.push(t.to_rfc3339());
+                }
+                if suggestions.len() == 5 {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(json(&Availability {
+        free: found.is_empty(),
+        conflicts: found,
+        suggestions,
+    }))
+}
