@@ -12,6 +12,7 @@ pub struct App {
     /// The default time zone for floating times and all-day events.
     pub timezone: chrono_tz::Tz,
     pub feeds: crate::feeds::FeedCache,
+    pub conflict_calendars: crate::conflicts::calendar::State,
 }
 
 impl App {
@@ -24,6 +25,7 @@ impl App {
             auth,
             timezone,
             feeds: Default::default(),
+            conflict_calendars: Default::default(),
         }
     }
 

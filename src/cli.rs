@@ -81,6 +81,9 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
                 &props,
             )?;
         }
+        if account.role == Role::Organiser {
+            crate::conflicts::calendar::create(tx, id)?;
+        }
         Ok(true)
     })
     .map_err(|e| e.to_string())?;

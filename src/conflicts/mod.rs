@@ -3,6 +3,7 @@
 //! the same hall. Occurrences are swept in start order, so the work grows
 //! with the number of overlapping pairs, not with the square of the events.
 
+pub mod calendar;
 pub mod venues;
 
 use crate::config::{Config, RuleKind, Severity};
@@ -26,6 +27,12 @@ pub struct EventSide {
     pub start: String,
     pub end: String,
     pub organiser: OrganiserCard,
+    #[serde(skip)]
+    pub start_utc: i64,
+    #[serde(skip)]
+    pub end_utc: i64,
+    #[serde(skip)]
+    pub all_day: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -375,6 +382,9 @@ impl<'a> Detector<'a> {
             start: time(occurrence.start),
             end: time(occurrence.end),
             organiser: occurrence.organiser.clone(),
+            start_utc: occurrence.start,
+            end_utc: occurrence.end,
+            all_day: occurrence.all_day,
         }
     }
 }

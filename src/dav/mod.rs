@@ -161,17 +161,33 @@ impl Ctx {
         }
     }
 
+    /// Whether the user may change `resource`: its owner may, unless the
+    /// server writes it (intercommunal and conflicts calendars).
+    pub fn writable(&self, resource: &Resource) -> bool {
+        let read_only = match resource {
+            Resource::Aggregate { .. }
+            | Resource::AggregateObject { .. }
+            | Resource::Principal(_) => true,
+            Resource::Collection { collection, .. } | Resource::Object { collection, .. } => {
+                collection.managed
+            }
+            Resource::Missing {
+                parent: Some(parent),
+                ..
+            } => parent.managed,
+            _ => false,
+        };
+        !read_only && resource.owner().is_some_and(|owner| self.can_write(owner))
+    }
+
     pub fn require_write(&self, resource: &Resource, privilege: &'static str) -> DavResult<()> {
-        let read_only = matches!(
-            resource,
-            Resource::Aggregate { .. } | Resource::AggregateObject { .. }
-        );
-        match resource.owner() {
-            Some(owner) if self.can_write(owner) && !read_only => Ok(()),
-            _ => Err(DavError::NeedPrivileges {
+        if self.writable(resource) {
+            Ok(())
+        } else {
+            Err(DavError::NeedPrivileges {
                 href: resource.href(),
                 privilege,
-            }),
+            })
         }
     }
 }
@@ -272,6 +288,14 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         Err(PathError::NotFound) => return Err(DavError::NotFound),
         Err(PathError::Invalid(message)) => return Err(DavError::BadRequest(message)),
     };
+    if let DavPath::InHome {
+        login, segments, ..
+    } = &parsed
+    {
+        if segments.first().map(String::as_str) == Some(crate::conflicts::calendar::PATH) {
+            crate::conflicts::calendar::refresh(&ctx.app, login).await?;
+        }
+    }
     let resource = resolve(&ctx.app, parsed).await?;
     let method = request.method.as_str();
     if matches!(

@@ -24,8 +24,8 @@ pub async fn proppatch(ctx: &Ctx, resource: Resource, request: &Request) -> DavR
         ));
     }
     let writable = match &resource {
-        Resource::Collection { owner, collection } if collection.is_calendar => {
-            ctx.can_write(owner).then_some(collection.id)
+        Resource::Collection { collection, .. } if collection.is_calendar => {
+            ctx.writable(&resource).then_some(collection.id)
         }
         _ => None,
     };

@@ -233,8 +233,7 @@ pub const COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL"];
 /// RFC 3744 privileges of the current user on `resource`: all of them on
 /// what it owns, reading elsewhere.
 fn privileges(ctx: &Ctx, resource: &Resource) -> String {
-    let owned = resource.owner().is_some_and(|owner| ctx.can_write(owner))
-        && !matches!(resource, Resource::Principal(_));
+    let owned = ctx.writable(resource);
     let mut out = String::from(
         "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-privilege-set/></D:privilege><D:privilege><C:read-free-busy/></D:privilege>",
     );

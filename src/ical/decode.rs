@@ -58,7 +58,9 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, IcalError
     }
     let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(IcalError::InvalidData("the calendar object is empty".into()));
+        return Err(IcalError::InvalidData(
+            "the calendar object is empty".into(),
+        ));
     }
     if body.starts_with(b"\xFF\xFE") || body.starts_with(b"\xFE\xFF") {
         return Err(IcalError::InvalidData(
@@ -201,9 +203,8 @@ impl Scanner {
             }
         } else {
             if name.eq_ignore_ascii_case(b"RRULE") || name.eq_ignore_ascii_case(b"EXRULE") {
-                check_raw_rrule(value).map_err(|msg| {
-                    IcalError::InvalidData(format!("line {lineno}: RRULE {msg}"))
-                })?;
+                check_raw_rrule(value)
+                    .map_err(|msg| IcalError::InvalidData(format!("line {lineno}: RRULE {msg}")))?;
             }
             let comp = self.open.last().and_then(|&c| self.map.comps.get_mut(c));
             if let (Some(comp), true) = (comp, name.len() <= MAX_NAME) {
@@ -243,14 +244,17 @@ fn windows_1252(bytes: &[u8]) -> String {
     const HIGH: [char; 32] = [
         '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}',
         '\u{2021}', '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}',
-        '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
-        '\u{2013}', '\u{2014}', '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}',
-        '\u{17E}', '\u{178}',
+        '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}',
+        '\u{2014}', '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}',
+        '\u{178}',
     ];
     bytes
         .iter()
         .map(|&b| match b {
-            0x80..=0x9F => HIGH.get(usize::from(b - 0x80)).copied().unwrap_or('\u{FFFD}'),
+            0x80..=0x9F => HIGH
+                .get(usize::from(b - 0x80))
+                .copied()
+                .unwrap_or('\u{FFFD}'),
             _ => char::from(b),
         })
         .collect()

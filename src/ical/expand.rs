@@ -94,9 +94,7 @@ pub(crate) fn expand(
                     other => other,
                 })?;
         cut |= rule_cut;
-        for &(o, rid) in &overrides {
-            series.apply_override(&mut occurrences, o, rid);
-        }
+        series.apply_overrides(&mut occurrences, &overrides);
         for occ in occurrences {
             instances.push(Instance {
                 start: occ.start,
@@ -225,7 +223,6 @@ impl Series<'_> {
         }
     }
 
-
     /// Occurrences near the window, sorted, with EXDATEs removed. The flag tells
     /// whether a rule went on past the window.
     fn occurrences(
@@ -263,8 +260,8 @@ impl Series<'_> {
                 Some(u) => Some(self.until_local(u).map_err(|e| with_line(e, *line))?),
                 None => None,
             };
-            let Some(prepared) = rules::prepare(rule, first_local, until)
-                .map_err(|e| with_line(e, *line))?
+            let Some(prepared) =
+                rules::prepare(rule, first_local, until).map_err(|e| with_line(e, *line))?
             else {
                 continue;
             };
@@ -354,40 +351,47 @@ impl Series<'_> {
         occurrences.sort_by_key(|o| o.orig);
         occurrences.dedup_by_key(|o| o.orig);
         for occ in &mut occurrences {
-            occ.end = occ.fixed_end.unwrap_or_else(|| {
-                end_of(&self.master.end, self.start, occ.local, occ.start, fl)
-            });
+            occ.end = occ
+                .fixed_end
+                .unwrap_or_else(|| end_of(&self.master.end, self.start, occ.local, occ.start, fl));
         }
         Ok((occurrences, cut))
     }
 
-    /// Removes the occurrence `o` replaces; a THISANDFUTURE override also moves
-    /// the later occurrences by its shift and gives them its length and flags.
-    fn apply_override(&self, occurrences: &mut Vec<Occurrence>, o: &Comp, rid: i64) {
-        let Some(rid_moment) = o.recurrence_id.as_ref() else {
-            return;
-        };
-        // By instant, or by date when either side is a DATE.
-        if self.all_day() || rid_moment.is_date() {
-            let date = self.date_key(rid_moment);
-            occurrences.retain(|occ| occ.local.date() != date);
-        } else {
-            occurrences.retain(|occ| occ.orig != rid);
+    /// Removes the occurrences overrides replace; a THISANDFUTURE override also
+    /// moves the later occurrences by its shift and gives them its length and
+    /// flags (overrides come sorted by RECURRENCE-ID, so the latest range wins).
+    fn apply_overrides(&self, occurrences: &mut Vec<Occurrence>, overrides: &[(&Comp, i64)]) {
+        // Matching is by instant, or by date when either side is a DATE.
+        let mut instants = HashSet::new();
+        let mut dates = HashSet::new();
+        for (o, rid) in overrides {
+            match &o.recurrence_id {
+                Some(m) if self.all_day() || m.is_date() => {
+                    dates.insert(self.date_key(m));
+                }
+                Some(_) => {
+                    instants.insert(*rid);
+                }
+                None => {}
+            }
         }
-        if !o.this_and_future {
-            return;
-        }
-        let Some(start) = own_start(o) else { return };
-        let start_utc = start.to_utc(self.floating);
-        let end = end_of(&o.end, start, start.local(), start_utc, self.floating);
-        let delta = start_utc - rid;
-        let length = end - start_utc;
-        for occ in occurrences.iter_mut().filter(|occ| occ.orig > rid) {
-            occ.start = occ.orig.saturating_add(delta);
-            occ.end = occ.start.saturating_add(length);
-            occ.overridden = true;
-            occ.cancelled = o.cancelled;
-            occ.transparent = o.transparent;
+        occurrences
+            .retain(|occ| !instants.contains(&occ.orig) && !dates.contains(&occ.local.date()));
+
+        for &(o, rid) in overrides.iter().filter(|(o, _)| o.this_and_future) {
+            let Some(start) = own_start(o) else { continue };
+            let start_utc = start.to_utc(self.floating);
+            let end = end_of(&o.end, start, start.local(), start_utc, self.floating);
+            let delta = start_utc - rid;
+            let length = end - start_utc;
+            for occ in occurrences.iter_mut().filter(|occ| occ.orig > rid) {
+                occ.start = occ.orig.saturating_add(delta);
+                occ.end = occ.start.saturating_add(length);
+                occ.overridden = true;
+                occ.cancelled = o.cancelled;
+                occ.transparent = o.transparent;
+            }
         }
     }
 
@@ -408,7 +412,8 @@ impl Series<'_> {
         }
         match until.tz_hour {
             Some(hours) => {
-                let offset = (i64::from(hours) * 3600 + i64::from(until.tz_minute.unwrap_or(0)) * 60)
+                let offset = (i64::from(hours) * 3600
+                    + i64::from(until.tz_minute.unwrap_or(0)) * 60)
                     * if until.tz_minus { -1 } else { 1 };
                 let utc = local.and_utc().timestamp().saturating_sub(offset);
                 Ok(self.frame.utc_to_local(utc, self.floating))

@@ -137,8 +137,8 @@ impl Prepared {
         let mut produced: u64 = 0;
         // The rrule crate keeps a few `expect`s on paths deemed unreachable; a
         // panic there must not take the server down on untrusted input.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-            || -> Result<(), IcalError> {
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<(), IcalError> {
                 for occurrence in &self.set {
                     let occurrence = occurrence.naive_utc();
                     produced += 1;
@@ -156,13 +156,10 @@ impl Prepared {
                     }
                 }
                 Ok(())
-            },
-        ));
+            }));
         match outcome {
             Ok(result) => result,
-            Err(_) => Err(IcalError::InvalidData(
-                "RRULE could not be expanded".into(),
-            )),
+            Err(_) => Err(IcalError::InvalidData("RRULE could not be expanded".into())),
         }
     }
 }

@@ -240,7 +240,9 @@ fn all_day_and_multi_day() {
     assert_eq!(i.recurrence_id, None);
     assert!(!one.recurring);
 
-    let three = ok(&event("DTSTART;VALUE=DATE:20250614\nDTEND;VALUE=DATE:20250617"));
+    let three = ok(&event(
+        "DTSTART;VALUE=DATE:20250614\nDTEND;VALUE=DATE:20250617",
+    ));
     assert_eq!(three.instances[0].end, ts("2025-06-16T22:00:00Z"));
 
     // A DATE range across the DST change keeps whole local days.
@@ -337,7 +339,11 @@ fn this_and_future_shifts_later_instances() {
     assert_eq!(
         got,
         vec![
-            (ts("2025-01-06T09:00:00Z"), ts("2025-01-06T10:00:00Z"), false),
+            (
+                ts("2025-01-06T09:00:00Z"),
+                ts("2025-01-06T10:00:00Z"),
+                false
+            ),
             (ts("2025-01-13T10:00:00Z"), ts("2025-01-13T12:00:00Z"), true),
             (ts("2025-01-20T10:00:00Z"), ts("2025-01-20T12:00:00Z"), true),
             (ts("2025-01-27T10:00:00Z"), ts("2025-01-27T12:00:00Z"), true),
@@ -375,11 +381,7 @@ fn windows_and_odd_tzids() {
         ("(UTC+03:00) Nowhere Special", "Etc/GMT-3"),
     ];
     for (tzid, iana) in cases {
-        assert_eq!(
-            resolve_tzid(tzid).map(|tz| tz.name()),
-            Some(iana),
-            "{tzid}"
-        );
+        assert_eq!(resolve_tzid(tzid).map(|tz| tz.name()), Some(iana), "{tzid}");
     }
     assert_eq!(resolve_tzid("Not/A_Zone"), None);
     assert_eq!(resolve_tzid(""), None);
@@ -535,10 +537,11 @@ fn missing_uid_and_bad_times() {
     let msg = invalid_data(&body);
     assert!(msg.contains("missing UID in VEVENT"), "{msg}");
 
-    let msg = invalid_data(&event(
-        "DTSTART:20250101T100000Z\nDTEND:20250101T090000Z",
-    ));
-    assert!(msg.starts_with("line 8:") && msg.contains("DTEND is before DTSTART"), "{msg}");
+    let msg = invalid_data(&event("DTSTART:20250101T100000Z\nDTEND:20250101T090000Z"));
+    assert!(
+        msg.starts_with("line 8:") && msg.contains("DTEND is before DTSTART"),
+        "{msg}"
+    );
 
     let msg = invalid_data(&event("DTSTART:20251301T100000Z"));
     assert!(msg.starts_with("line 7: DTSTART has an invalid"), "{msg}");
@@ -554,7 +557,9 @@ fn missing_uid_and_bad_times() {
     invalid_data(&event("DTSTART:20250101T100000Z\nRRULE:FREQ=SOMETIMES"));
     let msg = invalid_data(&event("DTSTART:20250101T100000Z\nRRULE:FREQ=DAILY;COUNT=0"));
     assert!(msg.contains("COUNT"), "{msg}");
-    invalid_data(&event("DTSTART:20250101T100000Z\nRRULE:FREQ=DAILY;BYHOUR=300"));
+    invalid_data(&event(
+        "DTSTART:20250101T100000Z\nRRULE:FREQ=DAILY;BYHOUR=300",
+    ));
     let no_version = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n\
         DTSTART:20250101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     assert!(invalid_data(no_version).contains("VERSION"));
@@ -610,12 +615,16 @@ fn secondly_rule_is_refused() {
     };
     assert!(msg.contains("5000"), "{msg}");
     // Sparse sub-daily rules cannot make the expansion walk for long either.
-    let sparse = event(
-        "DTSTART:20250101T100000Z\nRRULE:FREQ=SECONDLY;BYHOUR=10;BYMINUTE=0;BYSECOND=0",
-    );
-    assert!(matches!(parse(&sparse), Err(IcalError::TooManyInstances(_))));
+    let sparse =
+        event("DTSTART:20250101T100000Z\nRRULE:FREQ=SECONDLY;BYHOUR=10;BYMINUTE=0;BYSECOND=0");
+    assert!(matches!(
+        parse(&sparse),
+        Err(IcalError::TooManyInstances(_))
+    ));
     // And a bounded one is fine.
-    let short = ok(&event("DTSTART:20250101T100000Z\nRRULE:FREQ=SECONDLY;COUNT=10"));
+    let short = ok(&event(
+        "DTSTART:20250101T100000Z\nRRULE:FREQ=SECONDLY;COUNT=10",
+    ));
     assert_eq!(short.instances.len(), 10);
     // Rules that would materialise huge periods are refused up front.
     let wide = event(
@@ -672,7 +681,9 @@ fn bom_and_windows_1252() {
 #[test]
 fn fold_inside_a_utf8_character() {
     let mut body = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:u@test\r\n".to_vec();
-    body.extend_from_slice(b"SUMMARY:Caf\xC3\r\n \xA9 du coin\r\nLOCATION:Salle \n\tdes f\xC3\xAAtes\r\n");
+    body.extend_from_slice(
+        b"SUMMARY:Caf\xC3\r\n \xA9 du coin\r\nLOCATION:Salle \n\tdes f\xC3\xAAtes\r\n",
+    );
     body.extend_from_slice(b"DTSTART:20250101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
     let object = ok(&body);
     assert_eq!(object.summary.as_deref(), Some("Caf\u{e9} du coin"));
@@ -710,7 +721,10 @@ fn todos_and_journals() {
     let ranged = cal("BEGIN:VTODO\nUID:t@test\nDTSTART:20250110T080000Z\n\
         DUE:20250110T120000Z\nEND:VTODO");
     let i = &ok(&ranged).instances[0];
-    assert_eq!((i.start, i.end), (ts("2025-01-10T08:00:00Z"), ts("2025-01-10T12:00:00Z")));
+    assert_eq!(
+        (i.start, i.end),
+        (ts("2025-01-10T08:00:00Z"), ts("2025-01-10T12:00:00Z"))
+    );
 
     let undated = cal("BEGIN:VTODO\nUID:t@test\nSUMMARY:Someday\nEND:VTODO");
     assert!(ok(&undated).instances.is_empty());
@@ -775,8 +789,18 @@ fn garbage_never_panics() {
         event("DTSTART;VALUE=DATE:20250101\nRRULE:FREQ=YEARLY;BYWEEKNO=1,-1;BYDAY=MO;WKST=SU"),
     ];
     let fragments: [&[u8]; 12] = [
-        b":", b";", b"\r\n ", b"\r\n", b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n", b"\xC3",
-        b"TZID=", b"FREQ=SECONDLY;", b"99999999", b"-", b"VALUE=DATE",
+        b":",
+        b";",
+        b"\r\n ",
+        b"\r\n",
+        b"BEGIN:VEVENT\r\n",
+        b"END:VEVENT\r\n",
+        b"\xC3",
+        b"TZID=",
+        b"FREQ=SECONDLY;",
+        b"99999999",
+        b"-",
+        b"VALUE=DATE",
     ];
     for round in 0..3000 {
         let mut body = seeds[round % seeds.len()].clone();
@@ -837,3 +861,56 @@ fn odd_rules_never_panic() {
     }
 }
 
+#[test]
+fn client_style_fixtures() {
+    let outlook = ok(include_bytes!(
+        "../../fixtures/ics/model-outlook-windows-tzid.ics"
+    ));
+    assert_eq!(outlook.summary.as_deref(), Some("Bureau de l'association"));
+    assert_eq!(outlook.instances.len(), 10);
+    assert_eq!(outlook.instances[0].start, ts("2025-01-07T17:30:00Z"));
+    assert_eq!(outlook.instances[3].start, ts("2025-04-01T16:30:00Z"));
+
+    let thunderbird = ok(include_bytes!(
+        "../../fixtures/ics/model-thunderbird-custom-zone.ics"
+    ));
+    assert_eq!(thunderbird.categories, vec!["Sport"]);
+    assert_eq!(thunderbird.instances.len(), 24);
+    let moved = thunderbird
+        .instances
+        .iter()
+        .find(|i| i.overridden)
+        .expect("override");
+    assert_eq!(moved.start, ts("2025-02-06T18:00:00Z"));
+    assert_eq!(moved.recurrence_id, Some(ts("2025-02-05T17:30:00Z")));
+    assert!(!starts(&thunderbird).contains(&ts("2025-04-16T16:30:00Z")));
+    assert_eq!(
+        thunderbird.instances.last().map(|i| i.start),
+        Some(ts("2025-06-25T16:30:00Z"))
+    );
+
+    let google = ok(include_bytes!(
+        "../../fixtures/ics/model-google-all-day.ics"
+    ));
+    assert_eq!(
+        starts(&google),
+        vec![
+            ts("2025-02-28T23:00:00Z"),
+            ts("2025-03-07T23:00:00Z"),
+            ts("2025-03-21T23:00:00Z"),
+            ts("2025-03-28T23:00:00Z")
+        ]
+    );
+    assert!(google.transparent && google.instances.iter().all(|i| i.all_day));
+    assert_eq!(google.status.as_deref(), Some("CONFIRMED"));
+
+    let apple = ok(include_bytes!(
+        "../../fixtures/ics/model-apple-floating-alarm.ics"
+    ));
+    let i = &apple.instances[0];
+    assert_eq!(
+        (i.start, i.end, i.floating),
+        (ts("2025-02-01T09:00:00Z"), ts("2025-02-01T11:00:00Z"), true)
+    );
+    assert_eq!(apple.location.as_deref(), Some("Biblioth\u{e8}que"));
+}

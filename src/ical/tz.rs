@@ -124,20 +124,23 @@ const CUSTOM_BUDGET: usize = 20_000;
 const MAX_OFFSET: i32 = 24 * 3600;
 
 /// Builds a zone from the STANDARD/DAYLIGHT children of `vtimezone`.
-/// `budget` is what remains of [`CUSTOM_BUDGET`]; None when it ran out or
-/// nothing usable was found.
+/// `budget` is what remains of [`CUSTOM_BUDGET`]. The error completes
+/// "DTSTART refers to VTIMEZONE \"X\", which ...".
 fn custom_zone(
     ical: &ICalendar,
     vtimezone: &ICalendarComponent,
     budget: &mut usize,
-) -> Option<CustomZone> {
+) -> Result<CustomZone, &'static str> {
+    const UNUSABLE: &str = "has no usable STANDARD or DAYLIGHT definition";
     let mut transitions: Vec<(i64, i32, i32)> = Vec::new();
-    let last = NaiveDateTime::new(
-        chrono::NaiveDate::from_ymd_opt(CUSTOM_LAST_YEAR, 12, 31)?,
-        NaiveTime::MIN,
-    );
+    let last = chrono::NaiveDate::from_ymd_opt(CUSTOM_LAST_YEAR, 12, 31)
+        .ok_or(UNUSABLE)?
+        .and_time(NaiveTime::MIN);
     for &id in &vtimezone.component_ids {
-        let Some(obs) = usize::try_from(id).ok().and_then(|i| ical.components.get(i)) else {
+        let Some(obs) = usize::try_from(id)
+            .ok()
+            .and_then(|i| ical.components.get(i))
+        else {
             continue;
         };
         if !matches!(
@@ -187,7 +190,7 @@ fn custom_zone(
                             });
                             rule_onsets(rule, start, until, last, budget, &mut onsets);
                             if *budget == 0 {
-                                return None;
+                                return Err("has too many STANDARD or DAYLIGHT rules");
                             }
                         }
                     }
@@ -196,19 +199,19 @@ fn custom_zone(
             }
         }
         for onset in onsets {
-            let utc = onset
-                .and_utc()
-                .timestamp()
-                .saturating_sub(i64::from(from));
+            let utc = onset.and_utc().timestamp().saturating_sub(i64::from(from));
             transitions.push((utc, from, to));
         }
     }
     transitions.sort_unstable();
     transitions.dedup_by_key(|t| t.0);
-    let initial = transitions.first()?.1;
-    Some(CustomZone {
+    let initial = transitions.first().ok_or(UNUSABLE)?.1;
+    Ok(CustomZone {
         initial,
-        transitions: transitions.into_iter().map(|(at, _, to)| (at, to)).collect(),
+        transitions: transitions
+            .into_iter()
+            .map(|(at, _, to)| (at, to))
+            .collect(),
     })
 }
 
@@ -326,12 +329,7 @@ impl<'a> Zones<'a> {
             }
             return custom_zone(self.ical, vtz, &mut self.budget)
                 .map(|custom| Zone::Custom(Arc::new(custom)))
-                .ok_or_else(|| {
-                    format!(
-                        "refers to VTIMEZONE \"{tzid}\", which has no usable STANDARD or \
-                         DAYLIGHT definition"
-                    )
-                });
+                .map_err(|why| format!("refers to VTIMEZONE \"{tzid}\", which {why}"));
         }
         if let Some(offset) = outlook_offset(tzid) {
             return Ok(Zone::Fixed(offset));

@@ -78,14 +78,26 @@ const NAMES: &[(&str, &str)] = &[
     ("Mauritius Standard Time", "Indian/Mauritius"),
     // Outlook display names, after the "(UTC+01:00) " prefix.
     ("Brussels, Copenhagen, Madrid, Paris", "Europe/Paris"),
-    ("Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Berlin"),
-    ("Belgrade, Bratislava, Budapest, Ljubljana, Prague", "Europe/Budapest"),
+    (
+        "Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+        "Europe/Berlin",
+    ),
+    (
+        "Belgrade, Bratislava, Budapest, Ljubljana, Prague",
+        "Europe/Budapest",
+    ),
     ("Sarajevo, Skopje, Warsaw, Zagreb", "Europe/Warsaw"),
     ("Dublin, Edinburgh, Lisbon, London", "Europe/London"),
     ("Monrovia, Reykjavik", "Atlantic/Reykjavik"),
     ("Athens, Bucharest", "Europe/Bucharest"),
-    ("Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius", "Europe/Kiev"),
-    ("Helsinki, Kiev, Riga, Sofia, Tallinn, Vilnius", "Europe/Kiev"),
+    (
+        "Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius",
+        "Europe/Kiev",
+    ),
+    (
+        "Helsinki, Kiev, Riga, Sofia, Tallinn, Vilnius",
+        "Europe/Kiev",
+    ),
     ("Istanbul", "Europe/Istanbul"),
     ("Moscow, St. Petersburg", "Europe/Moscow"),
     ("Moscow, St. Petersburg, Volgograd", "Europe/Moscow"),

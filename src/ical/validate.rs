@@ -32,7 +32,9 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
         else {
             continue;
         };
-        let line = lines.begin(idx).map_or(String::new(), |l| format!("line {l}: "));
+        let line = lines
+            .begin(idx)
+            .map_or(String::new(), |l| format!("line {l}: "));
         let kind = match &comp.component_type {
             ICalendarComponentType::VTimezone => {
                 vtimezones.push(comp);
@@ -75,7 +77,9 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
     if let Some(&(idx, _, other)) = mains.iter().find(|(_, _, k)| *k != kind) {
         return Err(IcalError::InvalidObject(format!(
             "{}mixed component types {} and {} in one calendar object resource",
-            lines.begin(idx).map_or(String::new(), |l| format!("line {l}: ")),
+            lines
+                .begin(idx)
+                .map_or(String::new(), |l| format!("line {l}: ")),
             kind.name(),
             other.name()
         )));
@@ -191,7 +195,11 @@ fn check_calendar(root: &ICalendarComponent, lines: &LineMap) -> Result<(), Ical
     let Some((nth, version)) = occurrences(root, &Prop::Version).next() else {
         return Err(ctx.whole("VCALENDAR has no VERSION property"));
     };
-    let value = version.values.first().and_then(|v| v.as_text()).unwrap_or("");
+    let value = version
+        .values
+        .first()
+        .and_then(|v| v.as_text())
+        .unwrap_or("");
     if value.trim() != "2.0" {
         return Err(ctx.at(
             "VERSION",
@@ -245,7 +253,8 @@ fn component(
     let recurrence_id = single_moment(comp, &Prop::RecurrenceId, ctx, zones)?;
     let this_and_future = occurrences(comp, &Prop::RecurrenceId).any(|(_, e)| {
         e.params.iter().any(|p| {
-            p.name == ICalendarParameterName::Range && p.value == ICalendarParameterValue::Bool(true)
+            p.name == ICalendarParameterName::Range
+                && p.value == ICalendarParameterValue::Bool(true)
         })
     });
 
@@ -308,10 +317,7 @@ fn component(
     };
     let has_dtstart = occurrences(comp, &Prop::Dtstart).next().is_some();
     if (!rrules.is_empty() || !rdates.is_empty()) && !has_dtstart {
-        return Err(ctx.whole(format!(
-            "{} has RRULE or RDATE but no DTSTART",
-            ctx.kind
-        )));
+        return Err(ctx.whole(format!("{} has RRULE or RDATE but no DTSTART", ctx.kind)));
     }
 
     let status = status_of(comp);
@@ -527,14 +533,16 @@ fn status_of(comp: &ICalendarComponent) -> Option<String> {
 }
 
 fn transparent_of(comp: &ICalendarComponent) -> bool {
-    occurrences(comp, &Prop::Transp).next().is_some_and(|(_, e)| {
-        matches!(
-            e.values.first(),
-            Some(ICalendarValue::Transparency(
-                ICalendarTransparency::Transparent
-            ))
-        )
-    })
+    occurrences(comp, &Prop::Transp)
+        .next()
+        .is_some_and(|(_, e)| {
+            matches!(
+                e.values.first(),
+                Some(ICalendarValue::Transparency(
+                    ICalendarTransparency::Transparent
+                ))
+            )
+        })
 }
 
 /// Index data of the master component.

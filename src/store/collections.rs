@@ -20,6 +20,8 @@ pub struct Collection {
     pub published: bool,
     /// False for the calendar created with the account.
     pub removable: bool,
+    /// Written by the server (the conflicts calendar), read-only to clients.
+    pub managed: bool,
     /// Last change-log sequence number of a member: ctag and sync token.
     pub sync_seq: i64,
     pub created_at: i64,
@@ -35,6 +37,8 @@ pub enum NewCollection {
     Calendar,
     /// An ordinary WebDAV collection.
     Plain,
+    /// The conflicts calendar, written by the server.
+    Managed,
 }
 
 /// The properties a client may set on a calendar (PROPPATCH, MKCALENDAR).
@@ -51,7 +55,7 @@ pub struct CalendarProps {
 
 const COLUMNS: &str =
     "id, owner_id, path, is_calendar, display_name, description, color, removable, \
-     sort_order, timezone, published, sync_seq, created_at, modified_at, components";
+     sort_order, timezone, published, sync_seq, created_at, modified_at, components, managed";
 
 fn from_row(row: &Row) -> rusqlite::Result<Collection> {
     Ok(Collection {
@@ -73,6 +77,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Collection> {
             .get::<_, Option<String>>(14)?
             .map(|list| list.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+        managed: row.get(15)?,
     })
 }
 
@@ -118,11 +123,13 @@ pub fn create(
         NewCollection::AccountCalendar => (true, true, false),
         NewCollection::Calendar => (true, !has_calendar(conn, owner_id)?, true),
         NewCollection::Plain => (false, false, true),
+        NewCollection::Managed => (true, false, false),
     };
+    let managed = kind == NewCollection::Managed;
     conn.execute(
-        "INSERT INTO collections (owner_id, path, is_calendar, published, removable, created_at, modified_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![owner_id, path, is_calendar, published, removable, time],
+        "INSERT INTO collections (owner_id, path, is_calendar, published, removable, managed, created_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![owner_id, path, is_calendar, published, removable, managed, time],
     )?;
     let id = conn.last_insert_rowid();
     update_props(conn, id, props)?;
@@ -255,7 +262,7 @@ pub fn touch_owner(conn: &Connection, owner_id: i64) -> Result<()> {
 pub fn has_calendar(conn: &Connection, owner_id: i64) -> Result<bool> {
     Ok(conn
         .query_row(
-            "SELECT 1 FROM collections WHERE owner_id = ?1 AND is_calendar = 1 LIMIT 1",
+            "SELECT 1 FROM collections WHERE owner_id = ?1 AND is_calendar = 1 AND managed = 0 LIMIT 1",
             [owner_id],
             |_| Ok(()),
         )

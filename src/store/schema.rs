@@ -41,6 +41,9 @@ const MIGRATIONS: &[&str] = &[
         published    INTEGER NOT NULL DEFAULT 0,
         -- The calendar made with the account cannot be deleted by its owner.
         removable    INTEGER NOT NULL DEFAULT 1,
+        -- Written by the server itself (the conflicts calendar): read-only
+        -- for everyone else.
+        managed      INTEGER NOT NULL DEFAULT 0,
         sync_seq     INTEGER NOT NULL DEFAULT 0,
         created_at   INTEGER NOT NULL,
         modified_at  INTEGER NOT NULL,
