@@ -13,7 +13,6 @@ pub mod conflicts;
 pub mod dav;
 pub mod feeds;
 pub mod http;
-#[path = "ical_stub.rs"]
 pub mod ical;
 pub mod paths;
 pub mod query;

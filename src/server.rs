@@ -95,21 +95,9 @@ async fn dav_request(app: Arc<App>, request: hyper::Request<Incoming>, path: &st
     } else {
         path
     };
-    let user = match app
-        .auth
-        .check(parts.headers.get("authorization").map(|v| v.as_bytes()))
-        .await
-    {
-        AuthOutcome::Authenticated(user) => user,
-        // Clients probe capabilities before they authenticate; the answer
-        // is the same everywhere so that it tells nothing about accounts.
-        AuthOutcome::Anonymous if parts.method == Method::OPTIONS => {
-            return dav::anonymous_options()
-        }
-        AuthOutcome::Anonymous | AuthOutcome::Refused => {
-            return DavError::Unauthorized.into_response()
-        }
-    };
+    // The body is read before authenticating: a response that leaves it
+    // unread makes hyper close the connection, which clients that send
+    // credentials only after a 401 do not expect.
     let limit = if parts.method == Method::PUT {
         app.config.limits.max_resource_size
     } else {
@@ -129,6 +117,21 @@ async fn dav_request(app: Arc<App>, request: hyper::Request<Incoming>, path: &st
         Err(BodyError::Broken) => {
             return DavError::BadRequest("The request body could not be read.".into())
                 .into_response()
+        }
+    };
+    let user = match app
+        .auth
+        .check(parts.headers.get("authorization").map(|v| v.as_bytes()))
+        .await
+    {
+        AuthOutcome::Authenticated(user) => user,
+        // Clients probe capabilities before they authenticate; the answer
+        // is the same everywhere so that it tells nothing about accounts.
+        AuthOutcome::Anonymous if parts.method == Method::OPTIONS => {
+            return dav::anonymous_options()
+        }
+        AuthOutcome::Anonymous | AuthOutcome::Refused => {
+            return DavError::Unauthorized.into_response()
         }
     };
     let request = dav::Request {
