@@ -13,7 +13,9 @@ work=${CONCORD_BENCH_WORK:-/tmp/concord-bench}
 bench_src=$root/../shared/bench
 bench=${CONCORD_BENCH_DIR:-$HOME/.cache/concord-bench}
 
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 cargo build --release --quiet
+binary=$CARGO_TARGET_DIR/release/concord
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 mkdir -p "$bench" && cp -rf "$bench_src"/. "$bench"/ && chmod -R u+w "$bench"
 [ -f "$bench/data/default/manifest.json" ] || python3 "$bench/gen_dataset.py" --out "$bench/data/default"
@@ -21,16 +23,16 @@ mkdir -p "$bench" && cp -rf "$bench_src"/. "$bench"/ && chmod -R u+w "$bench"
 rm -rf "$work" && mkdir -p "$work"
 db=$work/concord.db
 for i in $(seq -f "%03g" 1 100); do
-    echo "secret-pass" | target/release/concord --db "$db" organiser add "asso-$i" \
+    echo "secret-pass" | $binary --db "$db" organiser add "asso-$i" \
         --name "Association $i" --no-calendar --password-stdin >/dev/null
 done
-echo "secret-pass" | target/release/concord --db "$db" staff add bench-staff \
+echo "secret-pass" | $binary --db "$db" staff add bench-staff \
     --name "Bench staff" --password-stdin >/dev/null
 
 server="concord=http://{assoc}:secret-pass@127.0.0.1:$port/dav/calendars/{assoc}/main/"
 aggregate="concord=http://bench-staff:secret-pass@127.0.0.1:$port/dav/intercommunal/"
 feed="concord=http://127.0.0.1:$port/feeds/{assoc}.ics"
-start="concord=$root/target/release/concord serve --listen 127.0.0.1:$port --db $db"
+start="concord=$binary serve --listen 127.0.0.1:$port --db $db"
 
 if [ "${1:-}" = "--peers" ]; then
     shift
@@ -38,7 +40,7 @@ if [ "${1:-}" = "--peers" ]; then
         --start "$start" --datadir "concord=$work" "$@"
 fi
 
-target/release/concord serve --listen "127.0.0.1:$port" --db "$db" >"$work/out" 2>"$work/err" &
+$binary serve --listen "127.0.0.1:$port" --db "$db" >"$work/out" 2>"$work/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 sleep 1

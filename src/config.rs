@@ -296,3 +296,17 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("concord.db"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_documents_valid_settings() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.rules().len(), 4);
+        assert!(config.category("loto").unwrap().large_public_event);
+        assert_eq!(config.venues[0].closed.len(), 1);
+    }
+}

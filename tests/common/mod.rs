@@ -303,3 +303,46 @@ pub fn event(uid: &str, summary: &str, start: &str, end: &str) -> Vec<u8> {
 
 pub const CAL_A: &str = "/dav/calendars/asso-a/main/";
 pub const CAL_B: &str = "/dav/calendars/asso-b/main/";
+
+/// A Python interpreter with `icalendar` and `python-dateutil`, the
+/// independent checkers some tests compare concord with: `$CONCORD_PYTHON`
+/// when set (CI), else a virtualenv made once under target/ so that plain
+/// `cargo test` works on a fresh machine.
+pub fn python() -> String {
+    if let Ok(python) = std::env::var("CONCORD_PYTHON") {
+        return python;
+    }
+    static READY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-python");
+            let python = venv.join("bin/python");
+            let ready = venv.join(".ready");
+            if !ready.exists() {
+                let ok = Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&venv)
+                    .status()
+                    .is_ok_and(|s| s.success())
+                    && Command::new(&python)
+                        .args([
+                            "-m",
+                            "pip",
+                            "install",
+                            "--quiet",
+                            "--disable-pip-version-check",
+                        ])
+                        .args(["icalendar", "python-dateutil"])
+                        .status()
+                        .is_ok_and(|s| s.success());
+                assert!(
+                    ok,
+                    "cannot prepare {} (python3 -m venv, pip install icalendar python-dateutil)",
+                    venv.display()
+                );
+                std::fs::write(&ready, b"").unwrap();
+            }
+            python.to_string_lossy().into_owned()
+        })
+        .clone()
+}
