@@ -273,6 +273,7 @@ async fn availability(
         location: location.clone(),
         categories: category.clone(),
         public: true,
+        cancelled: false,
         organiser: OrganiserCard {
             login: user.login.clone(),
             name: user.display_name.clone(),

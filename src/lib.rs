@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod categories;
 pub mod cli;
 pub mod config;
 pub mod conflicts;
@@ -19,3 +20,4 @@ pub mod query;
 pub mod server;
 pub mod store;
 pub mod text;
+pub mod web;

@@ -65,6 +65,11 @@ async fn route(app: Arc<App>, request: hyper::Request<Incoming>) -> Response {
                 DavError::BadRequest("The request body could not be read.".into()).into_response()
             }
         }
+    } else if (path == "/" || path == "/associations")
+        && (method == Method::GET || method == Method::HEAD)
+    {
+        let query = request.uri().query().unwrap_or("").to_owned();
+        crate::web::handle(&app, &path, &query).await
     } else if path.starts_with("/feeds/") {
         let query = request.uri().query().unwrap_or("").to_owned();
         crate::feeds::handle(&app, &method, &path, &query, request.headers()).await

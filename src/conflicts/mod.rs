@@ -6,9 +6,9 @@
 pub mod calendar;
 pub mod venues;
 
+use crate::categories::CategoryMatcher;
 use crate::config::{Config, RuleKind, Severity};
 use crate::store::views::{Occurrence, OrganiserCard};
-use crate::text::normalize;
 use chrono::TimeZone;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -71,51 +71,29 @@ pub struct Detector<'a> {
     config: &'a Config,
     tz: chrono_tz::Tz,
     venues: VenueIndex,
-    /// Normalised category names and aliases to slugs.
-    category_names: HashMap<String, String>,
+    categories: CategoryMatcher,
 }
 
 impl<'a> Detector<'a> {
     pub fn new(config: &'a Config, tz: chrono_tz::Tz) -> Detector<'a> {
-        let mut category_names = HashMap::new();
-        for category in &config.categories {
-            for name in std::iter::once(&category.slug)
-                .chain(std::iter::once(&category.name))
-                .chain(&category.aliases)
-            {
-                category_names.insert(normalize(name), category.slug.clone());
-            }
-        }
         Detector {
             config,
             tz,
             venues: VenueIndex::new(config),
-            category_names,
+            categories: CategoryMatcher::new(config),
         }
     }
 
     fn facts(&self, occurrence: &Occurrence) -> Facts {
-        let mut categories: HashSet<String> = occurrence
-            .categories
-            .split(',')
-            .filter_map(|c| self.category_names.get(&normalize(c)).cloned())
-            .collect();
-        if categories.is_empty() {
-            categories = occurrence
-                .organiser
-                .categories
-                .split(',')
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-                .collect();
-        }
         Facts {
             venue: occurrence
                 .location
                 .as_deref()
                 .and_then(|l| self.venues.find(l))
                 .map(str::to_owned),
-            categories,
+            categories: self
+                .categories
+                .slugs(&occurrence.categories, &occurrence.organiser.categories),
         }
     }
 

@@ -6,13 +6,13 @@
 pub mod request;
 
 use crate::app::App;
+use crate::categories::CategoryMatcher;
 use crate::http::{self, Response};
 use crate::query::export::{escape_text, plain, Export};
 use crate::query::public;
 use crate::query::tree::Property;
 use crate::store::accounts;
 use crate::store::views::{self, FeedItem};
-use crate::text::normalize;
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
 use request::FeedRequest;
@@ -200,23 +200,15 @@ fn build(
     generation: u64,
     filename: String,
 ) -> Rendered {
-    let wanted: Vec<Vec<String>> = request
-        .categories
-        .iter()
-        .filter_map(|slug| app.config.category(slug))
-        .map(|c| {
-            std::iter::once(&c.slug)
-                .chain(std::iter::once(&c.name))
-                .chain(&c.aliases)
-                .map(|v| normalize(v))
-                .collect()
-        })
-        .collect();
+    let matcher = CategoryMatcher::new(&app.config);
     let mut export = Export::new();
     let mut last_modified = 0;
     for item in &items {
-        if !wanted.is_empty() && !in_categories(item, &wanted, &request.categories) {
-            continue;
+        if !request.categories.is_empty() {
+            let slugs = matcher.slugs(&item.categories, &item.organiser_categories);
+            if !request.categories.iter().any(|c| slugs.contains(c)) {
+                continue;
+            }
         }
         last_modified = last_modified.max(item.modified_at);
         export.add(&item.body, public::strip);
@@ -261,27 +253,6 @@ fn build(
         },
         filename,
     }
-}
-
-/// An event is in a category when its CATEGORIES name it (slug, name or
-/// alias, compared loosely); an event without categories takes its
-/// organiser's.
-fn in_categories(item: &FeedItem, wanted: &[Vec<String>], slugs: &[String]) -> bool {
-    let own: Vec<String> = item
-        .categories
-        .split(',')
-        .map(normalize)
-        .filter(|c| !c.is_empty())
-        .collect();
-    if own.is_empty() {
-        return item
-            .organiser_categories
-            .split(',')
-            .any(|c| slugs.iter().any(|s| s == c.trim()));
-    }
-    wanted
-        .iter()
-        .any(|names| own.iter().any(|c| names.contains(c)))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

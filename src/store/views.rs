@@ -313,6 +313,7 @@ pub struct Occurrence {
     pub location: Option<String>,
     pub categories: String,
     pub public: bool,
+    pub cancelled: bool,
     pub organiser: OrganiserCard,
 }
 
@@ -332,16 +333,34 @@ pub struct OrganiserCard {
 /// Opaque, not cancelled VEVENT occurrences of enabled organisers that
 /// overlap [from, to), in start order.
 pub fn occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurrence>> {
-    let mut stmt = conn.prepare_cached(
+    occurrences_where(conn, from, to, "i.cancelled = 0 AND i.transparent = 0")
+}
+
+/// Occurrences of public events only (the public agenda page): what the
+/// intercommunal view shows, cancelled ones included so people see them.
+pub fn public_occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurrence>> {
+    let condition = format!("o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})");
+    occurrences_where(conn, from, to, &condition)
+}
+
+fn occurrences_where(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+    condition: &str,
+) -> Result<Vec<Occurrence>> {
+    let sql = format!(
         "SELECT i.start_utc, i.end_utc, i.all_day, i.recurrence_id, o.id, o.seq, o.summary, o.location,
                 coalesce(o.categories, ''), o.class, p.login, p.display_name, coalesce(p.commune, ''),
-                coalesce(p.categories, ''), p.email, p.phone, p.website
+                coalesce(p.categories, ''), p.email, p.phone, p.website, i.cancelled
          FROM instances i JOIN objects o ON o.id = i.object_id
               JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
-         WHERE i.start_utc < ?2 AND i.end_utc >= ?1 AND i.cancelled = 0 AND i.transparent = 0
+         WHERE i.start_utc < ?2 AND i.end_utc >= ?1
            AND o.component = 'VEVENT' AND c.is_calendar = 1 AND p.role = 'organiser' AND p.disabled = 0
-         ORDER BY i.start_utc, o.id",
-    )?;
+           AND c.managed = 0 AND {condition}
+         ORDER BY i.start_utc, o.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![from, to], |row| {
         Ok(Occurrence {
             start: row.get(0)?,
@@ -354,6 +373,7 @@ pub fn occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurren
             location: row.get(7)?,
             categories: row.get(8)?,
             public: row.get::<_, String>(9)? == "PUBLIC",
+            cancelled: row.get(17)?,
             organiser: OrganiserCard {
                 login: row.get(10)?,
                 name: row.get(11)?,
