@@ -192,12 +192,18 @@ impl Ctx {
     }
 }
 
-/// Looks the path up in the database.
-pub async fn resolve(app: &App, path: DavPath) -> DavResult<Resource> {
+/// Looks the path up in the database; with `with_body`, also reads the
+/// body of the object it designates, in the same trip to the database
+/// (GET is the most frequent request).
+pub async fn resolve(
+    app: &App,
+    path: DavPath,
+    with_body: bool,
+) -> DavResult<(Resource, Option<Vec<u8>>)> {
     let resolved = app
         .store
         .read(move |conn| {
-            Ok(match path {
+            let resource = match path {
                 DavPath::Root => Some(Resource::Root),
                 DavPath::Principals => Some(Resource::Principals),
                 DavPath::CalendarsRoot => Some(Resource::CalendarsRoot),
@@ -228,7 +234,20 @@ pub async fn resolve(app: &App, path: DavPath) -> DavResult<Resource> {
                     None => None,
                     Some(owner) => Some(resolve_in_home(conn, owner, segments)?),
                 },
-            })
+            };
+            let body = match (&resource, with_body) {
+                (
+                    Some(Resource::Object {
+                        collection, object, ..
+                    }),
+                    true,
+                ) => views::with_body(conn, Scope::Collection(collection.id), &object.name)?,
+                (Some(Resource::AggregateObject { object, .. }), true) => {
+                    views::with_body(conn, Scope::Public, &object.name)?
+                }
+                _ => None,
+            };
+            Ok(resource.map(|r| (r, body.map(|(_, body)| body))))
         })
         .await?;
     resolved.ok_or(DavError::NotFound)
@@ -296,20 +315,27 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
             crate::conflicts::calendar::refresh(&ctx.app, login).await?;
         }
     }
-    let resource = resolve(&ctx.app, parsed).await?;
+    // Writing into the intercommunal calendar is refused as a missing
+    // privilege, also for members that do not exist.
+    if let DavPath::Aggregate {
+        member: Some(_), ..
+    } = &parsed
+    {
+        if let Some(privilege) = aggregate_write_privilege(request.method.as_str()) {
+            return Err(DavError::NeedPrivileges {
+                href: path.to_owned(),
+                privilege,
+            });
+        }
+    }
+    let reads_body = matches!(request.method.as_str(), "GET" | "HEAD");
+    let (resource, body) = resolve(&ctx.app, parsed, reads_body).await?;
     let method = request.method.as_str();
     if matches!(
         resource,
         Resource::Aggregate { .. } | Resource::AggregateObject { .. }
     ) {
-        let privilege = match method {
-            "PROPPATCH" => Some("write-properties"),
-            "PUT" => Some("write-content"),
-            "DELETE" => Some("unbind"),
-            "MKCOL" | "MKCALENDAR" => Some("bind"),
-            _ => None,
-        };
-        if let Some(privilege) = privilege {
+        if let Some(privilege) = aggregate_write_privilege(method) {
             return Err(DavError::NeedPrivileges {
                 href: resource.href(),
                 privilege,
@@ -320,7 +346,7 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         "OPTIONS" => Ok(options(&resource)),
         "PROPFIND" => propfind::propfind(ctx, resource, request).await,
         "PROPPATCH" => proppatch::proppatch(ctx, resource, request).await,
-        "GET" | "HEAD" => object::get(ctx, resource, request).await,
+        "GET" | "HEAD" => object::get(ctx, resource, body, request).await,
         "PUT" => object::put(ctx, resource, request).await,
         "DELETE" => object::delete(ctx, resource, request).await,
         "MKCOL" | "MKCALENDAR" => mkcol::mkcol(ctx, resource, request).await,
@@ -328,6 +354,18 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         _ => Err(DavError::MethodNotAllowed {
             allow: resource.allow(),
         }),
+    }
+}
+
+/// The privilege a method would need on the read-only intercommunal
+/// calendar, if it writes.
+fn aggregate_write_privilege(method: &str) -> Option<&'static str> {
+    match method {
+        "PROPPATCH" => Some("write-properties"),
+        "PUT" => Some("write-content"),
+        "DELETE" => Some("unbind"),
+        "MKCOL" | "MKCALENDAR" => Some("bind"),
+        _ => None,
     }
 }
 

@@ -12,7 +12,13 @@ use crate::store::objects;
 use crate::store::views::{self, Scope};
 use hyper::StatusCode;
 
-pub async fn get(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
+/// GET/HEAD; `body` is the object's, read with the resource.
+pub async fn get(
+    ctx: &Ctx,
+    resource: Resource,
+    body: Option<Vec<u8>>,
+    request: &Request,
+) -> DavResult<Response> {
     let scope = match &resource {
         Resource::Collection { collection, .. } if collection.is_calendar => {
             Scope::Collection(collection.id)
@@ -39,13 +45,8 @@ pub async fn get(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<
             return Ok(response);
         }
     }
-    let name = object.name.clone();
-    let Some((meta, body)) = ctx
-        .app
-        .store
-        .read(move |conn| views::with_body(conn, scope, &name))
-        .await?
-    else {
+    let meta = object;
+    let Some(body) = body else {
         return Err(DavError::NotFound);
     };
     let body = match scope {

@@ -89,7 +89,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, IcalError
                 i += 1;
                 continue;
             }
-            scanner.line(out.get(line_start..).unwrap_or_default(), logical_line)?;
+            end_line(&mut scanner, &mut out, line_start, logical_line)?;
             out.push(b'\n');
             line_start = out.len();
             logical_line = physical_line;
@@ -104,7 +104,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, IcalError
             )));
         }
     }
-    scanner.line(out.get(line_start..).unwrap_or_default(), logical_line)?;
+    end_line(&mut scanner, &mut out, line_start, logical_line)?;
     let lines = scanner.finish()?;
 
     let text = match String::from_utf8(out) {
@@ -112,6 +112,22 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, IcalError
         Err(err) => windows_1252(err.as_bytes()),
     };
     Ok(Decoded { text, lines })
+}
+
+/// Scans the logical line that starts at `start` in `out`, and rewrites a BEGIN
+/// or END line in canonical form: calcard would otherwise read "BEGIN:VEVENT "
+/// (trailing blank) as an unknown component, or "BEGIN;X=1:VEVENT" as a property.
+fn end_line(
+    scanner: &mut Scanner,
+    out: &mut Vec<u8>,
+    start: usize,
+    lineno: usize,
+) -> Result<(), IcalError> {
+    if let Some(canonical) = scanner.line(out.get(start..).unwrap_or_default(), lineno)? {
+        out.truncate(start);
+        out.extend_from_slice(&canonical);
+    }
+    Ok(())
 }
 
 /// Checks structure line by line: the body starts with BEGIN:VCALENDAR, BEGIN and
@@ -138,9 +154,10 @@ impl Scanner {
         }
     }
 
-    fn line(&mut self, line: &[u8], lineno: usize) -> Result<(), IcalError> {
+    /// Returns the canonical form of a BEGIN or END line.
+    fn line(&mut self, line: &[u8], lineno: usize) -> Result<Option<Vec<u8>>, IcalError> {
         if line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
+            return Ok(None);
         }
         let name_end = line
             .iter()
@@ -211,8 +228,10 @@ impl Scanner {
                 let name = String::from_utf8_lossy(name).to_ascii_uppercase();
                 comp.props.push((name.into_boxed_str(), lineno));
             }
+            return Ok(None);
         }
-        Ok(())
+        let keyword: &[u8] = if is_begin { b"BEGIN:" } else { b"END:" };
+        Ok(Some([keyword, &value.to_ascii_uppercase()].concat()))
     }
 
     fn finish(self) -> Result<LineMap, IcalError> {

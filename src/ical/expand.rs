@@ -238,8 +238,16 @@ impl Series<'_> {
         // window but ending inside it are kept.
         let length = match &self.master.end {
             End::Default => DAY,
-            End::At(last) => last.to_utc(fl).saturating_sub(first_utc).max(0) + DAY,
-            End::Length(d) => d.days.saturating_mul(DAY).saturating_add(d.secs) + DAY,
+            End::At(last) => last
+                .to_utc(fl)
+                .saturating_sub(first_utc)
+                .max(0)
+                .saturating_add(DAY),
+            End::Length(d) => d
+                .days
+                .saturating_mul(DAY)
+                .saturating_add(d.secs)
+                .saturating_add(DAY),
         };
         let margin = 2 * DAY + shift;
         let high = self

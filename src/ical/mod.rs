@@ -307,7 +307,10 @@ fn add_years(t: i64, years: i32) -> i64 {
     let target_year = dt.year().saturating_add(years);
     dt.with_year(target_year)
         // 29 February in a non-leap target year.
-        .or_else(|| (dt - chrono::Duration::days(1)).with_year(target_year))
+        .or_else(|| {
+            dt.checked_sub_signed(chrono::Duration::days(1))?
+                .with_year(target_year)
+        })
         .map(|d| d.timestamp())
         .unwrap_or(t.saturating_add(i64::from(years) * 366 * 86_400))
 }

@@ -239,7 +239,7 @@ pub(crate) fn check_raw_rrule(value: &[u8]) -> Result<(), String> {
                 return Err(format!("{key} value \"{item}\" is not a number"));
             };
             let (low, high, signed) = range;
-            let magnitude = if signed { n.abs() } else { n };
+            let magnitude = if signed { n.saturating_abs() } else { n };
             if magnitude < low || magnitude > high {
                 let allowed = if signed {
                     format!("{low}..{high} or -{high}..-{low}")

@@ -914,3 +914,95 @@ fn client_style_fixtures() {
     );
     assert_eq!(apple.location.as_deref(), Some("Biblioth\u{e8}que"));
 }
+
+#[test]
+fn extreme_ranges_and_limits() {
+    let limits = Limits::default();
+    let bodies = [
+        event("DTSTART:20250101T100000Z\nRRULE:FREQ=WEEKLY"),
+        event("DTSTART:20250101T100000Z\nRRULE:FREQ=DAILY;COUNT=20"),
+        event("DTSTART;VALUE=DATE:99991231\nRRULE:FREQ=YEARLY"),
+        event("DTSTART;VALUE=DATE:00010101\nDURATION:P4294967295W"),
+        event("DTSTART:20250101T100000Z\nRRULE:FREQ=DAILY;BYDAY=MO;BYSETPOS=-9223372036854775808"),
+    ];
+    let ranges = [
+        (i64::MIN, i64::MAX),
+        (i64::MIN / 2, i64::MAX / 2),
+        (0, i64::MAX),
+        (i64::MIN, 0),
+        (NOW, NOW + 1),
+    ];
+    for body in &bodies {
+        for (from, until) in ranges {
+            let _ = expand_between(body, Paris, from, until, &limits);
+        }
+        for years in [i32::MIN, -1, 0, 1, i32::MAX] {
+            let limits = Limits {
+                horizon_years: years,
+                ..Limits::default()
+            };
+            let _ = parse_object_at(body, Paris, &limits, NOW);
+        }
+    }
+    let finite = expand_between(&bodies[1], Paris, i64::MIN, i64::MAX, &limits);
+    assert_eq!(finite.map(|v| v.len()).ok(), Some(20));
+    assert!(matches!(
+        expand_between(&bodies[0], Paris, i64::MIN / 2, i64::MAX / 2, &limits),
+        Err(IcalError::TooManyInstances(_))
+    ));
+}
+
+#[test]
+fn lenient_line_forms() {
+    let bodies = [
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT \r\nUID:a\r\nDTSTART:20250101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "begin:vcalendar\r\nversion:2.0\r\nbegin:vevent\r\nuid:a\r\ndtstart:20250101T100000Z\r\nend:vevent\r\nend:vcalendar\r\n",
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nDTSTART:20250101T100000Z\nEND:VEVENT\nEND:VCALENDAR",
+        "BEGIN:VCALENDAR\rVERSION:2.0\rBEGIN:VEVENT\rUID:a\rDTSTART:20250101T100000Z\rEND:VEVENT\rEND:VCALENDAR\r",
+        "\r\n\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID: a \r\nDTSTART:20250101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n\r\n",
+    ];
+    for body in bodies {
+        let object = ok(body.as_bytes());
+        assert_eq!(object.uid, "a");
+        assert_eq!(starts(&object), vec![ts("2025-01-01T10:00:00Z")]);
+    }
+}
+
+/// Runs the shared fixture corpus (fixtures/ics): every good file is accepted,
+/// every file under bad/ is refused with the expected precondition.
+#[test]
+fn fixture_corpus() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ics");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut seen = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "ics") {
+            let body = std::fs::read(&path).expect("fixture");
+            if let Err(err) = parse(&body) {
+                panic!("{}: {err:?}", path.display());
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 0);
+    let Ok(entries) = std::fs::read_dir(dir.join("bad")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let body = std::fs::read(&path).expect("fixture");
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let result = parse(&body);
+        let expected = match name {
+            "with-method.ics" | "two-uids.ics" | "mixed-components.ics" => {
+                matches!(result, Err(IcalError::InvalidObject(_)))
+            }
+            "freq-secondly.ics" => matches!(result, Err(IcalError::TooManyInstances(_))),
+            _ => matches!(result, Err(IcalError::InvalidData(_))),
+        };
+        assert!(expected, "{name}: {result:?}");
+    }
+}

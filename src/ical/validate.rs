@@ -109,7 +109,7 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
             }
             Some(_) => {}
         }
-        let parsed = component(comp, &ctx, &mut zones, floating)?;
+        let parsed = component(comp, kind, &ctx, &mut zones, floating)?;
         if let Some(rid) = &parsed.recurrence_id {
             if !rids.insert(rid.to_utc(floating)) {
                 return Err(IcalError::InvalidObject(format!(
@@ -243,6 +243,7 @@ fn component_uid(comp: &ICalendarComponent, ctx: &Ctx<'_>) -> Result<String, Ica
 /// Reduces one VEVENT/VTODO/VJOURNAL to its timing, checking it on the way.
 fn component(
     comp: &ICalendarComponent,
+    kind: ComponentKind,
     ctx: &Ctx<'_>,
     zones: &mut Zones<'_>,
     floating: Tz,
@@ -286,8 +287,8 @@ fn component(
         }
     }
 
-    let (start, end) = match ctx.kind {
-        "VEVENT" => {
+    let (start, end) = match kind {
+        ComponentKind::Event => {
             let Some(start) = dtstart else {
                 return Err(ctx.whole("VEVENT has no DTSTART"));
             };
@@ -295,7 +296,7 @@ fn component(
             let end = end_of(&start, dtend, duration, "DTEND", ctx, floating)?;
             (Some(start), end)
         }
-        "VTODO" => {
+        ComponentKind::Todo => {
             let due = single_moment(comp, &Prop::Due, ctx, zones)?;
             match (dtstart, due) {
                 (Some(start), due) => {

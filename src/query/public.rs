@@ -7,6 +7,7 @@ use super::tree::{self, Component};
 /// Strips a component in place; returns false when it must not be shown.
 pub fn strip(component: &mut Component) -> bool {
     if component.name == "VTIMEZONE" {
+        strip_private_properties(component);
         return true;
     }
     let class = component
@@ -21,6 +22,16 @@ pub fn strip(component: &mut Component) -> bool {
     component.children.retain(|c| c.name != "VALARM");
     component.children.retain_mut(strip);
     true
+}
+
+/// X- properties (e.g. X-LIC-LOCATION) also go from time zones and their
+/// sub-components: nothing needs them, and they tell which tool wrote them.
+fn strip_private_properties(component: &mut Component) {
+    component.properties.retain(|p| !p.name.starts_with("X-"));
+    component
+        .children
+        .iter_mut()
+        .for_each(strip_private_properties);
 }
 
 /// The public form of a stored object.

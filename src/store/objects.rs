@@ -100,6 +100,14 @@ pub fn put(
                                 all_day, floating, cancelled, transparent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
+    let longest = object
+        .instances
+        .iter()
+        .map(|i| i.end - i.start)
+        .max()
+        .unwrap_or(0);
+    conn.prepare_cached("UPDATE index_stats SET max_span = ?1 WHERE id = 1 AND max_span < ?1")?
+        .execute([longest])?;
     for instance in &object.instances {
         insert.execute(params![
             object_id,

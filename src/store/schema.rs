@@ -50,8 +50,10 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (owner_id, path)
     );
     -- Calendar object resources, kept byte for byte as the client sent them.
+    -- AUTOINCREMENT: ids name objects in the intercommunal calendar, so an
+    -- id must never be given again to another object.
     CREATE TABLE objects (
-        id            INTEGER PRIMARY KEY,
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
         collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
         name          TEXT NOT NULL,
         uid           TEXT NOT NULL,
@@ -98,6 +100,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX instances_by_time ON instances (collection_id, start_utc);
     CREATE INDEX instances_by_object ON instances (object_id);
     CREATE INDEX instances_by_start ON instances (start_utc);
+    CREATE INDEX objects_expanded_until ON objects (expanded_until) WHERE expanded_until IS NOT NULL;
+    -- The longest instance ever indexed: a time-range query then only
+    -- scans instances starting in [start - max_span, end), whatever the
+    -- size of the database. It never shrinks, which stays correct.
+    CREATE TABLE index_stats (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        max_span INTEGER NOT NULL
+    );
+    INSERT INTO index_stats (id, max_span) VALUES (1, 0);
     -- Conflicts staff acknowledged; valid while both events keep the
     -- change sequence numbers they had then.
     CREATE TABLE conflict_acks (

@@ -60,6 +60,14 @@ impl Scope {
         name.strip_suffix(".ics")?.parse().ok()
     }
 
+    /// SQL condition on `i` (instances) narrowing to the scope, binding `?1`.
+    fn instance_condition(self) -> &'static str {
+        match self {
+            Scope::Collection(_) => "i.collection_id = ?1",
+            Scope::Public => "?1 = 0",
+        }
+    }
+
     /// SQL condition selecting one member by name, binding `?2`.
     fn member_condition(self) -> &'static str {
         match self {
@@ -178,10 +186,19 @@ pub fn changed_since(
     Ok(out)
 }
 
+/// The longest instance in the index (see `index_stats`).
+fn max_span(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT max_span FROM index_stats WHERE id = 1")?
+        .query_row([], |row| row.get(0))?)
+}
+
 /// Members of a component type with an instance overlapping [start, end)
 /// under RFC 4791 9.9 (a zero-length instance matches when it starts inside
 /// the range), plus the series indexed only up to before `end` (the caller
-/// expands those). `None` bounds are open.
+/// expands those). `None` bounds are open. Only instances starting within
+/// the longest instance span before `start` are scanned, so the cost grows
+/// with the answer, not with the database.
 pub fn overlapping(
     conn: &Connection,
     scope: Scope,
@@ -189,17 +206,25 @@ pub fn overlapping(
     start: Option<i64>,
     end: Option<i64>,
 ) -> Result<Vec<ObjectMeta>> {
+    let max_span = max_span(conn)?;
     let sql = format!(
         "{} AND (?2 IS NULL OR o.component = ?2)
-         AND (o.expanded_until IS NOT NULL AND ?4 IS NOT NULL AND o.expanded_until < ?4
-              OR EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id
-                         AND (?4 IS NULL OR i.start_utc < ?4)
-                         AND (?3 IS NULL OR i.end_utc > ?3 OR (i.end_utc = i.start_utc AND i.start_utc >= ?3))))
+         AND o.id IN (
+             SELECT i.object_id FROM instances i
+             WHERE {} AND (?4 IS NULL OR i.start_utc < ?4)
+               AND (?3 IS NULL OR (i.start_utc >= ?3 - ?5
+                    AND (i.end_utc > ?3 OR (i.end_utc = i.start_utc AND i.start_utc >= ?3))))
+             UNION
+             SELECT x.id FROM objects x WHERE ?4 IS NOT NULL AND x.expanded_until < ?4)
          ORDER BY o.name",
-        scope.select("")
+        scope.select(""),
+        scope.instance_condition()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![scope.param(), component, start, end], meta_from_row)?;
+    let rows = stmt.query_map(
+        params![scope.param(), component, start, end, max_span],
+        meta_from_row,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -258,7 +283,7 @@ pub fn feed_items(
     organisers: &[String],
     communes: &[String],
 ) -> Result<Vec<FeedItem>> {
-    // Placeholders for the optional lists follow ?1..?3; values are bound.
+    // Placeholders for the optional lists follow ?1..?4; values are bound.
     let placeholders = |offset: usize, count: usize| {
         (0..count)
             .map(|i| format!("?{}", offset + i))
@@ -267,26 +292,34 @@ pub fn feed_items(
     };
     let mut extra = String::new();
     if !organisers.is_empty() {
-        extra += &format!(" AND p.login IN ({})", placeholders(4, organisers.len()));
+        extra += &format!(" AND p.login IN ({})", placeholders(5, organisers.len()));
     }
     if !communes.is_empty() {
         extra += &format!(
             " AND p.commune IN ({})",
-            placeholders(4 + organisers.len(), communes.len())
+            placeholders(5 + organisers.len(), communes.len())
         );
     }
+    let span = max_span(conn)?;
     let sql = format!(
         "SELECT o.body, o.modified_at, coalesce(o.categories, ''), coalesce(p.categories, '')
          FROM objects o JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
          WHERE {}
-           AND (o.expanded_until IS NOT NULL AND o.expanded_until < ?3
-                OR EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id
-                           AND i.start_utc < ?3 AND (i.end_utc > ?2 OR (i.end_utc = i.start_utc AND i.start_utc >= ?2)))){extra}
+           AND o.id IN (
+               SELECT i.object_id FROM instances i
+               WHERE i.start_utc < ?3 AND i.start_utc >= ?2 - ?4
+                 AND (i.end_utc > ?2 OR (i.end_utc = i.start_utc AND i.start_utc >= ?2))
+               UNION
+               SELECT x.id FROM objects x WHERE x.expanded_until < ?3){extra}
          ORDER BY o.id",
         Scope::Public.condition()
     );
-    let mut values: Vec<rusqlite::types::Value> =
-        vec![Scope::Public.param().into(), from.into(), to.into()];
+    let mut values: Vec<rusqlite::types::Value> = vec![
+        Scope::Public.param().into(),
+        from.into(),
+        to.into(),
+        span.into(),
+    ];
     values.extend(organisers.iter().chain(communes).map(|v| v.clone().into()));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values), |row| {
@@ -349,19 +382,20 @@ fn occurrences_where(
     to: i64,
     condition: &str,
 ) -> Result<Vec<Occurrence>> {
+    let span = max_span(conn)?;
     let sql = format!(
         "SELECT i.start_utc, i.end_utc, i.all_day, i.recurrence_id, o.id, o.seq, o.summary, o.location,
                 coalesce(o.categories, ''), o.class, p.login, p.display_name, coalesce(p.commune, ''),
                 coalesce(p.categories, ''), p.email, p.phone, p.website, i.cancelled
          FROM instances i JOIN objects o ON o.id = i.object_id
               JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
-         WHERE i.start_utc < ?2 AND i.end_utc >= ?1
+         WHERE i.start_utc < ?2 AND i.end_utc >= ?1 AND i.start_utc >= ?1 - ?3
            AND o.component = 'VEVENT' AND c.is_calendar = 1 AND p.role = 'organiser' AND p.disabled = 0
            AND c.managed = 0 AND {condition}
          ORDER BY i.start_utc, o.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![from, to], |row| {
+    let rows = stmt.query_map(params![from, to, span], |row| {
         Ok(Occurrence {
             start: row.get(0)?,
             end: row.get(1)?,
