@@ -1,5 +1,8 @@
 //! JSON endpoints for staff tools and organisers: the conflict report,
 //! acknowledging a conflict, and checking a date before announcing it.
+// Handlers return the error response itself (`Err(Response)`): it is built
+// once per failed request, so its size does not matter.
+#![allow(clippy::result_large_err)]
 
 use crate::app::App;
 use crate::auth::AuthOutcome;
@@ -137,7 +140,15 @@ async fn report(
     let app2 = app.clone();
     let mut report = app
         .store
-        .read(move |conn| conflicts::compute(conn, &app2.config, app2.timezone, start, end))
+        .read(move |conn| {
+            conflicts::compute(
+                conn,
+                &app2.config,
+                app2.timezone,
+                (start, end),
+                conflicts::Audience::Staff,
+            )
+        })
         .await
         .map_err(internal)?;
     conflicts::retain(
@@ -163,9 +174,15 @@ async fn acknowledge(app: &Arc<App>, user: &Principal, body: &[u8]) -> Result<Re
         .ok_or_else(|| bad("Send the conflict's key, as text or as {\"key\": \"...\"}."))?;
     let by = user.login.clone();
     let key2 = key.clone();
+    let app2 = app.clone();
     let done = app
         .store
-        .write(move |tx| crate::store::acks::acknowledge_current(tx, &key2, &by))
+        .write(move |tx| {
+            if !conflicts::exists(tx, &app2.config, app2.timezone, &key2)? {
+                return Ok(false);
+            }
+            crate::store::acks::acknowledge_current(tx, &key2, &by)
+        })
         .await
         .map_err(internal)?;
     if done {
@@ -315,20 +332,35 @@ async fn availability(
     let found = conflicts_at(start, end);
     let mut suggestions = Vec::new();
     if !found.is_empty() {
-        let duration = end - start;
-        let week = 7 * 86400;
-        let shifts = (1..=12).flat_map(|n| [n * week, -n * week]).chain(
-            (1..=14)
-                .flat_map(|d| [d * 86400, -d * 86400])
-                .filter(|d| d % week != 0),
-        );
+        // Shifts are whole days of local time, so a suggestion keeps the
+        // wall-clock time across a change of daylight-saving time.
+        let shifts = (1..=12i64)
+            .flat_map(|n| [7 * n, -7 * n])
+            .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
+        let local = |t: i64| {
+            app.timezone
+                .timestamp_opt(t, 0)
+                .single()
+                .map(|t| t.naive_local())
+        };
+        let (Some(local_start), Some(local_end)) = (local(start), local(end)) else {
+            return Err(bad("start and end must be valid local times."));
+        };
+        let shifted = |t: chrono::NaiveDateTime, days: i64| {
+            app.timezone
+                .from_local_datetime(&(t + chrono::Duration::days(days)))
+                .earliest()
+                .map(|t| t.timestamp())
+        };
         let now = chrono::Utc::now().timestamp();
-        for shift in shifts {
-            let s = start + shift;
+        for days in shifts {
+            let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days)) else {
+                continue;
+            };
             if s < now {
                 continue;
             }
-            if conflicts_at(s, s + duration).is_empty() {
+            if conflicts_at(s, e).is_empty() {
                 if let Some(t) = app.timezone.timestamp_opt(s, 0).single() {
                     suggestions.push(t.to_rfc3339());
                 }

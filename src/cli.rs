@@ -346,8 +346,14 @@ pub fn conflicts(
     }
     .window(tz);
     let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
-    let mut report =
-        crate::conflicts::compute(&conn, config, tz, start, end).map_err(|e| e.to_string())?;
+    let mut report = crate::conflicts::compute(
+        &conn,
+        config,
+        tz,
+        (start, end),
+        crate::conflicts::Audience::Staff,
+    )
+    .map_err(|e| e.to_string())?;
     crate::conflicts::retain(&mut report, config, filters.0, filters.1);
     match format {
         "json" => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
@@ -360,6 +366,10 @@ pub fn conflicts(
 pub fn acknowledge(config: &Config, key: &str) -> Result<String, String> {
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let done = in_transaction(&mut conn, |tx| {
+        let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+        if !crate::conflicts::exists(tx, config, tz, key)? {
+            return Ok(false);
+        }
         crate::store::acks::acknowledge_current(tx, key, "admin")
     })
     .map_err(|e| e.to_string())?;

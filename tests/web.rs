@@ -7,7 +7,11 @@ const COMMUNES: &str = "\n[[communes]]\nslug = \"arue\"\nname = \"Arue\"\n[[comm
 
 fn put(server: &Server, login: &str, name: &str, body: Vec<u8>) {
     server
-        .as_user(login, "PUT", &format!("/dav/calendars/{login}/main/{name}.ics"))
+        .as_user(
+            login,
+            "PUT",
+            &format!("/dav/calendars/{login}/main/{name}.ics"),
+        )
         .ics(&body)
         .send()
         .expect(201);
@@ -23,16 +27,48 @@ fn private_event(uid: &str, summary: &str, start: &str, end: &str) -> Vec<u8> {
 #[test]
 fn agenda_lists_public_events_by_day_in_french() {
     let server = Server::start_with(COMMUNES);
-    put(&server, "asso-a", "loto", event("loto-1", "Grand loto <du> comité", "20270306T190000Z", "20270306T220000Z"));
-    put(&server, "asso-b", "secret", private_event("secret-1", "Réunion du bureau", "20270306T100000Z", "20270306T120000Z"));
-    let response = server.request("GET", "/?du=2027-03-01&au=2027-03-31").send().expect(200);
-    assert_eq!(response.header("content-type"), Some("text/html; charset=utf-8"));
+    put(
+        &server,
+        "asso-a",
+        "loto",
+        event(
+            "loto-1",
+            "Grand loto <du> comité",
+            "20270306T190000Z",
+            "20270306T220000Z",
+        ),
+    );
+    put(
+        &server,
+        "asso-b",
+        "secret",
+        private_event(
+            "secret-1",
+            "Réunion du bureau",
+            "20270306T100000Z",
+            "20270306T120000Z",
+        ),
+    );
+    let response = server
+        .request("GET", "/?du=2027-03-01&au=2027-03-31")
+        .send()
+        .expect(200);
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let page = response.text();
     assert!(page.contains("<html lang=\"fr\">"));
     assert!(page.contains("samedi 6 mars 2027"), "{page}");
-    assert!(page.contains("Grand loto &lt;du&gt; comité"), "titles are escaped: {page}");
+    assert!(
+        page.contains("Grand loto &lt;du&gt; comité"),
+        "titles are escaped: {page}"
+    );
     assert!(page.contains("20 h – 23 h"), "local times: {page}");
-    assert!(!page.contains("Réunion du bureau"), "private events never reach public pages");
+    assert!(
+        !page.contains("Réunion du bureau"),
+        "private events never reach public pages"
+    );
     assert!(page.contains("webcal://"), "a subscription link");
 }
 
@@ -40,12 +76,35 @@ fn agenda_lists_public_events_by_day_in_french() {
 fn agenda_filters_and_refuses_unknown_values() {
     let server = Server::start_with(COMMUNES);
     let config = server.config_path();
-    let out = cli_with_stdin(&config, &["organiser", "set", "asso-a", "--commune", "arue"], "");
+    let out = cli_with_stdin(
+        &config,
+        &["organiser", "set", "asso-a", "--commune", "arue"],
+        "",
+    );
     assert!(out.status.success(), "{out:?}");
-    let out = cli_with_stdin(&config, &["organiser", "set", "asso-b", "--commune", "bourriot"], "");
+    let out = cli_with_stdin(
+        &config,
+        &["organiser", "set", "asso-b", "--commune", "bourriot"],
+        "",
+    );
     assert!(out.status.success(), "{out:?}");
-    put(&server, "asso-a", "a", event("a-1", "Fête d'Arue", "20270306T190000Z", "20270306T220000Z"));
-    put(&server, "asso-b", "b", event("b-1", "Match à Bourriot", "20270306T150000Z", "20270306T170000Z"));
+    put(
+        &server,
+        "asso-a",
+        "a",
+        event("a-1", "Fête d'Arue", "20270306T190000Z", "20270306T220000Z"),
+    );
+    put(
+        &server,
+        "asso-b",
+        "b",
+        event(
+            "b-1",
+            "Match à Bourriot",
+            "20270306T150000Z",
+            "20270306T170000Z",
+        ),
+    );
     let page = server
         .request("GET", "/?commune=arue&du=2027-03-01&au=2027-03-31")
         .send()
@@ -53,7 +112,11 @@ fn agenda_filters_and_refuses_unknown_values() {
         .text();
     assert!(page.contains("Fête d&#39;Arue"), "{page}");
     assert!(!page.contains("Match à Bourriot"), "{page}");
-    let refused = server.request("GET", "/?commune=paris").send().expect(400).text();
+    let refused = server
+        .request("GET", "/?commune=paris")
+        .send()
+        .expect(400)
+        .text();
     assert!(refused.contains("n&#39;est pas connue"), "{refused}");
     server.request("GET", "/?du=2027-13-01").send().expect(400);
 }
@@ -61,10 +124,21 @@ fn agenda_filters_and_refuses_unknown_values() {
 #[test]
 fn directory_lists_publishing_organisers() {
     let server = Server::start();
-    let out = cli_with_stdin(&server.config_path(), &["organiser", "set", "asso-b", "--publishes", "false"], "");
+    let out = cli_with_stdin(
+        &server.config_path(),
+        &["organiser", "set", "asso-b", "--publishes", "false"],
+        "",
+    );
     assert!(out.status.success(), "{out:?}");
-    let page = server.request("GET", "/associations").send().expect(200).text();
+    let page = server
+        .request("GET", "/associations")
+        .send()
+        .expect(200)
+        .text();
     assert!(page.contains("Comité des fêtes d&#39;Arue"), "{page}");
     assert!(page.contains("/feeds/asso-a.ics"));
-    assert!(!page.contains("Football club"), "organisers that do not publish are not listed");
+    assert!(
+        !page.contains("Football club"),
+        "organisers that do not publish are not listed"
+    );
 }

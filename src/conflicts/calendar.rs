@@ -112,7 +112,15 @@ async fn shared_report(app: &Arc<App>, generation: u64) -> Result<Arc<Report>, S
     let app2 = app.clone();
     let report = Arc::new(
         app.store
-            .read(move |conn| super::compute(conn, &app2.config, app2.timezone, from, to))
+            .read(move |conn| {
+                super::compute(
+                    conn,
+                    &app2.config,
+                    app2.timezone,
+                    (from, to),
+                    super::Audience::Organisers,
+                )
+            })
             .await?,
     );
     *lock(&app.conflict_calendars.report) = Some((generation, today, report.clone()));

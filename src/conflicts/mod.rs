@@ -64,6 +64,8 @@ pub struct Report {
 /// What each occurrence brings to the rules, computed once.
 struct Facts {
     venue: Option<String>,
+    /// Where it happens: its venue's commune, else its organiser's.
+    commune: String,
     categories: HashSet<String>,
 }
 
@@ -72,6 +74,8 @@ pub struct Detector<'a> {
     tz: chrono_tz::Tz,
     venues: VenueIndex,
     categories: CategoryMatcher,
+    /// Staff see private events as they are; organisers only their time.
+    reveal_private: bool,
 }
 
 impl<'a> Detector<'a> {
@@ -81,16 +85,30 @@ impl<'a> Detector<'a> {
             tz,
             venues: VenueIndex::new(config),
             categories: CategoryMatcher::new(config),
+            reveal_private: false,
         }
     }
 
+    /// For staff, who read every calendar.
+    pub fn revealing_private(mut self) -> Self {
+        self.reveal_private = true;
+        self
+    }
+
     fn facts(&self, occurrence: &Occurrence) -> Facts {
+        let venue = occurrence
+            .location
+            .as_deref()
+            .and_then(|l| self.venues.find(l))
+            .map(str::to_owned);
+        let commune = venue
+            .as_ref()
+            .and_then(|slug| self.config.venues.iter().find(|v| &v.slug == slug))
+            .map(|v| v.commune.clone())
+            .unwrap_or_else(|| occurrence.organiser.commune.clone());
         Facts {
-            venue: occurrence
-                .location
-                .as_deref()
-                .and_then(|l| self.venues.find(l))
-                .map(str::to_owned),
+            venue,
+            commune,
             categories: self
                 .categories
                 .slugs(&occurrence.categories, &occurrence.organiser.categories),
@@ -221,12 +239,12 @@ impl<'a> Detector<'a> {
                     .category(c)
                     .is_some_and(|c| c.large_public_event)
             });
-            if !large || x.organiser.commune.is_empty() {
+            if !large || facts[i].commune.is_empty() {
                 continue;
             }
             for day in self.days(x) {
                 by_day
-                    .entry((x.organiser.commune.clone(), day))
+                    .entry((facts[i].commune.clone(), day))
                     .or_default()
                     .push(i);
             }
@@ -351,12 +369,15 @@ impl<'a> Detector<'a> {
             object_id: occurrence.object_id,
             seq: occurrence.seq,
             recurrence_id: occurrence.recurrence_id,
-            summary: if occurrence.public {
+            summary: if occurrence.public || self.reveal_private {
                 occurrence.summary.clone().unwrap_or_default()
             } else {
                 "Événement privé".into()
             },
-            location: occurrence.location.clone().filter(|_| occurrence.public),
+            location: occurrence
+                .location
+                .clone()
+                .filter(|_| occurrence.public || self.reveal_private),
             start: time(occurrence.start),
             end: time(occurrence.end),
             organiser: occurrence.organiser.clone(),
@@ -380,17 +401,49 @@ fn effective_end(occurrence: &Occurrence) -> i64 {
     occurrence.end.max(occurrence.start + 1)
 }
 
+/// Who reads a report: staff see private events, organisers do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Staff,
+    Organisers,
+}
+
 /// Conflicts among every organiser's events in [from, to).
 pub fn compute(
     conn: &rusqlite::Connection,
     config: &Config,
     tz: chrono_tz::Tz,
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
+    audience: Audience,
 ) -> crate::store::Result<Report> {
     let occurrences = crate::store::views::occurrences(conn, from, to)?;
     let acknowledged = crate::store::acks::all(conn)?;
-    Ok(Detector::new(config, tz).detect(&occurrences, &acknowledged))
+    let detector = match audience {
+        Audience::Staff => Detector::new(config, tz).revealing_private(),
+        Audience::Organisers => Detector::new(config, tz),
+    };
+    Ok(detector.detect(&occurrences, &acknowledged))
+}
+
+/// Whether `key` names a conflict that exists now (staff may only
+/// acknowledge those).
+pub fn exists(
+    conn: &rusqlite::Connection,
+    config: &Config,
+    tz: chrono_tz::Tz,
+    key: &str,
+) -> crate::store::Result<bool> {
+    let ids: Vec<i64> = key
+        .split(':')
+        .skip(1)
+        .filter_map(|part| part.split('@').next()?.parse().ok())
+        .collect();
+    let Some((from, to)) = crate::store::views::instance_bounds(conn, &ids)? else {
+        return Ok(false);
+    };
+    let day = 86_400;
+    let report = compute(conn, config, tz, (from - day, to + day), Audience::Staff)?;
+    Ok(report.conflicts.iter().any(|c| c.key == key))
 }
 
 /// Keeps the conflicts that involve `organiser` (a login) or happen in

@@ -62,17 +62,6 @@ mod tests {
     use crate::config::{Named, Venue};
 
     fn config() -> Config {
-        let mut config = Config::default();
-        config.communes = vec![
-            Named {
-                slug: "arue".into(),
-                name: "Arue".into(),
-            },
-            Named {
-                slug: "bourriot".into(),
-                name: "Bourriot-Bergonce".into(),
-            },
-        ];
         let venue = |slug: &str, name: &str, commune: &str, aliases: &[&str]| Venue {
             slug: slug.into(),
             name: name.into(),
@@ -81,12 +70,22 @@ mod tests {
             capacity: None,
             closed: Vec::new(),
         };
-        config.venues = vec![
-            venue("sdf-arue", "Salle des fêtes", "arue", &["SDF Arue"]),
-            venue("sdf-bourriot", "Salle des fêtes", "bourriot", &[]),
-            venue("stade-arue", "Stade municipal", "arue", &[]),
-        ];
-        config
+        let commune = |slug: &str, name: &str| Named {
+            slug: slug.into(),
+            name: name.into(),
+        };
+        Config {
+            communes: vec![
+                commune("arue", "Arue"),
+                commune("bourriot", "Bourriot-Bergonce"),
+            ],
+            venues: vec![
+                venue("sdf-arue", "Salle des fêtes", "arue", &["SDF Arue"]),
+                venue("sdf-bourriot", "Salle des fêtes", "bourriot", &[]),
+                venue("stade-arue", "Stade municipal", "arue", &[]),
+            ],
+            ..Config::default()
+        }
     }
 
     #[test]

@@ -185,11 +185,7 @@ pub async fn put(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<
     }
     check_content_type(request)?;
     let limits = ctx.app.ical_limits();
-    let tz = collection
-        .timezone
-        .as_deref()
-        .and_then(super::proppatch::timezone_id)
-        .unwrap_or(ctx.app.timezone);
+    let tz = collection.floating_timezone().unwrap_or(ctx.app.timezone);
     let body = request.body.clone();
     let parsed = tokio::task::spawn_blocking(move || ical::parse_object(&body, tz, &limits))
         .await

@@ -136,6 +136,16 @@ pub fn apply(changes: &mut CalendarProps, element: &Element, remove: bool) -> Re
             }
         }
         changes.timezone = Some(value);
+    } else if name.is(CALDAV, "calendar-timezone-id") {
+        if let Some(id) = &value {
+            if ical::resolve_tzid(id).is_none() {
+                return Err((
+                    StatusCode::CONFLICT,
+                    format!("calendar-timezone-id {id:?} is not a known time zone."),
+                ));
+            }
+        }
+        changes.timezone_id = Some(value);
     } else {
         return forbidden(&format!(
             "The property {{{}}}{} cannot be changed here.",

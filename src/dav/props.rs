@@ -42,6 +42,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     (CALDAV, "calendar-user-address-set"),
     (CALDAV, "calendar-description"),
     (CALDAV, "calendar-timezone"),
+    (CALDAV, "calendar-timezone-id"),
     (CALDAV, "supported-calendar-component-set"),
     (CALDAV, "supported-calendar-data"),
     (CALDAV, "max-resource-size"),
@@ -130,6 +131,7 @@ pub fn value(ctx: &Ctx, resource: &Resource, name: &Name) -> Option<String> {
                 color: Some("#2E7D32FF"),
                 order: None,
                 timezone: None,
+                timezone_id: None,
                 scope: Scope::Public,
                 seq: *seq,
                 components: COMPONENTS.to_vec(),
@@ -169,6 +171,7 @@ struct CalendarView<'a> {
     color: Option<&'a str>,
     order: Option<&'a str>,
     timezone: Option<&'a str>,
+    timezone_id: Option<&'a str>,
     scope: Scope,
     seq: i64,
     components: Vec<&'a str>,
@@ -185,6 +188,7 @@ impl<'a> CalendarView<'a> {
             color: collection.color.as_deref(),
             order: collection.sort_order.as_deref(),
             timezone: collection.timezone.as_deref(),
+            timezone_id: collection.timezone_id.as_deref(),
             scope: Scope::Collection(collection.id),
             seq: collection.sync_seq,
             components: accepted_components(collection).collect(),
@@ -201,6 +205,7 @@ fn calendar_value(ctx: &Ctx, view: &CalendarView, ns: &str, local: &str) -> Opti
         (DAV, "sync-token") | (CALSERVER, "getctag") => text(&sync_token(view.scope, view.seq)),
         (CALDAV, "calendar-description") => text(view.description),
         (CALDAV, "calendar-timezone") => view.timezone.and_then(text),
+        (CALDAV, "calendar-timezone-id") => view.timezone_id.and_then(text),
         (CALDAV, "supported-calendar-component-set") => Some(
             view.components
                 .iter()

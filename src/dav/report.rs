@@ -110,11 +110,7 @@ impl Target {
         let (scope, timezone) = match &parent {
             Resource::Collection { collection, .. } => (
                 Scope::Collection(collection.id),
-                collection
-                    .timezone
-                    .as_deref()
-                    .and_then(super::proppatch::timezone_id)
-                    .unwrap_or(ctx.app.timezone),
+                collection.floating_timezone().unwrap_or(ctx.app.timezone),
             ),
             _ => (Scope::Public, ctx.app.timezone),
         };

@@ -202,7 +202,7 @@ fn append_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
 
 /// Escapes text for element content and attribute values.
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
+    if !text.contains(['&', '<', '>', '"', '\'', '\r']) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -213,6 +213,9 @@ pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // XML parsers turn a raw CR LF into LF (XML 1.0 2.11); as a
+            // reference the CR survives, so calendar-data keeps its bytes.
+            '\r' => out.push_str("&#13;"),
             c => out.push(c),
         }
     }

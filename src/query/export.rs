@@ -39,7 +39,10 @@ impl Export {
         if !kept_any {
             return;
         }
-        for zone in zones {
+        for mut zone in zones {
+            if !keep(&mut zone) {
+                continue;
+            }
             let id = zone.property("TZID").map(|p| p.raw_value.clone());
             let known = self
                 .timezones

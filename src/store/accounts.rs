@@ -99,20 +99,24 @@ pub fn insert(conn: &Connection, new: &NewPrincipal) -> Result<i64> {
 
 pub fn by_login(conn: &Connection, login: &str) -> Result<Option<Principal>> {
     let sql = format!("SELECT {COLUMNS} FROM principals WHERE login = ?1");
-    Ok(conn.query_row(&sql, [login], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([login], from_row)
+        .optional()?)
 }
 
 /// The principal and its password hash, for authentication.
 pub fn credentials(conn: &Connection, login: &str) -> Result<Option<(Principal, String)>> {
     let sql = format!("SELECT {COLUMNS}, password_hash FROM principals WHERE login = ?1");
     Ok(conn
-        .query_row(&sql, [login], |row| Ok((from_row(row)?, row.get(8)?)))
+        .prepare_cached(&sql)?
+        .query_row([login], |row| Ok((from_row(row)?, row.get(8)?)))
         .optional()?)
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Principal>> {
     let sql = format!("SELECT {COLUMNS} FROM principals ORDER BY login");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

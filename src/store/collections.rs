@@ -15,6 +15,7 @@ pub struct Collection {
     pub color: Option<String>,
     pub sort_order: Option<String>,
     pub timezone: Option<String>,
+    pub timezone_id: Option<String>,
     /// Component types accepted (e.g. ["VTODO"]); empty means all.
     pub components: Vec<String>,
     pub published: bool,
@@ -49,13 +50,14 @@ pub struct CalendarProps {
     pub color: Option<Option<String>>,
     pub sort_order: Option<Option<String>>,
     pub timezone: Option<Option<String>>,
+    pub timezone_id: Option<Option<String>>,
     /// Set once, at creation (MKCALENDAR's supported-calendar-component-set).
     pub components: Option<Option<String>>,
 }
 
 const COLUMNS: &str =
     "id, owner_id, path, is_calendar, display_name, description, color, removable, \
-     sort_order, timezone, published, sync_seq, created_at, modified_at, components, managed";
+     sort_order, timezone, published, sync_seq, created_at, modified_at, components, managed, timezone_id";
 
 fn from_row(row: &Row) -> rusqlite::Result<Collection> {
     Ok(Collection {
@@ -78,13 +80,15 @@ fn from_row(row: &Row) -> rusqlite::Result<Collection> {
             .map(|list| list.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
         managed: row.get(15)?,
+        timezone_id: row.get(16)?,
     })
 }
 
 pub fn get(conn: &Connection, owner_id: i64, path: &str) -> Result<Option<Collection>> {
     let sql = format!("SELECT {COLUMNS} FROM collections WHERE owner_id = ?1 AND path = ?2");
     Ok(conn
-        .query_row(&sql, params![owner_id, path], from_row)
+        .prepare_cached(&sql)?
+        .query_row(params![owner_id, path], from_row)
         .optional()?)
 }
 
@@ -143,6 +147,7 @@ pub fn update_props(conn: &Connection, id: i64, props: &CalendarProps) -> Result
         ("color", &props.color),
         ("sort_order", &props.sort_order),
         ("timezone", &props.timezone),
+        ("timezone_id", &props.timezone_id),
         ("components", &props.components),
     ];
     for (column, value) in columns {
@@ -268,4 +273,19 @@ pub fn has_calendar(conn: &Connection, owner_id: i64) -> Result<bool> {
         )
         .optional()?
         .is_some())
+}
+
+impl Collection {
+    /// The time zone of floating times in this calendar, if it names one:
+    /// calendar-timezone-id, else the VTIMEZONE of calendar-timezone.
+    pub fn floating_timezone(&self) -> Option<chrono_tz::Tz> {
+        self.timezone_id
+            .as_deref()
+            .and_then(crate::ical::resolve_tzid)
+            .or_else(|| {
+                self.timezone
+                    .as_deref()
+                    .and_then(crate::dav::proppatch::timezone_id)
+            })
+    }
 }

@@ -32,6 +32,10 @@ type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
 const READERS: usize = 4;
 
+/// Distinct statements kept prepared per connection: parsing SQL costs more
+/// than running these point queries, and rusqlite keeps only 16 by default.
+const STATEMENT_CACHE: usize = 128;
+
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
@@ -68,6 +72,7 @@ impl Store {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             reader.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")?;
+            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             readers.push(reader);
         }
         let store = Store {
@@ -96,8 +101,18 @@ impl Store {
             .map_err(|_| StoreError::WorkerGone)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = lock(&inner.readers).pop().ok_or(StoreError::WorkerGone)?;
-            let result = job(&conn);
+            let mut conn = lock(&inner.readers).pop().ok_or(StoreError::WorkerGone)?;
+            // One read transaction per job: every statement sees the same
+            // snapshot, and SQLite takes its file locks once, not per
+            // statement.
+            let result = match conn.transaction() {
+                Ok(tx) => {
+                    let result = job(&tx);
+                    let _ = tx.finish();
+                    result
+                }
+                Err(error) => Err(error.into()),
+            };
             lock(&inner.readers).push(conn);
             result
         })
@@ -184,6 +199,7 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
         }
     }
     let mut conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     schema::configure(&conn)?;
     schema::migrate(&mut conn)?;
     Ok(conn)

@@ -36,6 +36,8 @@ const MIGRATIONS: &[&str] = &[
         color        TEXT,
         sort_order   TEXT,
         timezone     TEXT,
+        -- RFC 7809 calendar-timezone-id (an IANA name), as DAVx5 sends it.
+        timezone_id  TEXT,
         -- Component types the calendar accepts (comma-separated); NULL: all.
         components   TEXT,
         published    INTEGER NOT NULL DEFAULT 0,

@@ -421,3 +421,22 @@ fn occurrences_where(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The earliest start and latest end of the instances of some objects.
+pub fn instance_bounds(conn: &Connection, object_ids: &[i64]) -> Result<Option<(i64, i64)>> {
+    let mut bounds: Option<(i64, i64)> = None;
+    let mut stmt = conn.prepare_cached(
+        "SELECT min(start_utc), max(end_utc) FROM instances WHERE object_id = ?1",
+    )?;
+    for id in object_ids {
+        let (start, end): (Option<i64>, Option<i64>) =
+            stmt.query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        if let (Some(start), Some(end)) = (start, end) {
+            bounds = Some(match bounds {
+                Some((s, e)) => (s.min(start), e.max(end)),
+                None => (start, end),
+            });
+        }
+    }
+    Ok(bounds)
+}

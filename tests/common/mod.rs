@@ -346,3 +346,309 @@ pub fn python() -> String {
         })
         .clone()
 }
+
+/// Reading the XML the server answers, namespace-aware (prefixes are not
+/// part of the protocol), keeping text exactly as sent apart from entity
+/// references: no end-of-line normalisation, so that calendar-data can be
+/// compared byte for byte with what was stored.
+pub mod davxml {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+    use quick_xml::NsReader;
+
+    pub const DAV: &str = "DAV:";
+    pub const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
+    pub const CS: &str = "http://calendarserver.org/ns/";
+    pub const APPLE: &str = "http://apple.com/ns/ical/";
+
+    #[derive(Debug, Clone, Default)]
+    pub struct Node {
+        pub ns: String,
+        pub local: String,
+        pub attrs: Vec<(String, String)>,
+        pub children: Vec<Node>,
+        pub text: String,
+    }
+
+    impl Node {
+        pub fn is(&self, ns: &str, local: &str) -> bool {
+            self.ns == ns && self.local == local
+        }
+
+        pub fn child(&self, ns: &str, local: &str) -> Option<&Node> {
+            self.children.iter().find(|c| c.is(ns, local))
+        }
+
+        pub fn children_named<'a>(
+            &'a self,
+            ns: &'a str,
+            local: &'a str,
+        ) -> impl Iterator<Item = &'a Node> + 'a {
+            self.children.iter().filter(move |c| c.is(ns, local))
+        }
+
+        /// First descendant (depth first) with this name.
+        pub fn find(&self, ns: &str, local: &str) -> Option<&Node> {
+            for child in &self.children {
+                if child.is(ns, local) {
+                    return Some(child);
+                }
+                if let Some(found) = child.find(ns, local) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+
+        pub fn attr(&self, name: &str) -> Option<&str> {
+            self.attrs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        /// `{ns}local` of every child element.
+        pub fn child_names(&self) -> Vec<String> {
+            self.children
+                .iter()
+                .map(|c| format!("{{{}}}{}", c.ns, c.local))
+                .collect()
+        }
+    }
+
+    /// Parses a whole XML document; panics (with the text) when it is not
+    /// well-formed.
+    pub fn parse(text: &str) -> Node {
+        try_parse(text).unwrap_or_else(|e| panic!("invalid XML ({e}): {text}"))
+    }
+
+    pub fn try_parse(text: &str) -> Result<Node, String> {
+        let mut reader = NsReader::from_str(text);
+        reader.config_mut().trim_text(false);
+        let mut stack: Vec<Node> = Vec::new();
+        let mut root = None;
+        loop {
+            let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
+            let ns = match ns {
+                ResolveResult::Bound(ns) => ns.0.to_owned(),
+                ResolveResult::Unbound => String::new(),
+                ResolveResult::Unknown(p) => return Err(format!("unbound prefix {p:?}")),
+            };
+            match event {
+                Event::Start(ref start) | Event::Empty(ref start) => {
+                    let mut attrs = Vec::new();
+                    for attribute in start.attributes() {
+                        let attribute = attribute.map_err(|e| e.to_string())?;
+                        let value = attribute
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|e| e.to_string())?
+                            .into_owned();
+                        attrs.push((attribute.key.as_ref().to_owned(), value));
+                    }
+                    let node = Node {
+                        ns,
+                        local: start.local_name().as_ref().to_owned(),
+                        attrs,
+                        children: Vec::new(),
+                        text: String::new(),
+                    };
+                    if matches!(event, Event::Start(_)) {
+                        stack.push(node);
+                    } else {
+                        attach(&mut stack, &mut root, node);
+                    }
+                }
+                Event::End(_) => {
+                    let node = stack.pop().ok_or("unbalanced end tag")?;
+                    attach(&mut stack, &mut root, node);
+                }
+                Event::Text(text) => push_text(&mut stack, &text),
+                Event::CData(data) => push_text(&mut stack, &data),
+                Event::GeneralRef(reference) => {
+                    let resolved = match reference.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        _ => match &*reference {
+                            "amp" => "&".into(),
+                            "lt" => "<".into(),
+                            "gt" => ">".into(),
+                            "quot" => "\"".into(),
+                            "apos" => "'".into(),
+                            other => return Err(format!("unknown entity &{other};")),
+                        },
+                    };
+                    push_text(&mut stack, &resolved);
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        if !stack.is_empty() {
+            return Err("unclosed element".into());
+        }
+        root.ok_or_else(|| "no root element".into())
+    }
+
+    fn attach(stack: &mut [Node], root: &mut Option<Node>, node: Node) {
+        match stack.last_mut() {
+            Some(parent) => parent.children.push(node),
+            None => *root = Some(node),
+        }
+    }
+
+    fn push_text(stack: &mut [Node], text: &str) {
+        if let Some(node) = stack.last_mut() {
+            node.text.push_str(text);
+        }
+    }
+
+    /// `HTTP/1.1 404 Not Found` -> 404.
+    pub fn status_code(line: &str) -> u16 {
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not a status line: {line:?}"))
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct PropStat {
+        pub status: u16,
+        pub props: Vec<Node>,
+    }
+
+    /// One `DAV:response` of a multistatus.
+    #[derive(Debug, Clone)]
+    pub struct Resp {
+        pub href: String,
+        /// The response-level `DAV:status`, when there is one (404 in
+        /// multiget and sync-collection, 507 for a truncated sync).
+        pub status: Option<u16>,
+        pub propstats: Vec<PropStat>,
+    }
+
+    impl Resp {
+        /// The property, wherever it is, with the status of its propstat.
+        pub fn prop_with_status(&self, ns: &str, local: &str) -> Option<(&Node, u16)> {
+            self.propstats.iter().find_map(|ps| {
+                ps.props
+                    .iter()
+                    .find(|p| p.is(ns, local))
+                    .map(|p| (p, ps.status))
+            })
+        }
+
+        pub fn prop_status(&self, ns: &str, local: &str) -> Option<u16> {
+            self.prop_with_status(ns, local).map(|(_, s)| s)
+        }
+
+        /// The property when it was found (200 propstat).
+        pub fn prop(&self, ns: &str, local: &str) -> Option<&Node> {
+            self.prop_with_status(ns, local)
+                .filter(|(_, s)| *s == 200)
+                .map(|(p, _)| p)
+        }
+
+        /// Text of a found property.
+        pub fn text(&self, ns: &str, local: &str) -> Option<String> {
+            self.prop(ns, local).map(|p| p.text.clone())
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct Multistatus {
+        pub responses: Vec<Resp>,
+        pub sync_token: Option<String>,
+        pub root: Node,
+    }
+
+    impl Multistatus {
+        pub fn get(&self, href: &str) -> Option<&Resp> {
+            self.responses.iter().find(|r| r.href == href)
+        }
+
+        #[track_caller]
+        pub fn one(&self, href: &str) -> &Resp {
+            self.get(href)
+                .unwrap_or_else(|| panic!("no response for {href} in {:?}", self.hrefs()))
+        }
+
+        pub fn hrefs(&self) -> Vec<String> {
+            self.responses.iter().map(|r| r.href.clone()).collect()
+        }
+    }
+
+    /// Parses a `207 Multi-Status` body.
+    #[track_caller]
+    pub fn multistatus(text: &str) -> Multistatus {
+        let root = parse(text);
+        assert!(root.is(DAV, "multistatus"), "not a multistatus: {text}");
+        let responses = root
+            .children_named(DAV, "response")
+            .map(|r| Resp {
+                href: r
+                    .child(DAV, "href")
+                    .unwrap_or_else(|| panic!("response without href: {text}"))
+                    .text
+                    .trim()
+                    .to_owned(),
+                status: r.child(DAV, "status").map(|s| status_code(&s.text)),
+                propstats: r
+                    .children_named(DAV, "propstat")
+                    .map(|ps| PropStat {
+                        status: status_code(
+                            &ps.child(DAV, "status")
+                                .unwrap_or_else(|| panic!("propstat without status: {text}"))
+                                .text,
+                        ),
+                        props: ps
+                            .child(DAV, "prop")
+                            .map(|p| p.children.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Multistatus {
+            responses,
+            sync_token: root
+                .child(DAV, "sync-token")
+                .map(|t| t.text.trim().to_owned()),
+            root,
+        }
+    }
+
+    /// Parses a `DAV:error` body: returns its condition elements (every
+    /// child but the description) and the readable description.
+    #[track_caller]
+    pub fn error(text: &str) -> (Vec<Node>, String) {
+        let root = parse(text);
+        assert!(root.is(DAV, "error"), "not a DAV:error body: {text}");
+        let description = root
+            .child(DAV, "responsedescription")
+            .map(|d| d.text.trim().to_owned())
+            .unwrap_or_default();
+        let conditions = root
+            .children
+            .into_iter()
+            .filter(|c| !c.is(DAV, "responsedescription"))
+            .collect();
+        (conditions, description)
+    }
+}
+
+/// Like `cli_with_stdin`, for commands that may exit before reading their
+/// standard input (refused arguments): a closed pipe is not an error.
+pub fn cli_output(config: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run concord");
+    let mut input = child.stdin.take().unwrap();
+    let _ = input.write_all(format!("{stdin}\n").as_bytes());
+    drop(input);
+    child.wait_with_output().unwrap()
+}

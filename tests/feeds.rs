@@ -1,0 +1,1144 @@
+//! Public ICS feeds: `/feeds/intercommunal.ics` with its filters and
+//! `/feeds/{login}.ics`; privacy, HTTP caching, gzip, HEAD, the iCalendar
+//! format itself (CRLF, folding, UTF-8), and an independent parse with
+//! Python's `icalendar` (tests/validate_feed.py).
+
+mod common;
+use common::*;
+use std::io::Read;
+
+/// The intercommunal feed over 2027, where the test events are: the default
+/// window moves with the date, so tests name theirs (one test below checks
+/// the default window with dates relative to today).
+const FEED: &str = "/feeds/intercommunal.ics?from=2027-01-01&to=2028-01-01";
+const WINDOW_2027: &str = "from=2027-01-01&to=2028-01-01";
+const TERRITORY: &str = "Agenda du Pays d'Albret, Landes";
+
+/// Communes, categories and feed settings. The harness's organisers give
+/// their commune by name ("Arue", "Bourriot-Bergonce"), which concord
+/// resolves to these slugs.
+const CONFIG: &str = r#"
+[feeds]
+territory_name = "Agenda du Pays d'Albret, Landes"
+refresh_minutes = 30
+
+[[communes]]
+slug = "arue"
+name = "Arue"
+
+[[communes]]
+slug = "bourriot-bergonce"
+name = "Bourriot-Bergonce"
+
+[[communes]]
+slug = "losse"
+name = "Losse"
+
+[[categories]]
+slug = "sport"
+name = "Sport"
+
+[[categories]]
+slug = "fete"
+name = "Fête"
+aliases = ["Festivités", "Fêtes"]
+
+[[categories]]
+slug = "culture"
+name = "Culture"
+"#;
+
+/// A VEVENT in UTC on `day` (YYYYMMDD), 10:00-12:00, with `extra` content
+/// lines (CRLF-terminated) at the end of the VEVENT.
+fn vevent(uid: &str, summary: &str, day: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//concord tests//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:{day}T100000Z\r\nDTEND:{day}T120000Z\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    .into_bytes()
+}
+
+fn put(server: &Server, login: &str, name: &str, body: &[u8]) {
+    let path = format!("/dav/calendars/{login}/main/{name}");
+    let response = server.as_user(login, "PUT", &path).ics(body).send();
+    assert!(
+        response.status == 201 || response.status == 204,
+        "PUT {path}: {} {}",
+        response.status,
+        response.text()
+    );
+}
+
+/// Runs `concord --config ... ARGS` against the server's database.
+fn concord(server: &Server, args: &[&str], stdin: &str) -> String {
+    let out = cli_with_stdin(&server.config_path(), args, stdin);
+    assert!(
+        out.status.success(),
+        "concord {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn get(server: &Server, path: &str) -> String {
+    let response = server.request("GET", path).send();
+    assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+    String::from_utf8(response.body).expect("a feed is UTF-8")
+}
+
+/// Content lines with folding undone.
+fn unfold(text: &str) -> Vec<String> {
+    text.replace("\r\n ", "")
+        .replace("\r\n\t", "")
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The UIDs of the feed's VEVENTs (overridden instances not counted),
+/// sorted.
+fn uids(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for event in vevents(text) {
+        if event.iter().any(|l| l.starts_with("RECURRENCE-ID")) {
+            continue;
+        }
+        let uid = event
+            .iter()
+            .find_map(|l| l.strip_prefix("UID:"))
+            .unwrap_or_else(|| panic!("VEVENT without UID in {text}"));
+        out.push(uid.to_owned());
+    }
+    out.sort();
+    out
+}
+
+/// Each VEVENT's unfolded lines.
+fn vevents(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in unfold(text) {
+        if line == "BEGIN:VEVENT" {
+            current = Some(Vec::new());
+        } else if line == "END:VEVENT" {
+            out.push(current.take().expect("END without BEGIN"));
+        } else if let Some(event) = current.as_mut() {
+            event.push(line);
+        }
+    }
+    out
+}
+
+/// The UID of a fixture, unfolded.
+fn fixture_uid(file: &str) -> String {
+    unfold(&fixture_text(file))
+        .into_iter()
+        .find_map(|l| l.strip_prefix("UID:").map(str::to_owned))
+        .unwrap_or_else(|| panic!("no UID in {file}"))
+}
+
+/// The territory: asso-a (Arue, category fete), asso-b (Bourriot-Bergonce,
+/// category culture) and asso-c (Losse, no category), with public events
+/// spread over 2027, one private event and two outside the default window.
+fn territory() -> Server {
+    let server = Server::start_with(CONFIG);
+    concord(
+        &server,
+        &[
+            "organiser",
+            "add",
+            "asso-c",
+            "--name",
+            "Amicale laïque de Losse",
+            "--commune",
+            "losse",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    concord(
+        &server,
+        &["organiser", "set", "asso-a", "--categories", "fete"],
+        "",
+    );
+    concord(
+        &server,
+        &["organiser", "set", "asso-b", "--categories", "culture"],
+        "",
+    );
+    put(
+        &server,
+        "asso-a",
+        "fete.ics",
+        &vevent("fete@asso-a", "Fête de la Saint-Pierre", "20270313", ""),
+    );
+    put(
+        &server,
+        "asso-a",
+        "sport.ics",
+        &vevent(
+            "sport@asso-a",
+            "Tournoi de quilles",
+            "20270410",
+            "CATEGORIES:Sport\r\n",
+        ),
+    );
+    put(
+        &server,
+        "asso-a",
+        "private.ics",
+        &vevent(
+            "private@asso-a",
+            "Réunion du bureau",
+            "20270412",
+            "CLASS:PRIVATE\r\nCATEGORIES:Sport\r\n",
+        ),
+    );
+    put(
+        &server,
+        "asso-a",
+        "ancien.ics",
+        &vevent("ancien@asso-a", "Vœux 2025", "20250110", ""),
+    );
+    put(
+        &server,
+        "asso-a",
+        "futur.ics",
+        &vevent("futur@asso-a", "Carnaval 2028", "20280304", ""),
+    );
+    put(
+        &server,
+        "asso-b",
+        "concert.ics",
+        &vevent("concert@asso-b", "Concert de printemps", "20270522", ""),
+    );
+    put(
+        &server,
+        "asso-b",
+        "course.ics",
+        &vevent(
+            "course@asso-b",
+            "Course des Landes",
+            "20270605",
+            "CATEGORIES:Course à pied,SPORT\r\n",
+        ),
+    );
+    put(
+        &server,
+        "asso-c",
+        "expo.ics",
+        &vevent(
+            "expo@asso-c",
+            "Exposition d'été",
+            "20270703",
+            "CATEGORIES:Festivités\r\n",
+        ),
+    );
+    server
+}
+
+const ALL_2027: &[&str] = &[
+    "concert@asso-b",
+    "course@asso-b",
+    "expo@asso-c",
+    "fete@asso-a",
+    "sport@asso-a",
+];
+
+#[test]
+fn every_filter_selects_exactly_the_expected_events() {
+    let server = territory();
+    let cases: &[(&str, &[&str])] = &[
+        ("", ALL_2027),
+        ("commune=arue", &["fete@asso-a", "sport@asso-a"]),
+        (
+            "commune=bourriot-bergonce",
+            &["concert@asso-b", "course@asso-b"],
+        ),
+        ("commune=losse", &["expo@asso-c"]),
+        (
+            "commune=arue&commune=losse",
+            &["expo@asso-c", "fete@asso-a", "sport@asso-a"],
+        ),
+        // The event's own CATEGORIES, matched by name or alias, whatever
+        // the case and accents; else the organiser's categories.
+        ("category=sport", &["course@asso-b", "sport@asso-a"]),
+        ("category=fete", &["expo@asso-c", "fete@asso-a"]),
+        ("category=culture", &["concert@asso-b"]),
+        (
+            "category=sport&category=fete",
+            &[
+                "course@asso-b",
+                "expo@asso-c",
+                "fete@asso-a",
+                "sport@asso-a",
+            ],
+        ),
+        ("organiser=asso-b", &["concert@asso-b", "course@asso-b"]),
+        ("organizer=asso-c", &["expo@asso-c"]),
+        (
+            "organiser=asso-a&organiser=asso-c",
+            &["expo@asso-c", "fete@asso-a", "sport@asso-a"],
+        ),
+        (
+            "from=2027-04-01&to=2027-06-01",
+            &["concert@asso-b", "sport@asso-a"],
+        ),
+        ("from=2027-06-05&to=2027-06-06", &["course@asso-b"]),
+        // `to` is excluded: the expo starts on 2027-07-03.
+        ("from=2027-06-06&to=2027-07-03", &[]),
+        ("from=2027-07-03&to=2027-07-04", &["expo@asso-c"]),
+        ("from=2024-12-01&to=2025-02-01", &["ancien@asso-a"]),
+        ("from=2028-01-01&to=2028-12-31", &["futur@asso-a"]),
+        (
+            "commune=bourriot-bergonce&category=sport",
+            &["course@asso-b"],
+        ),
+        ("commune=arue&category=culture", &[]),
+        ("organiser=asso-a&category=fete", &["fete@asso-a"]),
+        (
+            "organiser=asso-a&from=2024-01-01&to=2026-12-31",
+            &["ancien@asso-a"],
+        ),
+        // Repeated values count once; percent-encoding is decoded.
+        (
+            "commune=arue&commune=arue",
+            &["fete@asso-a", "sport@asso-a"],
+        ),
+        ("commune=%61rue", &["fete@asso-a", "sport@asso-a"]),
+    ];
+    for (query, expected) in cases {
+        let path = if query.is_empty() {
+            FEED.to_owned()
+        } else {
+            format!("{FEED}&{query}")
+        };
+        let text = get(&server, &path);
+        assert_eq!(uids(&text), *expected, "{path}");
+        assert!(!text.contains("private@asso-a"), "{path}: {text}");
+    }
+    // An organiser's own feed, filtered further.
+    assert_eq!(
+        uids(&get(&server, &format!("/feeds/asso-b.ics?{WINDOW_2027}"))),
+        ["concert@asso-b", "course@asso-b"]
+    );
+    assert_eq!(
+        uids(&get(
+            &server,
+            &format!("/feeds/asso-b.ics?{WINDOW_2027}&category=culture")
+        )),
+        ["concert@asso-b"]
+    );
+    assert_eq!(
+        uids(&get(
+            &server,
+            "/feeds/asso-a.ics?from=2025-01-01&to=2025-02-01"
+        )),
+        ["ancien@asso-a"]
+    );
+    assert_eq!(
+        uids(&get(&server, &format!("/feeds/asso-c.ics?{WINDOW_2027}"))),
+        ["expo@asso-c"]
+    );
+}
+
+#[track_caller]
+fn assert_refused(server: &Server, path: &str, status: u16, mentions: &[&str]) {
+    let response = server.request("GET", path).send();
+    let text = response.text();
+    assert_eq!(response.status, status, "{path}: {text}");
+    for word in mentions {
+        assert!(text.contains(word), "{path}: {word:?} not in {text:?}");
+    }
+    assert!(!text.contains("BEGIN:VCALENDAR"), "{path}: {text}");
+}
+
+#[test]
+fn unknown_filter_values_and_parameters_are_refused() {
+    let server = territory();
+    assert_refused(
+        &server,
+        &format!("{FEED}&commune=paris"),
+        400,
+        &["paris", "arue", "bourriot-bergonce", "losse"],
+    );
+    // A commune's name is not its slug.
+    assert_refused(&server, &format!("{FEED}&commune=Arue"), 400, &["arue"]);
+    assert_refused(
+        &server,
+        &format!("{FEED}&category=foot"),
+        400,
+        &["foot", "sport", "fete", "culture"],
+    );
+    assert_refused(
+        &server,
+        &format!("{FEED}&category=sport&category=loto"),
+        400,
+        &["loto", "sport", "fete", "culture"],
+    );
+    assert_refused(
+        &server,
+        &format!("{FEED}&organiser=nobody"),
+        400,
+        &["nobody", "asso-a", "asso-b", "asso-c"],
+    );
+    // Staff are not organisers.
+    assert_refused(
+        &server,
+        &format!("{FEED}&organiser=staff"),
+        400,
+        &["asso-a"],
+    );
+    assert_refused(&server, &format!("{FEED}&city=arue"), 400, &["city"]);
+    assert_refused(
+        &server,
+        &format!("{FEED}&communes=arue"),
+        400,
+        &["communes"],
+    );
+    assert_refused(
+        &server,
+        &format!("{FEED}&from=13/03/2027"),
+        400,
+        &["YYYY-MM-DD"],
+    );
+    assert_refused(
+        &server,
+        &format!("{FEED}&from=2027-05-01&to=2027-04-01"),
+        400,
+        &[],
+    );
+    assert_refused(
+        &server,
+        &format!("{FEED}&from=2027-01-01&to=2031-01-01"),
+        400,
+        &[],
+    );
+    assert_refused(&server, "/feeds/asso-a.ics?commune=nowhere", 400, &["arue"]);
+    // Feeds that do not exist.
+    for path in [
+        "/feeds/unknown.ics",
+        "/feeds/staff.ics",
+        "/feeds/admin.ics",
+        "/feeds/intercommunal",
+        "/feeds/",
+    ] {
+        assert_refused(&server, path, 404, &[]);
+    }
+    let response = server.request("POST", FEED).send();
+    assert_eq!(response.status, 405);
+}
+
+#[test]
+fn private_events_attendees_and_alarms_never_reach_a_feed() {
+    let server = territory();
+    for (login, name, file) in [
+        ("asso-a", "notaire.ics", "ics/private-event.ics"),
+        ("asso-a", "ccas.ics", "ics/confidential-event.ics"),
+        ("asso-b", "ag.ics", "ics/attendees-event.ics"),
+        ("asso-b", "apple.ics", "ics/apple-event.ics"),
+        ("asso-b", "google.ics", "ics/google-event.ics"),
+        ("asso-c", "thunderbird.ics", "ics/thunderbird-event.ics"),
+    ] {
+        put(&server, login, name, &fixture(file));
+    }
+    put(
+        &server,
+        "asso-a",
+        "loto.ics",
+        &vevent(
+            "loto@asso-a",
+            "Grand loto",
+            "20270320",
+            "ATTENDEE;CN=Jean Dupont;PARTSTAT=ACCEPTED:mailto:jean.dupont@example.org\r\nX-SECRET-NOTE:code du portail 1234\r\nBEGIN:VALARM\r\nACTION:EMAIL\r\nSUMMARY:Rappel\r\nDESCRIPTION:Rappel\r\nATTENDEE:mailto:alarme@example.org\r\nTRIGGER:-PT1H\r\nEND:VALARM\r\n",
+        ),
+    );
+    let feeds = [
+        get(&server, FEED),
+        get(&server, &format!("/feeds/asso-a.ics?{WINDOW_2027}")),
+        get(&server, &format!("/feeds/asso-b.ics?{WINDOW_2027}")),
+        get(&server, &format!("/feeds/asso-c.ics?{WINDOW_2027}")),
+        get(&server, &format!("{FEED}&commune=arue&category=fete")),
+    ];
+    let all = feeds.concat();
+    // The public events are there.
+    for present in [
+        "loto@asso-a",
+        "a1c9e5f3-2b7d-4f60-9e8a-3c5d7f9b1e24",
+        "6B1F3C2A-9E4D-4B7A-8C51-2D0E7F6A9B13",
+        "3k9v1q2m7d8h4s6t0c5r2n1b8p@google.com",
+        "0f3c5e1a-7b2d-4c8e-9a61-5d4f3b2c1a09",
+    ] {
+        assert!(
+            feeds[0].contains(present),
+            "{present} missing: {}",
+            feeds[0]
+        );
+    }
+    let unfolded = unfold(&all).join("\n");
+    for secret in [
+        // private and confidential events
+        "rdv-notaire-20270519@perso.example.fr",
+        "Rendez-vous chez le notaire",
+        "Darrieutort",
+        "commission-ccas-20270526@mairie-arue.example.fr",
+        "Commission du CCAS",
+        "private@asso-a",
+        // attendees' e-mail addresses
+        "jean.dupont@example.org",
+        "helene.lafitte@example.fr",
+        "b.lalanne@example.fr",
+        "mairie@arue.example.fr",
+        "salle-fetes@arue.example.fr",
+        "eric.saint-martin@example.fr",
+        "l.saint-martin@example.fr",
+        "alarme@example.org",
+        // alarms and private tools' notes
+        "BEGIN:VALARM",
+        "TRIGGER",
+        "X-SECRET-NOTE",
+        "code du portail",
+        "X-MOZ-",
+        "X-APPLE-STRUCTURED-LOCATION",
+        "X-GOOGLE-CONFERENCE",
+        "X-WR-ALARMUID",
+    ] {
+        assert!(!unfolded.contains(secret), "{secret} leaked into a feed");
+    }
+    for line in unfold(&all) {
+        assert!(!line.starts_with("ATTENDEE"), "{line}");
+        assert!(!line.starts_with("CLASS:PRIVATE"), "{line}");
+        assert!(!line.starts_with("CLASS:CONFIDENTIAL"), "{line}");
+    }
+    // X- properties are gone from events and time zones; the only ones
+    // left are concord's own calendar properties, once per feed.
+    for feed in &feeds {
+        let lines = unfold(feed);
+        let header_end = lines
+            .iter()
+            .skip(1)
+            .position(|l| l.starts_with("BEGIN:"))
+            .map(|i| i + 1)
+            .unwrap_or(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            if !line.starts_with("X-") {
+                continue;
+            }
+            let own = ["X-WR-CALNAME:", "X-WR-TIMEZONE:", "X-PUBLISHED-TTL:"]
+                .iter()
+                .any(|p| line.starts_with(p));
+            assert!(own && i < header_end, "X- property leaked: {line}");
+        }
+    }
+}
+
+fn header<'a>(response: &'a Response, name: &str) -> &'a str {
+    response
+        .header(name)
+        .unwrap_or_else(|| panic!("no {name} header: {:?}", response.headers))
+}
+
+#[test]
+fn caching_headers_conditional_requests_gzip_and_head() {
+    let server = territory();
+    for path in [
+        FEED.to_owned(),
+        format!("{FEED}&commune=arue"),
+        format!("/feeds/asso-b.ics?{WINDOW_2027}"),
+    ] {
+        let plain = server.request("GET", &path).send().expect(200);
+        assert_eq!(
+            header(&plain, "content-type"),
+            "text/calendar; charset=utf-8"
+        );
+        let etag = header(&plain, "etag").to_owned();
+        assert!(
+            etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2,
+            "strong ETag expected: {etag}"
+        );
+        let last_modified = header(&plain, "last-modified").to_owned();
+        assert!(last_modified.ends_with(" GMT"), "{last_modified}");
+        assert!(plain.header("content-encoding").is_none());
+        assert!(!plain.body.is_empty());
+
+        // If-None-Match: 304, no body, the same ETag.
+        for tags in [etag.clone(), format!("\"other\", {etag}"), "*".to_owned()] {
+            let response = server
+                .request("GET", &path)
+                .header("If-None-Match", &tags)
+                .send()
+                .expect(304);
+            assert!(response.body.is_empty(), "304 with a body");
+            assert_eq!(response.header("etag"), Some(etag.as_str()));
+        }
+        let response = server
+            .request("GET", &path)
+            .header("If-None-Match", "\"not-this-one\"")
+            .send()
+            .expect(200);
+        assert_eq!(response.body, plain.body);
+
+        // If-Modified-Since: 304 at or after Last-Modified, 200 before.
+        let response = server
+            .request("GET", &path)
+            .header("If-Modified-Since", &last_modified)
+            .send()
+            .expect(304);
+        assert!(response.body.is_empty());
+        server
+            .request("GET", &path)
+            .header("If-Modified-Since", "Thu, 01 Jan 2015 00:00:00 GMT")
+            .send()
+            .expect(200);
+
+        // gzip: same content once decompressed, same ETag.
+        let zipped = server
+            .request("GET", &path)
+            .header("Accept-Encoding", "gzip, deflate, br")
+            .send()
+            .expect(200);
+        assert_eq!(header(&zipped, "content-encoding"), "gzip");
+        assert!(header(&zipped, "vary")
+            .to_ascii_lowercase()
+            .contains("accept-encoding"));
+        assert_eq!(
+            header(&zipped, "content-type"),
+            "text/calendar; charset=utf-8"
+        );
+        let mut decoder = flate2::read::GzDecoder::new(&zipped.body[..]);
+        let mut unzipped = Vec::new();
+        decoder.read_to_end(&mut unzipped).expect("valid gzip");
+        assert_eq!(unzipped, plain.body);
+        assert!(zipped.body.len() < plain.body.len());
+        // gzip refused with q=0: plain body.
+        let refused = server
+            .request("GET", &path)
+            .header("Accept-Encoding", "gzip;q=0, identity")
+            .send()
+            .expect(200);
+        assert!(refused.header("content-encoding").is_none());
+        assert_eq!(refused.body, plain.body);
+
+        // HEAD: the same headers, no body (the harness checks the body).
+        let head = server.request("HEAD", &path).send().expect(200);
+        assert_eq!(header(&head, "etag"), etag);
+        assert_eq!(header(&head, "last-modified"), last_modified);
+        assert_eq!(
+            header(&head, "content-type"),
+            "text/calendar; charset=utf-8"
+        );
+        if let Some(length) = head.header("content-length") {
+            assert_eq!(length, plain.body.len().to_string());
+        }
+        let head = server
+            .request("HEAD", &path)
+            .header("If-None-Match", &etag)
+            .send()
+            .expect(304);
+        assert_eq!(header(&head, "etag"), etag);
+    }
+}
+
+#[test]
+fn the_etag_is_stable_until_the_feed_changes() {
+    let server = territory();
+    let first = server.request("GET", FEED).send().expect(200);
+    let etag = header(&first, "etag").to_owned();
+    let last_modified = header(&first, "last-modified").to_owned();
+    for _ in 0..3 {
+        let again = server.request("GET", FEED).send().expect(200);
+        assert_eq!(header(&again, "etag"), etag);
+        assert_eq!(header(&again, "last-modified"), last_modified);
+        assert_eq!(again.body, first.body);
+    }
+    // A change that does not show (a private event): same ETag.
+    put(
+        &server,
+        "asso-a",
+        "prive-2.ics",
+        &vevent("prive-2@asso-a", "Interne", "20270501", "CLASS:PRIVATE\r\n"),
+    );
+    let unchanged = server.request("GET", FEED).send().expect(200);
+    assert_eq!(header(&unchanged, "etag"), etag);
+    assert_eq!(unchanged.body, first.body);
+    server
+        .request("GET", FEED)
+        .header("If-None-Match", &etag)
+        .send()
+        .expect(304);
+
+    // A new public event: new ETag, new content, the old ETag gets 200.
+    put(
+        &server,
+        "asso-b",
+        "kermesse.ics",
+        &vevent("kermesse@asso-b", "Kermesse", "20270612", ""),
+    );
+    let changed = server.request("GET", FEED).send().expect(200);
+    let new_etag = header(&changed, "etag").to_owned();
+    assert_ne!(new_etag, etag);
+    assert!(changed.text().contains("kermesse@asso-b"));
+    let response = server
+        .request("GET", FEED)
+        .header("If-None-Match", &etag)
+        .send()
+        .expect(200);
+    assert_eq!(response.body, changed.body);
+    // Feeds the change does not touch keep their ETag.
+    let arue = server
+        .request("GET", &format!("{FEED}&commune=arue"))
+        .send()
+        .expect(200);
+    let arue_etag = header(&arue, "etag").to_owned();
+    put(
+        &server,
+        "asso-b",
+        "kermesse.ics",
+        &vevent("kermesse@asso-b", "Kermesse (déplacée)", "20270613", ""),
+    );
+    let arue_again = server
+        .request("GET", &format!("{FEED}&commune=arue"))
+        .send()
+        .expect(200);
+    assert_eq!(header(&arue_again, "etag"), arue_etag);
+    // A modification and a deletion change the feed.
+    let modified = server.request("GET", FEED).send().expect(200);
+    assert_ne!(header(&modified, "etag"), new_etag);
+    assert!(modified.text().contains("déplacée"));
+    server
+        .as_user(
+            "asso-b",
+            "DELETE",
+            "/dav/calendars/asso-b/main/kermesse.ics",
+        )
+        .send()
+        .expect(204);
+    let deleted = server.request("GET", FEED).send().expect(200);
+    assert!(!deleted.text().contains("kermesse@asso-b"));
+    assert_eq!(deleted.body, first.body, "back to the first content");
+}
+
+/// GETs `path` until `done` holds (changes made by the command line reach
+/// the running server within about a second).
+fn eventually(server: &Server, path: &str, done: impl Fn(u16, &str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let response = server.request("GET", path).send();
+        let text = response.text();
+        if done(response.status, &text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never reached the expected state: {} {text}",
+            response.status
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn organisers_that_stop_publishing_leave_the_feeds() {
+    let server = territory();
+    assert!(get(&server, FEED).contains("concert@asso-b"));
+    concord(
+        &server,
+        &["organiser", "set", "asso-b", "--publishes", "false"],
+        "",
+    );
+    let text = eventually(&server, FEED, |status, text| {
+        status == 200 && !text.contains("@asso-b")
+    });
+    assert_eq!(uids(&text), ["expo@asso-c", "fete@asso-a", "sport@asso-a"]);
+    eventually(
+        &server,
+        &format!("/feeds/asso-b.ics?{WINDOW_2027}"),
+        |status, _| status == 404,
+    );
+    // Nor may it be named in a filter any more.
+    assert_refused(
+        &server,
+        &format!("{FEED}&organiser=asso-b"),
+        400,
+        &["asso-a"],
+    );
+    concord(
+        &server,
+        &["organiser", "set", "asso-b", "--publishes", "true"],
+        "",
+    );
+    let text = eventually(&server, FEED, |status, text| {
+        status == 200 && text.contains("concert@asso-b")
+    });
+    assert_eq!(uids(&text), ALL_2027);
+}
+
+const SUMMARY: &str = "Fête intercommunale de l'été — défilé\\, bal et feu d'artifice à l'étang";
+
+const LONG_DESCRIPTION: &str = "Le comité des fêtes d'Arue et l'amicale laïque de Losse organisent ensemble la première fête intercommunale de l'été : défilé de chars fleuris, concours de quilles de neuf, goûter offert aux enfants, bal gascon animé par « Los Esbarrats » et feu d'artifice tiré au-dessus de l'étang. Crêpes, garbure, magret grillé et tourtière à la buvette ; réservation auprès de Mme Lafitte à l'épicerie « Chez Hélène » (12 € le repas, gratuit pour les moins de 6 ans). Œuvre commune des bénévoles : ça se fête !";
+
+#[test]
+fn output_is_crlf_folded_on_characters_with_calendar_properties() {
+    let server = territory();
+    put(
+        &server,
+        "asso-c",
+        "fete-ete.ics",
+        &vevent(
+            "fete-ete@asso-c",
+            SUMMARY,
+            "20270717",
+            &format!(
+                "DESCRIPTION:{}\r\nLOCATION:Étang de Losse\\, près de l'église\r\n",
+                LONG_DESCRIPTION.replace(',', "\\,").replace(';', "\\;")
+            ),
+        ),
+    );
+    put(
+        &server,
+        "asso-a",
+        "village.ics",
+        &fixture("ics/folded-utf8.ics"),
+    );
+    let split = fixture("ics/folded-split-utf8.ics");
+    let split_ok = server
+        .as_user("asso-a", "PUT", &format!("{CAL_A}village-split.ics"))
+        .ics(&split)
+        .send()
+        .status;
+    for path in [
+        FEED,
+        &format!("/feeds/asso-c.ics?{WINDOW_2027}"),
+        &format!("/feeds/asso-a.ics?{WINDOW_2027}"),
+    ] {
+        let response = server.request("GET", path).send().expect(200);
+        let body = response.body;
+        // CRLF only.
+        for (i, byte) in body.iter().enumerate() {
+            match byte {
+                b'\r' => assert_eq!(body.get(i + 1), Some(&b'\n'), "{path}: bare CR at {i}"),
+                b'\n' => assert!(i > 0 && body[i - 1] == b'\r', "{path}: bare LF at {i}"),
+                _ => {}
+            }
+        }
+        assert!(body.ends_with(b"END:VCALENDAR\r\n"), "{path}");
+        // At most 75 octets a line, and each physical line valid UTF-8:
+        // no fold splits a character.
+        let text = String::from_utf8(body.clone()).expect("UTF-8");
+        for line in body.split(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            assert!(
+                line.len() <= 75,
+                "{path}: {} octets: {}",
+                line.len(),
+                String::from_utf8_lossy(line)
+            );
+            assert!(
+                std::str::from_utf8(line).is_ok(),
+                "{path}: a fold splits a character: {:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        // Folding preserved the content exactly.
+        let lines = unfold(&text);
+        if path != &format!("/feeds/asso-a.ics?{WINDOW_2027}") {
+            let description = lines
+                .iter()
+                .find(|l| l.starts_with("DESCRIPTION:Le comité des fêtes d'Arue"))
+                .unwrap_or_else(|| panic!("{path}: no long DESCRIPTION: {text}"));
+            let expected = LONG_DESCRIPTION.replace(',', "\\,").replace(';', "\\;");
+            assert_eq!(description, &format!("DESCRIPTION:{expected}"));
+            assert!(lines.contains(&format!("SUMMARY:{SUMMARY}")), "{path}");
+        }
+        if path != &format!("/feeds/asso-c.ics?{WINDOW_2027}") {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l == "SUMMARY:Fête du village — défilé, goûter et repas dansant"),
+                "{path}: {text}"
+            );
+            assert!(
+                text.contains("fete-village-20270815@comite-fetes-arue.example.fr"),
+                "{path}"
+            );
+            if split_ok == 201 {
+                assert!(
+                    text.contains("fete-village-split-20270815@comite-fetes-arue.example.fr"),
+                    "{path}"
+                );
+            }
+        }
+        // Calendar properties.
+        let name = if path == FEED {
+            TERRITORY.replace(',', "\\,")
+        } else if path == &format!("/feeds/asso-c.ics?{WINDOW_2027}") {
+            "Amicale laïque de Losse".to_owned()
+        } else {
+            "Comité des fêtes d'Arue".to_owned()
+        };
+        let calendar: Vec<&String> = lines
+            .iter()
+            .take_while(|l| !l.starts_with("BEGIN:V") || *l == "BEGIN:VCALENDAR")
+            .collect();
+        let has = |wanted: &str| calendar.iter().any(|l| l.as_str() == wanted);
+        assert_eq!(lines[0], "BEGIN:VCALENDAR");
+        for wanted in [
+            "VERSION:2.0".to_owned(),
+            format!("NAME:{name}"),
+            format!("X-WR-CALNAME:{name}"),
+            "REFRESH-INTERVAL;VALUE=DURATION:PT30M".to_owned(),
+            "X-PUBLISHED-TTL:PT30M".to_owned(),
+        ] {
+            assert!(has(&wanted), "{path}: no {wanted} in {calendar:?}");
+        }
+        assert!(calendar.iter().any(|l| l.starts_with("PRODID:")), "{path}");
+        assert!(!calendar.iter().any(|l| l.starts_with("METHOD:REQUEST")));
+    }
+    assert!(
+        split_ok == 201,
+        "folded-split-utf8.ics (folds inside UTF-8 sequences, RFC 5545 3.1 asks receivers to cope) was refused: {split_ok}"
+    );
+}
+
+#[test]
+fn uids_are_kept_and_a_recurring_event_appears_once_with_its_rule() {
+    let server = territory();
+    let files = [
+        ("infinite.ics", "ics/recurring-infinite.ics"),
+        ("weekly.ics", "ics/recurring-weekly-paris.ics"),
+        ("monthly.ics", "ics/recurring-monthly-byday.ics"),
+        ("rdate.ics", "ics/recurring-count-rdate.ics"),
+        ("outlook.ics", "ics/outlook-event.ics"),
+        ("evolution.ics", "ics/evolution-event.ics"),
+    ];
+    for (name, file) in files {
+        put(&server, "asso-a", name, &fixture(file));
+    }
+    for path in [
+        FEED,
+        &format!("/feeds/asso-a.ics?{WINDOW_2027}"),
+        &format!("{FEED}&commune=arue"),
+    ] {
+        let text = get(&server, path);
+        let events = vevents(&text);
+        let mut expected: Vec<String> = vec!["fete@asso-a".into(), "sport@asso-a".into()];
+        if path == FEED {
+            expected.extend(
+                ["concert@asso-b", "course@asso-b", "expo@asso-c"]
+                    .iter()
+                    .map(|u| u.to_string()),
+            );
+        }
+        for (_, file) in files {
+            // UIDs exactly as the clients wrote them.
+            expected.push(fixture_uid(file));
+        }
+        expected.sort();
+        // One master each: no duplicates, no expanded instances.
+        assert_eq!(uids(&text), expected, "{path}");
+        for (uid, rule) in [
+            (
+                "marche-hebdo-arue@mairie-arue.example.fr",
+                "RRULE:FREQ=WEEKLY;BYDAY=TH",
+            ),
+            (
+                "club-aines-1er-samedi@mairie-arue.example.fr",
+                "RRULE:FREQ=MONTHLY;BYDAY=1SA;UNTIL=20271231T225959Z",
+            ),
+            (
+                "atelier-theatre-2027@asso-theatre-arue.example.fr",
+                "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;COUNT=8",
+            ),
+            (
+                "4e8f2c1a-6b3d-4a9e-8f7c-1d2e3f4a5b6c",
+                "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20270629T163000Z",
+            ),
+        ] {
+            let with_uid: Vec<&Vec<String>> = events
+                .iter()
+                .filter(|e| e.iter().any(|l| l == &format!("UID:{uid}")))
+                .collect();
+            let masters: Vec<&&Vec<String>> = with_uid
+                .iter()
+                .filter(|e| !e.iter().any(|l| l.starts_with("RECURRENCE-ID")))
+                .collect();
+            assert_eq!(masters.len(), 1, "{path}: {uid}: {with_uid:?}");
+            assert!(
+                masters[0].iter().any(|l| l == rule),
+                "{path}: {uid} lost {rule}: {:?}",
+                masters[0]
+            );
+        }
+        // The weekly series keeps its moved instance and its exceptions.
+        let weekly: Vec<&Vec<String>> = events
+            .iter()
+            .filter(|e| {
+                e.iter()
+                    .any(|l| l == "UID:4e8f2c1a-6b3d-4a9e-8f7c-1d2e3f4a5b6c")
+            })
+            .collect();
+        assert_eq!(weekly.len(), 2, "{path}: {weekly:?}");
+        assert!(weekly
+            .iter()
+            .any(|e| e.iter().any(|l| l.starts_with("RECURRENCE-ID"))));
+        assert!(weekly
+            .iter()
+            .any(|e| e.iter().any(|l| l.starts_with("EXDATE"))));
+        let rdate: Vec<&Vec<String>> = events
+            .iter()
+            .filter(|e| {
+                e.iter()
+                    .any(|l| l == "UID:atelier-theatre-2027@asso-theatre-arue.example.fr")
+            })
+            .collect();
+        assert!(rdate[0].iter().any(|l| l.starts_with("RDATE")), "{rdate:?}");
+        // Each time zone once.
+        let mut zones: Vec<String> = unfold(&text)
+            .windows(2)
+            .filter(|w| w[0] == "BEGIN:VTIMEZONE")
+            .map(|w| w[1].clone())
+            .collect();
+        let count = zones.len();
+        zones.sort();
+        zones.dedup();
+        assert_eq!(
+            zones.len(),
+            count,
+            "{path}: a VTIMEZONE repeated: {zones:?}"
+        );
+    }
+}
+
+/// The interpreter that runs tests/validate_feed.py.
+fn feed_python() -> String {
+    python()
+}
+
+/// Runs tests/validate_feed.py on `file`; (success, stdout + stderr).
+fn validate(file: &std::path::Path) -> (bool, String) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_feed.py");
+    let out = std::process::Command::new(feed_python())
+        .arg(&script)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} (CONCORD_PYTHON): {e}", feed_python()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn feeds_pass_an_independent_icalendar_parser() {
+    let server = territory();
+    // Real-world producers: Google, Outlook (Windows zone names, Exchange's
+    // "(UTC+01:00) ..." zone), Apple, Thunderbird, DAVx5 (zone after the
+    // event), Evolution (libical zone prefix), recurring series, all-day,
+    // floating and UTC times, folded UTF-8, attendees, categories, X-props.
+    let files = [
+        "google-event.ics",
+        "outlook-event.ics",
+        "outlook-utc-prefix-tz.ics",
+        "apple-event.ics",
+        "thunderbird-event.ics",
+        "davx5-event.ics",
+        "evolution-event.ics",
+        "recurring-weekly-paris.ics",
+        "recurring-infinite.ics",
+        "recurring-monthly-byday.ics",
+        "recurring-count-rdate.ics",
+        "allday-single.ics",
+        "allday-multiday-festival.ics",
+        "duration-event.ics",
+        "no-dtend-event.ics",
+        "floating-time.ics",
+        "utc-event.ics",
+        "folded-utf8.ics",
+        "attendees-event.ics",
+        "categories-event.ics",
+        "x-props-event.ics",
+        "cancelled-event.ics",
+        "transparent-event.ics",
+        "private-event.ics",
+    ];
+    let logins = ["asso-a", "asso-b", "asso-c"];
+    for (i, file) in files.iter().enumerate() {
+        put(
+            &server,
+            logins[i % logins.len()],
+            file,
+            &fixture(&format!("ics/{file}")),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let paths = [
+        FEED.to_owned(),
+        format!("{FEED}&commune=arue"),
+        format!("{FEED}&category=sport&category=fete"),
+        format!("/feeds/asso-b.ics?{WINDOW_2027}"),
+    ];
+    for (i, path) in paths.iter().enumerate() {
+        let text = get(&server, path);
+        let file = dir.path().join(format!("feed-{i}.ics"));
+        std::fs::write(&file, &text).unwrap();
+        let (ok, output) = validate(&file);
+        assert!(ok, "{path} fails validation:\n{output}");
+    }
+    // Every public event is there, under the UID its client gave it.
+    let all = unfold(&get(&server, FEED));
+    for file in files {
+        let uid = fixture_uid(&format!("ics/{file}"));
+        let wanted = format!("UID:{uid}");
+        assert_eq!(all.contains(&wanted), file != "private-event.ics", "{file}");
+    }
+}
+
+#[test]
+fn the_validator_rejects_a_broken_feed() {
+    // The independent check is not vacuous: it fails on a VEVENT without
+    // DTSTAMP whose TZID has no VTIMEZONE, and with a message.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.ics");
+    std::fs::write(
+        &file,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=Mars/Olympus_Mons:20270101T100000\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let (ok, output) = validate(&file);
+    assert!(!ok, "{output}");
+    assert!(output.contains("DTSTAMP"), "{output}");
+    assert!(output.contains("Mars/Olympus_Mons"), "{output}");
+    assert!(
+        !output.contains("cannot import icalendar"),
+        "{} has no icalendar (set CONCORD_PYTHON): {output}",
+        feed_python()
+    );
+}
+
+#[test]
+fn the_default_window_runs_from_a_month_back_to_a_year_ahead() {
+    let server = Server::start();
+    let today = chrono::Utc::now().date_naive();
+    let day = |offset: i64| {
+        (today + chrono::Duration::days(offset))
+            .format("%Y%m%d")
+            .to_string()
+    };
+    for (uid, offset) in [
+        ("soon", 10),
+        ("last-week", -7),
+        ("long-ago", -60),
+        ("far-ahead", 400),
+    ] {
+        put(
+            &server,
+            "asso-a",
+            &format!("{uid}.ics"),
+            &vevent(uid, uid, &day(offset), ""),
+        );
+    }
+    let text = get(&server, "/feeds/intercommunal.ics");
+    assert_eq!(uids(&text), ["last-week", "soon"], "{text}");
+}
