@@ -841,7 +841,7 @@ fn output_is_crlf_folded_on_characters_with_calendar_properties() {
         }
         // Folding preserved the content exactly.
         let lines = unfold(&text);
-        if path != &format!("/feeds/asso-a.ics?{WINDOW_2027}") {
+        if *path != format!("/feeds/asso-a.ics?{WINDOW_2027}") {
             let description = lines
                 .iter()
                 .find(|l| l.starts_with("DESCRIPTION:Le comité des fêtes d'Arue"))
@@ -850,7 +850,7 @@ fn output_is_crlf_folded_on_characters_with_calendar_properties() {
             assert_eq!(description, &format!("DESCRIPTION:{expected}"));
             assert!(lines.contains(&format!("SUMMARY:{SUMMARY}")), "{path}");
         }
-        if path != &format!("/feeds/asso-c.ics?{WINDOW_2027}") {
+        if *path != format!("/feeds/asso-c.ics?{WINDOW_2027}") {
             assert!(
                 lines
                     .iter()
@@ -871,7 +871,7 @@ fn output_is_crlf_folded_on_characters_with_calendar_properties() {
         // Calendar properties.
         let name = if path == FEED {
             TERRITORY.replace(',', "\\,")
-        } else if path == &format!("/feeds/asso-c.ics?{WINDOW_2027}") {
+        } else if *path == format!("/feeds/asso-c.ics?{WINDOW_2027}") {
             "Amicale laïque de Losse".to_owned()
         } else {
             "Comité des fêtes d'Arue".to_owned()
