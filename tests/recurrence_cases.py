@@ -17,7 +17,7 @@ for all-day ones (CALDAV:expand keeps all-day instances as DATE values).
 overlaps; `probe_miss` is a range between instances that none overlaps.
 
 The instances come from dateutil's rrulestr/rruleset, fed with the same RRULE
-text, a DTSTART made aware with zoneinfo's Europe/Paris (or UTC, or naive
+text (see `walk` for the one dateutil bug worked around), a DTSTART made aware with zoneinfo's Europe/Paris (or UTC, or naive
 dates for all-day events, which are floating and so read on the server's
 default zone, Europe/Paris), plus DTSTART itself as an RDATE (RFC 5545: DTSTART
 is always the first instance; dateutil only yields it when it matches the
@@ -254,22 +254,30 @@ def rule_text(parts):
     return ";".join(f"{k}={v}" for k, v in parts)
 
 
-def occurrences(text, dtstart, limit):
-    """The rule's own occurrences (DTSTART only if it matches) up to `limit`."""
-    rule = du.rrulestr(text, dtstart=dtstart)
-    out = []
-    for t in rule:
-        if t > limit:
-            break
-        out.append(t)
-    return out
+def until_text(limit, kind):
+    return fmt_date(limit) if kind == "date" else fmt_utc(limit)
 
 
-def bounded(text, dtstart, limit, kind):
-    """Runs the rule with an UNTIL at `limit` added, so that a rule with few
-    or no occurrences cannot keep dateutil searching up to year 9999."""
-    until = fmt_date(limit) if kind == "date" else fmt_utc(limit)
-    return du.rrulestr(f"{text};UNTIL={until}", dtstart=dtstart)
+def walk(parts, dtstart, until):
+    """The rule's own occurrences from `dtstart` (DTSTART only when it
+    matches) up to the UNTIL text `until`. The caller always gives an UNTIL,
+    so that a sparse rule cannot keep dateutil searching for decades.
+
+    dateutil limitation (dateutil issue #1398): for FREQ=WEEKLY it applies
+    BYSETPOS to the days of DTSTART's week *from DTSTART on* rather than to
+    the whole week (RFC 5545 3.3.10: "a set of recurrence instances starts at
+    the beginning of the interval"), so e.g. BYDAY=MO,TU,TH,FR;BYSETPOS=2
+    from a Thursday yields that Friday. Such rules are run from the start of
+    DTSTART's week (per WKST; same weeks, so INTERVAL is unchanged) and the
+    occurrences before DTSTART dropped, which is the RFC's reading.
+    """
+    keys = dict(parts)
+    anchor = dtstart
+    if keys["FREQ"] == "WEEKLY" and "BYSETPOS" in keys:
+        wkst = DAYS.index(keys.get("WKST", "MO"))
+        anchor = dtstart - dt.timedelta(days=(dtstart.weekday() - wkst) % 7)
+    rule = du.rrulestr(f"{rule_text(parts)};UNTIL={until}", dtstart=anchor)
+    return [t for t in rule if t >= dtstart]
 
 
 # --- one case ---------------------------------------------------------------
@@ -311,7 +319,7 @@ def make_case(rng, index, seed):
         # HOURLY rules are walked hour by hour: keep their span short
         span = dt.timedelta(days=10) if freq_of(parts) == "HOURLY" else SPAN
         try:
-            first = next(iter(bounded(text, candidate, candidate + span, kind)), None)
+            first = next(iter(walk(parts, candidate, until_text(candidate + span, kind))), None)
         except (ValueError, TypeError):
             continue  # a combination dateutil refuses
         if first is None:
@@ -334,11 +342,12 @@ def make_case(rng, index, seed):
         count = rng.randint(1, 60)
 
     span_end = dtstart + span
-    within = list(bounded(text, dtstart, span_end, kind))
+    within = walk(parts, dtstart, until_text(span_end, kind))
     if use_count:
         # A COUNT that the rule reaches within the span (counting DTSTART).
         count = max(1, min(count, len(within)))
         full_text = f"{text};COUNT={count}"
+        occurrences = within[:count]
     else:
         # UNTIL: sometimes exactly an occurrence (UNTIL is inclusive), else a
         # random moment within the span.
@@ -346,13 +355,9 @@ def make_case(rng, index, seed):
             until = rng.choice(within)
         else:
             until = dtstart + dt.timedelta(days=rng.randint(1, span.days), minutes=rng.choice([0, 0, 7, 30]))
-        if kind == "date":
-            until_text = fmt_date(until)
-        else:
-            until_text = fmt_utc(until)
-        full_text = f"{text};UNTIL={until_text}"
-    rule = du.rrulestr(full_text, dtstart=dtstart)
-    series = [dtstart] + [t for t in rule if t != dtstart]
+        full_text = f"{text};UNTIL={until_text(until, kind)}"
+        occurrences = walk(parts, dtstart, until_text(until, kind))
+    series = [dtstart] + [t for t in occurrences if t != dtstart]
 
     # EXDATEs from real instances, RDATEs anywhere in the series' span.
     # (at least one instance is left: an empty set is another question)
@@ -366,8 +371,8 @@ def make_case(rng, index, seed):
             rdates.append((dtstart + offset).replace(hour=rng.randint(0, 23), minute=rng.choice([0, 20, 40])))
 
     rset = du.rruleset()
-    rset.rrule(rule)
-    rset.rdate(dtstart)
+    for t in series:  # DTSTART and the rule's occurrences
+        rset.rdate(t)
     for t in rdates:
         rset.rdate(t)
     for t in exdates:
