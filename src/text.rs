@@ -39,6 +39,28 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// Escapes text for XML and HTML, in content and attribute values alike.
+pub fn escape_markup(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'', '\r']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML parsers turn a raw CR LF into LF (XML 1.0 2.11); as a
+            // reference the CR survives, so calendar-data keeps its bytes.
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize;

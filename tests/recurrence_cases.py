@@ -368,7 +368,10 @@ def make_case(rng, index, seed):
         if kind == "date":
             rdates.append(dtstart + offset)
         else:
-            rdates.append((dtstart + offset).replace(hour=rng.randint(0, 23), minute=rng.choice([0, 20, 40])))
+            # not at 2 a.m.: a wall time in a DST gap, written in UTC, has
+            # no wall clock of its own for DURATION's days to be added to
+            hour = rng.choice([h for h in range(24) if h != 2])
+            rdates.append((dtstart + offset).replace(hour=hour, minute=rng.choice([0, 20, 40])))
 
     rset = du.rruleset()
     for t in series:  # DTSTART and the rule's occurrences

@@ -110,14 +110,14 @@ fn agenda_filters_and_refuses_unknown_values() {
         .send()
         .expect(200)
         .text();
-    assert!(page.contains("Fête d&#39;Arue"), "{page}");
+    assert!(page.contains("Fête d&apos;Arue"), "{page}");
     assert!(!page.contains("Match à Bourriot"), "{page}");
     let refused = server
         .request("GET", "/?commune=paris")
         .send()
         .expect(400)
         .text();
-    assert!(refused.contains("n&#39;est pas connue"), "{refused}");
+    assert!(refused.contains("n&apos;est pas connue"), "{refused}");
     server.request("GET", "/?du=2027-13-01").send().expect(400);
 }
 
@@ -135,7 +135,7 @@ fn directory_lists_publishing_organisers() {
         .send()
         .expect(200)
         .text();
-    assert!(page.contains("Comité des fêtes d&#39;Arue"), "{page}");
+    assert!(page.contains("Comité des fêtes d&apos;Arue"), "{page}");
     assert!(page.contains("/feeds/asso-a.ics"));
     assert!(
         !page.contains("Football club"),

@@ -201,23 +201,4 @@ fn append_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
 }
 
 /// Escapes text for element content and attribute values.
-pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'', '\r']) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML parsers turn a raw CR LF into LF (XML 1.0 2.11); as a
-            // reference the CR survives, so calendar-data keeps its bytes.
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+pub use crate::text::escape_markup as escape;

@@ -206,25 +206,39 @@ pub fn overlapping(
     start: Option<i64>,
     end: Option<i64>,
 ) -> Result<Vec<ObjectMeta>> {
-    let max_span = max_span(conn)?;
+    use rusqlite::types::Value;
+    // Conditions are written only for the bounds given: an `?n IS NULL OR`
+    // guard would keep SQLite from using the (collection, start) index.
+    let mut values: Vec<Value> = vec![scope.param().into()];
+    let mut bind = |value: Value| {
+        values.push(value);
+        format!("?{}", values.len())
+    };
+    let mut instance = vec![scope.instance_condition().to_owned()];
+    let mut beyond_index = String::new();
+    if let Some(end) = end {
+        let end = bind(end.into());
+        instance.push(format!("i.start_utc < {end}"));
+        beyond_index = format!(" UNION SELECT x.id FROM objects x WHERE x.expanded_until < {end}");
+    }
+    if let Some(start) = start {
+        let earliest = bind((start - max_span(conn)?).into());
+        let start = bind(start.into());
+        instance.push(format!(
+            "i.start_utc >= {earliest} AND (i.end_utc > {start} OR (i.end_utc = i.start_utc AND i.start_utc >= {start}))"
+        ));
+    }
+    let kind = match component {
+        Some(component) => format!(" AND o.component = {}", bind(component.to_owned().into())),
+        None => String::new(),
+    };
     let sql = format!(
-        "{} AND (?2 IS NULL OR o.component = ?2)
-         AND o.id IN (
-             SELECT i.object_id FROM instances i
-             WHERE {} AND (?4 IS NULL OR i.start_utc < ?4)
-               AND (?3 IS NULL OR (i.start_utc >= ?3 - ?5
-                    AND (i.end_utc > ?3 OR (i.end_utc = i.start_utc AND i.start_utc >= ?3))))
-             UNION
-             SELECT x.id FROM objects x WHERE ?4 IS NOT NULL AND x.expanded_until < ?4)
-         ORDER BY o.name",
+        "{}{kind} AND o.id IN (SELECT i.object_id FROM instances i WHERE {}{beyond_index}) ORDER BY o.name",
         scope.select(""),
-        scope.instance_condition()
+        instance.join(" AND ")
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![scope.param(), component, start, end, max_span],
-        meta_from_row,
-    )?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), meta_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -117,22 +117,7 @@ impl Drop for Server {
 }
 
 pub fn cli_with_stdin(config: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run concord");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{stdin}\n").as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    cli_output(config, args, stdin)
 }
 
 pub struct Request<'a> {
