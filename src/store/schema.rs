@@ -60,7 +60,6 @@ const MIGRATIONS: &[&str] = &[
         name          TEXT NOT NULL,
         uid           TEXT NOT NULL,
         component     TEXT NOT NULL,
-        body          BLOB NOT NULL,
         seq           INTEGER NOT NULL,
         modified_at   INTEGER NOT NULL,
         class         TEXT NOT NULL,
@@ -69,6 +68,9 @@ const MIGRATIONS: &[&str] = &[
         categories    TEXT,
         status        TEXT,
         expanded_until INTEGER,
+        -- Last: SQLite reads a row's columns in order, so metadata comes
+        -- without walking through the body's overflow pages.
+        body          BLOB NOT NULL,
         UNIQUE (collection_id, name),
         UNIQUE (collection_id, uid)
     );
@@ -102,7 +104,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX instances_by_time ON instances (collection_id, start_utc);
     CREATE INDEX instances_by_object ON instances (object_id);
     CREATE INDEX instances_by_start ON instances (start_utc);
-    CREATE INDEX objects_expanded_until ON objects (expanded_until) WHERE expanded_until IS NOT NULL;
+    CREATE INDEX objects_expanded_until ON objects (expanded_until);
     -- The longest instance ever indexed: a time-range query then only
     -- scans instances starting in [start - max_span, end), whatever the
     -- size of the database. It never shrinks, which stays correct.

@@ -215,11 +215,9 @@ pub fn overlapping(
         format!("?{}", values.len())
     };
     let mut instance = vec![scope.instance_condition().to_owned()];
-    let mut beyond_index = String::new();
     if let Some(end) = end {
         let end = bind(end.into());
         instance.push(format!("i.start_utc < {end}"));
-        beyond_index = format!(" UNION SELECT x.id FROM objects x WHERE x.expanded_until < {end}");
     }
     if let Some(start) = start {
         let earliest = bind((start - max_span(conn)?).into());
@@ -233,13 +231,38 @@ pub fn overlapping(
         None => String::new(),
     };
     let sql = format!(
-        "{}{kind} AND o.id IN (SELECT i.object_id FROM instances i WHERE {}{beyond_index}) ORDER BY o.name",
+        "{}{kind} AND o.id IN (SELECT i.object_id FROM instances i WHERE {})",
         scope.select(""),
         instance.join(" AND ")
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(values), meta_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut found: Vec<ObjectMeta> = conn
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(&values), meta_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    // Series indexed only up to before `end`: asked apart, so that each
+    // query keeps its own index (a UNION made SQLite scan every object).
+    if let Some(end) = end {
+        let mut values: Vec<Value> = vec![scope.param().into(), end.into()];
+        let kind = match component {
+            Some(component) => {
+                values.push(component.to_owned().into());
+                " AND o.component = ?3"
+            }
+            None => "",
+        };
+        let sql = format!("{}{kind} AND o.expanded_until < ?2", scope.select(""));
+        let beyond: Vec<ObjectMeta> = conn
+            .prepare_cached(&sql)?
+            .query_map(rusqlite::params_from_iter(values), meta_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        for meta in beyond {
+            if !found.iter().any(|m| m.id == meta.id) {
+                found.push(meta);
+            }
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
 }
 
 /// Opaque, not cancelled VEVENT instances overlapping [start, end).
