@@ -21,7 +21,9 @@ use std::fmt::Write as _;
 
 /// The generator's seed and number of cases; `CONCORD_RECURRENCE_SEED` and
 /// `CONCORD_RECURRENCE_CASES` override them to explore further.
-const SEED: &str = "20261128";
+// Seed 12 holds WEEKLY+BYSETPOS rules whose first week starts before
+// DTSTART, which the rrule crate once got wrong (now fixed in ical::rules).
+const SEED: &str = "12";
 const CASES: usize = 300;
 
 fn seed() -> String {

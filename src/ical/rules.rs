@@ -13,7 +13,7 @@
 use super::IcalError;
 use calcard::common::CalendarScale;
 use calcard::icalendar::{ICalendarFrequency, ICalendarRecurrenceRule, ICalendarWeekday};
-use chrono::{NaiveDateTime, TimeZone, Weekday};
+use chrono::{Datelike, NaiveDateTime, TimeZone, Weekday};
 use rrule::{Frequency, NWeekday, RRule, RRuleSet};
 
 /// What a visitor wants after an occurrence.
@@ -37,6 +37,9 @@ pub(crate) struct Prepared {
     step: i64,
     freq: &'static str,
     pub count: Option<u32>,
+    /// Occurrences before DTSTART that the crate yields when it was started
+    /// at the beginning of DTSTART's week (see `prepare`): not instances.
+    skip_before: Option<NaiveDateTime>,
 }
 
 /// Converts and validates `rule` for a series starting at `dtstart` (wall clock).
@@ -96,7 +99,22 @@ pub(crate) fn prepare(
         });
     }
 
-    let start = rrule::Tz::UTC.from_utc_datetime(&dtstart);
+    // RFC 5545: BYSETPOS picks within the whole interval. For WEEKLY the
+    // rrule crate builds DTSTART's first week from DTSTART's day on, so the
+    // positions shift; start it at the beginning of that week (WKST) and
+    // drop what comes before DTSTART. COUNT is then left to the caller,
+    // which counts only what it is given.
+    let wkst = rule.wkst.map_or(Weekday::Mon, weekday);
+    let whole_first_week = matches!(rule.freq, ICalendarFrequency::Weekly)
+        && !rule.bysetpos.is_empty()
+        && !rule.byday.is_empty();
+    let anchor = if whole_first_week {
+        let back = (7 + dtstart.weekday().num_days_from_monday() - wkst.num_days_from_monday()) % 7;
+        dtstart - chrono::Duration::days(i64::from(back))
+    } else {
+        dtstart
+    };
+    let start = rrule::Tz::UTC.from_utc_datetime(&anchor);
     let mut unvalidated = RRule::new(freq)
         .interval(interval)
         .by_month(&months)
@@ -108,8 +126,8 @@ pub(crate) fn prepare(
         .by_hour(rule.byhour.clone())
         .by_minute(rule.byminute.clone())
         .by_second(rule.bysecond.clone())
-        .week_start(rule.wkst.map_or(Weekday::Mon, weekday));
-    if let Some(count) = rule.count {
+        .week_start(wkst);
+    if let Some(count) = rule.count.filter(|_| !whole_first_week) {
         unvalidated = unvalidated.count(count);
     }
     if let Some(until) = until {
@@ -124,6 +142,7 @@ pub(crate) fn prepare(
         step: period * i64::from(interval),
         freq: freq_name,
         count: rule.count,
+        skip_before: whole_first_week.then_some(dtstart),
     }))
 }
 
@@ -141,6 +160,9 @@ impl Prepared {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<(), IcalError> {
                 for occurrence in &self.set {
                     let occurrence = occurrence.naive_utc();
+                    if self.skip_before.is_some_and(|first| occurrence < first) {
+                        continue;
+                    }
                     produced += 1;
                     let periods = (occurrence - self.dtstart).num_seconds() / self.step.max(1);
                     if periods > MAX_PERIODS || produced > MAX_OCCURRENCES {
