@@ -291,7 +291,10 @@ fn serve(config: Config) -> ExitCode {
         Ok(store) => store,
         Err(error) => return fail(&error.to_string()),
     };
+    // Database reads are bounded by the store's reader pool; a small
+    // blocking pool keeps threads (and their malloc arenas) few.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(16)
         .enable_all()
         .build()
     {
