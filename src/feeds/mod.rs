@@ -14,6 +14,7 @@ use crate::query::tree::Property;
 use crate::store::accounts;
 use crate::store::views::{self, FeedItem};
 use bytes::Bytes;
+use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method, StatusCode};
 use request::FeedRequest;
 use std::collections::HashMap;
@@ -35,6 +36,44 @@ pub struct Rendered {
     etag: String,
     last_modified: i64,
     filename: String,
+    /// Validators and caching headers, made once: a 304 is the most
+    /// frequent answer of a subscribed feed.
+    headers: HeaderMap,
+}
+
+impl Rendered {
+    fn new(
+        generation: u64,
+        body: Bytes,
+        gzip: Bytes,
+        etag: String,
+        last_modified: i64,
+        filename: String,
+    ) -> Rendered {
+        let mut headers = HeaderMap::new();
+        let mut put = |name: &'static str, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        };
+        put("etag", &etag);
+        put("last-modified", &http::http_date(last_modified));
+        put("cache-control", "public, max-age=300");
+        put("vary", "Accept-Encoding");
+        put(
+            "content-disposition",
+            &format!("inline; filename=\"{filename}\""),
+        );
+        Rendered {
+            generation,
+            body,
+            gzip,
+            etag,
+            last_modified,
+            filename,
+            headers,
+        }
+    }
 }
 
 pub async fn handle(
@@ -70,14 +109,14 @@ pub async fn handle(
                 }
                 // Keep the older Last-Modified when nothing really changed.
                 let rendered = match entries.get(&cache_key) {
-                    Some(old) if old.etag == rendered.etag => Arc::new(Rendered {
+                    Some(old) if old.etag == rendered.etag => Arc::new(Rendered::new(
                         generation,
-                        body: old.body.clone(),
-                        gzip: old.gzip.clone(),
-                        etag: old.etag.clone(),
-                        last_modified: old.last_modified,
-                        filename: old.filename.clone(),
-                    }),
+                        old.body.clone(),
+                        old.gzip.clone(),
+                        old.etag.clone(),
+                        old.last_modified,
+                        old.filename.clone(),
+                    )),
                     _ => rendered,
                 };
                 entries.insert(cache_key, rendered.clone());
@@ -107,19 +146,9 @@ fn respond(rendered: &Rendered, headers: &HeaderMap) -> Response {
     } else {
         http::response(StatusCode::OK, http::CALENDAR, rendered.body.clone())
     };
-    http::set_header(&mut response, "etag", &rendered.etag);
-    http::set_header(
-        &mut response,
-        "last-modified",
-        &http::http_date(rendered.last_modified),
-    );
-    http::set_header(&mut response, "cache-control", "public, max-age=300");
-    http::set_header(&mut response, "vary", "Accept-Encoding");
-    http::set_header(
-        &mut response,
-        "content-disposition",
-        &format!("inline; filename=\"{}\"", rendered.filename),
-    );
+    response
+        .headers_mut()
+        .extend(rendered.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
     response
 }
 
@@ -241,18 +270,18 @@ fn build(
         .and_then(|_| encoder.finish())
         .map(Bytes::from)
         .unwrap_or_default();
-    Rendered {
+    Rendered::new(
         generation,
         body,
         gzip,
         etag,
-        last_modified: if last_modified == 0 {
+        if last_modified == 0 {
             crate::store::now()
         } else {
             last_modified
         },
         filename,
-    }
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
