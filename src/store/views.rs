@@ -230,11 +230,16 @@ pub fn overlapping(
         Some(component) => format!(" AND o.component = {}", bind(component.to_owned().into())),
         None => String::new(),
     };
-    let sql = format!(
-        "{}{kind} AND o.id IN (SELECT i.object_id FROM instances i WHERE {})",
-        scope.select(""),
-        instance.join(" AND ")
-    );
+    // Without a range every member of the type matches, instances or not.
+    let sql = if start.is_none() && end.is_none() {
+        format!("{}{kind}", scope.select(""))
+    } else {
+        format!(
+            "{}{kind} AND o.id IN (SELECT i.object_id FROM instances i WHERE {})",
+            scope.select(""),
+            instance.join(" AND ")
+        )
+    };
     let mut found: Vec<ObjectMeta> = conn
         .prepare_cached(&sql)?
         .query_map(rusqlite::params_from_iter(&values), meta_from_row)?
@@ -256,6 +261,24 @@ pub fn overlapping(
             .query_map(rusqlite::params_from_iter(values), meta_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         for meta in beyond {
+            if !found.iter().any(|m| m.id == meta.id) {
+                found.push(meta);
+            }
+        }
+    }
+    // RFC 4791 9.9: a VTODO with neither DTSTART, DUE, COMPLETED nor
+    // CREATED has no instance and matches every range. Asked only inside a
+    // calendar, where it is a cheap look at that calendar's to-dos.
+    if let (Scope::Collection(_), None | Some("VTODO")) = (scope, component) {
+        let sql = format!(
+            "{} AND o.component = 'VTODO' AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id)",
+            scope.select("")
+        );
+        let timeless: Vec<ObjectMeta> = conn
+            .prepare_cached(&sql)?
+            .query_map([scope.param()], meta_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        for meta in timeless {
             if !found.iter().any(|m| m.id == meta.id) {
                 found.push(meta);
             }
