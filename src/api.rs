@@ -106,10 +106,7 @@ fn date_param(params: &HashMap<String, String>, name: &str) -> Result<Option<Nai
 
 /// Local midnight of `date`, in UTC seconds.
 fn midnight(app: &App, date: NaiveDate) -> i64 {
-    date.and_hms_opt(0, 0, 0)
-        .and_then(|t| app.timezone.from_local_datetime(&t).earliest())
-        .map(|t| t.timestamp())
-        .unwrap_or(0)
+    crate::time::local_midnight(app.timezone, date)
 }
 
 async fn report(

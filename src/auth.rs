@@ -6,6 +6,7 @@
 //! counted per login and, past a threshold, answered only after a delay.
 
 use crate::config::AuthSettings;
+use crate::locks::lock;
 use crate::store::accounts::{self, Principal};
 use crate::store::Store;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -205,10 +206,4 @@ pub fn generate_password() -> Result<String, String> {
         }
     }
     Ok(password)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -337,14 +337,11 @@ pub fn conflicts(
     filters: (Option<&str>, Option<&str>),
 ) -> Result<String, String> {
     let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
-    let (start, end) = crate::feeds::request::FeedRequest {
-        organisers: Vec::new(),
-        communes: Vec::new(),
-        categories: Vec::new(),
-        from,
-        to: to.succ_opt().unwrap_or(to),
-    }
-    .window(tz);
+    // `to` is the last day included.
+    let (start, end) = (
+        crate::time::local_midnight(tz, from),
+        crate::time::local_midnight(tz, to.succ_opt().unwrap_or(to)),
+    );
     let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let mut report = crate::conflicts::compute(
         &conn,

@@ -6,6 +6,7 @@
 
 use super::{Conflict, EventSide, Report};
 use crate::app::App;
+use crate::locks::lock;
 use crate::query::export::escape_text;
 use crate::query::tree::fold_into;
 use crate::store::collections::{self, CalendarProps, NewCollection};
@@ -99,12 +100,7 @@ async fn shared_report(app: &Arc<App>, generation: u64) -> Result<Arc<Report>, S
             return Ok(report.clone());
         }
     }
-    let midnight = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| app.timezone.from_local_datetime(&t).earliest())
-            .map(|t| t.timestamp())
-            .unwrap_or(0)
-    };
+    let midnight = |d: chrono::NaiveDate| crate::time::local_midnight(app.timezone, d);
     let (from, to) = (
         midnight(today - chrono::Duration::days(31)),
         midnight(today + chrono::Duration::days(366)),
@@ -241,10 +237,4 @@ fn contact(side: &EventSide) -> String {
     }
     out.push_str(".\n");
     out
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

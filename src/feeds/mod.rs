@@ -8,6 +8,7 @@ pub mod request;
 use crate::app::App;
 use crate::categories::CategoryMatcher;
 use crate::http::{self, Response};
+use crate::locks::lock;
 use crate::query::export::{escape_text, plain, Export};
 use crate::query::public;
 use crate::query::tree::Property;
@@ -282,10 +283,4 @@ fn build(
         },
         filename,
     )
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -3,7 +3,7 @@
 //! calendar.
 
 use crate::config::Config;
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate};
 use percent_encoding::percent_decode_str;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,13 +33,10 @@ impl FeedRequest {
 
     /// The window in UTC seconds, dates read in the territory's time zone.
     pub fn window(&self, tz: chrono_tz::Tz) -> (i64, i64) {
-        let midnight = |date: NaiveDate| {
-            date.and_hms_opt(0, 0, 0)
-                .and_then(|t| tz.from_local_datetime(&t).earliest())
-                .map(|t| t.timestamp())
-                .unwrap_or(0)
-        };
-        (midnight(self.from), midnight(self.to))
+        (
+            crate::time::local_midnight(tz, self.from),
+            crate::time::local_midnight(tz, self.to),
+        )
     }
 }
 

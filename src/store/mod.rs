@@ -12,6 +12,7 @@ pub mod objects;
 pub mod schema;
 pub mod views;
 
+use crate::locks::lock;
 use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -203,14 +204,6 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
     schema::configure(&conn)?;
     schema::migrate(&mut conn)?;
     Ok(conn)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave these values half-updated
-    // (they are a channel end and a list of connections), so recover.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub fn now() -> i64 {

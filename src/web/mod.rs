@@ -96,12 +96,7 @@ fn filters(app: &App, query: &str) -> Result<Filters, Response> {
 
 async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
     let filters = filters(app, query)?;
-    let midnight = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| app.timezone.from_local_datetime(&t).earliest())
-            .map(|t| t.timestamp())
-            .unwrap_or(0)
-    };
+    let midnight = |d: NaiveDate| crate::time::local_midnight(app.timezone, d);
     let (from, to) = (
         midnight(filters.from),
         midnight(filters.to + chrono::Duration::days(1)),
