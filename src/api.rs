@@ -276,7 +276,8 @@ async fn availability(
             .unwrap_or(&v.commune);
         format!("{}, {commune}", v.name)
     });
-    let candidate = |start: i64, end: i64| Occurrence {
+    let (login, name) = (user.login.clone(), user.display_name.clone());
+    let candidate = move |start: i64, end: i64| Occurrence {
         start,
         end,
         all_day: false,
@@ -289,8 +290,8 @@ async fn availability(
         public: true,
         cancelled: false,
         organiser: OrganiserCard {
-            login: user.login.clone(),
-            name: user.display_name.clone(),
+            login: login.clone(),
+            name: name.clone(),
             commune: commune.clone(),
             categories: String::new(),
             email: None,
@@ -298,75 +299,72 @@ async fn availability(
             website: None,
         },
     };
-    // Suggestions look up to twelve weeks either way: read that once.
-    let horizon = 12 * 7 * 86400 + 86400;
-    let (from, to) = (start - horizon, end + horizon);
-    let occurrences = app
+    let tz = app.timezone;
+    let local = |t: i64| tz.timestamp_opt(t, 0).single().map(|t| t.naive_local());
+    let (Some(local_start), Some(local_end)) = (local(start), local(end)) else {
+        return Err(bad("start and end must be valid local times."));
+    };
+    let app2 = app.clone();
+    let login = user.login.clone();
+    // Each slot reads only the occurrences of the days around it (an index
+    // range), all in one trip to a reader thread.
+    let (found, suggestions) = app
         .store
-        .read(move |conn| views::occurrences(conn, from, to))
+        .read(move |conn| {
+            let detector = Detector::new(&app2.config, tz);
+            let conflicts_at =
+                |start: i64, end: i64| -> crate::store::Result<Vec<conflicts::Conflict>> {
+                    // Same-day rules need the whole local day around the slot.
+                    let mut window: Vec<Occurrence> =
+                        views::occurrences(conn, start - 86_400, end + 86_400)?
+                            .into_iter()
+                            .filter(|o| o.organiser.login != login)
+                            .collect();
+                    window.push(candidate(start, end));
+                    window.sort_by_key(|o| o.start);
+                    Ok(detector
+                        .detect(&window, &HashMap::new())
+                        .conflicts
+                        .into_iter()
+                        .filter(|c| {
+                            c.a.object_id == 0 || c.b.as_ref().is_some_and(|b| b.object_id == 0)
+                        })
+                        .collect())
+                };
+            let found = conflicts_at(start, end)?;
+            let mut suggestions = Vec::new();
+            if !found.is_empty() {
+                // Shifts are whole days of local time, so a suggestion keeps
+                // the wall-clock time across a change of daylight-saving time.
+                let shifts = (1..=12i64)
+                    .flat_map(|n| [7 * n, -7 * n])
+                    .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
+                let shifted = |t: NaiveDateTime, days: i64| {
+                    tz.from_local_datetime(&(t + chrono::Duration::days(days)))
+                        .earliest()
+                        .map(|t| t.timestamp())
+                };
+                let now = chrono::Utc::now().timestamp();
+                for days in shifts {
+                    let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days))
+                    else {
+                        continue;
+                    };
+                    if s < now || !conflicts_at(s, e)?.is_empty() {
+                        continue;
+                    }
+                    if let Some(t) = tz.timestamp_opt(s, 0).single() {
+                        suggestions.push(t.to_rfc3339());
+                    }
+                    if suggestions.len() == 5 {
+                        break;
+                    }
+                }
+            }
+            Ok((found, suggestions))
+        })
         .await
         .map_err(internal)?;
-    let detector = Detector::new(config, app.timezone);
-    let conflicts_at = |start: i64, end: i64| -> Vec<conflicts::Conflict> {
-        // Same-day rules need the whole local day around the slot.
-        let (lo, hi) = (start - 86400, end + 86400);
-        let mut window: Vec<Occurrence> = occurrences
-            .iter()
-            .filter(|o| {
-                o.start < hi && o.end.max(o.start + 1) > lo && o.organiser.login != user.login
-            })
-            .cloned()
-            .collect();
-        window.push(candidate(start, end));
-        window.sort_by_key(|o| o.start);
-        detector
-            .detect(&window, &HashMap::new())
-            .conflicts
-            .into_iter()
-            .filter(|c| c.a.object_id == 0 || c.b.as_ref().is_some_and(|b| b.object_id == 0))
-            .collect()
-    };
-    let found = conflicts_at(start, end);
-    let mut suggestions = Vec::new();
-    if !found.is_empty() {
-        // Shifts are whole days of local time, so a suggestion keeps the
-        // wall-clock time across a change of daylight-saving time.
-        let shifts = (1..=12i64)
-            .flat_map(|n| [7 * n, -7 * n])
-            .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
-        let local = |t: i64| {
-            app.timezone
-                .timestamp_opt(t, 0)
-                .single()
-                .map(|t| t.naive_local())
-        };
-        let (Some(local_start), Some(local_end)) = (local(start), local(end)) else {
-            return Err(bad("start and end must be valid local times."));
-        };
-        let shifted = |t: chrono::NaiveDateTime, days: i64| {
-            app.timezone
-                .from_local_datetime(&(t + chrono::Duration::days(days)))
-                .earliest()
-                .map(|t| t.timestamp())
-        };
-        let now = chrono::Utc::now().timestamp();
-        for days in shifts {
-            let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days)) else {
-                continue;
-            };
-            if s < now {
-                continue;
-            }
-            if conflicts_at(s, e).is_empty() {
-                if let Some(t) = app.timezone.timestamp_opt(s, 0).single() {
-                    suggestions.push(t.to_rfc3339());
-                }
-                if suggestions.len() == 5 {
-                    break;
-                }
-            }
-        }
-    }
     Ok(json(&Availability {
         free: found.is_empty(),
         conflicts: found,
