@@ -13,6 +13,7 @@ pub struct App {
     pub timezone: chrono_tz::Tz,
     pub feeds: crate::feeds::FeedCache,
     pub conflict_calendars: crate::conflicts::calendar::State,
+    pub dav_cache: crate::dav::cache::DavCache,
 }
 
 impl App {
@@ -26,6 +27,7 @@ impl App {
             timezone,
             feeds: Default::default(),
             conflict_calendars: Default::default(),
+            dav_cache: Default::default(),
         }
     }
 

@@ -1772,19 +1772,6 @@ fn conflits_calendar_covers_a_month_back_to_a_year_ahead() {
     );
 }
 
-/// Polls `check` for up to ten seconds (the server notices other
-/// processes' writes within a second).
-fn eventually(what: &str, mut check: impl FnMut() -> Option<String>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let Some(last) = check() else { return };
-        if std::time::Instant::now() > deadline {
-            panic!("{what}: still {last}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
-}
-
 #[test]
 fn command_line_changes_reach_the_conflits_calendar() {
     let server = dataset();

@@ -334,3 +334,39 @@ fn multiget_returns_the_stored_bytes_and_404_for_a_missing_href() {
         }
     }
 }
+
+/// GET and multiget answer from memory between writes: every write must
+/// show at once, on both, to the client that made it.
+#[test]
+fn answers_kept_in_memory_follow_every_write() {
+    let server = Server::start();
+    let one = href("one.ics");
+    let two = href("two.ics");
+    let hrefs = [one.clone(), two.clone(), href("absent.ics")];
+    let seen = |server: &Server| {
+        let body = multiget_body("requests/davx5-calendar-multiget.xml", &hrefs);
+        let ms = davxml::multistatus(&report(server, &body).expect(207).text());
+        let entry = ms.one(&one);
+        let get = server.as_user("asso-a", "GET", &one).send();
+        (
+            entry.status,
+            entry.text(CALDAV, "calendar-data").unwrap_or_default(),
+            get.status,
+            get.text(),
+        )
+    };
+    put(&server, "one.ics", "Première version");
+    put(&server, "two.ics", "Autre");
+    for _ in 0..2 {
+        let (status, data, get_status, got) = seen(&server);
+        assert_eq!((status, get_status), (None, 200));
+        assert!(data.contains("Première version") && got.contains("Première version"));
+    }
+    put(&server, "one.ics", "Seconde version");
+    let (_, data, _, got) = seen(&server);
+    assert!(data.contains("Seconde version"), "{data}");
+    assert!(got.contains("Seconde version"), "{got}");
+    server.as_user("asso-a", "DELETE", &one).send().expect(204);
+    let (status, _, get_status, _) = seen(&server);
+    assert_eq!((status, get_status), (Some(404), 404));
+}

@@ -2,6 +2,7 @@
 //! and dispatches by method. Storage and the iCalendar model are reached
 //! only through their modules' functions.
 
+pub mod cache;
 pub mod error;
 pub mod mkcol;
 pub mod multistatus;
@@ -21,6 +22,7 @@ use crate::store::collections::{self, Collection};
 use crate::store::objects::{self, ObjectMeta};
 use crate::store::views::{self, Scope};
 use bytes::Bytes;
+use cache::Member;
 use error::{DavError, DavResult};
 use hyper::{HeaderMap, Method, StatusCode};
 use std::sync::Arc;
@@ -192,14 +194,28 @@ impl Ctx {
     }
 }
 
-/// Looks the path up in the database; with `with_body`, also reads the
-/// body of the object it designates, in the same trip to the database
-/// (GET is the most frequent request).
+/// Looks the path up, in memory when nothing was written since it was last
+/// looked up, else in the database; with `with_body`, also reads the object
+/// it designates, in the same trip to the database (GET is the most
+/// frequent request).
 pub async fn resolve(
     app: &App,
+    path_text: &str,
     path: DavPath,
     with_body: bool,
-) -> DavResult<(Resource, Option<Vec<u8>>)> {
+) -> DavResult<(Resource, Option<Arc<Member>>)> {
+    let generation = app.store.generation();
+    if let Some(resource) = app.dav_cache.resolved.get(generation, path_text) {
+        let resource = Resource::clone(&resource);
+        match cache::member_key(&resource) {
+            Some(key) if with_body => {
+                if let Some(member) = app.dav_cache.members.get(generation, &key) {
+                    return Ok((resource, Some(member)));
+                }
+            }
+            _ => return Ok((resource, None)),
+        }
+    }
     let resolved = app
         .store
         .read(move |conn| {
@@ -247,10 +263,27 @@ pub async fn resolve(
                 }
                 _ => None,
             };
-            Ok(resource.map(|r| (r, body.map(|(_, body)| body))))
+            Ok(resource.map(|r| (r, body)))
         })
         .await?;
-    resolved.ok_or(DavError::NotFound)
+    let (resource, stored) = resolved.ok_or(DavError::NotFound)?;
+    if !matches!(resource, Resource::Missing { .. } | Resource::Orphan) {
+        let resource = Arc::new(resource.clone());
+        app.dav_cache
+            .resolved
+            .insert(generation, path_text.to_owned(), resource);
+    }
+    let member = match (stored, cache::member_key(&resource)) {
+        (Some((meta, body)), Some(key)) => {
+            let member = Arc::new(Member::new(meta, body, key.0));
+            app.dav_cache
+                .members
+                .insert(generation, key, member.clone());
+            Some(member)
+        }
+        _ => None,
+    };
+    Ok((resource, member))
 }
 
 fn resolve_in_home(
@@ -329,7 +362,7 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         }
     }
     let reads_body = matches!(request.method.as_str(), "GET" | "HEAD");
-    let (resource, body) = resolve(&ctx.app, parsed, reads_body).await?;
+    let (resource, member) = resolve(&ctx.app, path, parsed, reads_body).await?;
     let method = request.method.as_str();
     if matches!(
         resource,
@@ -346,7 +379,7 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         "OPTIONS" => Ok(options(&resource)),
         "PROPFIND" => propfind::propfind(ctx, resource, request).await,
         "PROPPATCH" => proppatch::proppatch(ctx, resource, request).await,
-        "GET" | "HEAD" => object::get(ctx, resource, body, request).await,
+        "GET" | "HEAD" => object::get(ctx, resource, member, request).await,
         "PUT" => object::put(ctx, resource, request).await,
         "DELETE" => object::delete(ctx, resource, request).await,
         "MKCOL" | "MKCALENDAR" => mkcol::mkcol(ctx, resource, request).await,

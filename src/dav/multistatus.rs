@@ -4,16 +4,44 @@
 use super::xml::{escape, Name, APPLE, CALDAV, CALSERVER, DAV};
 use crate::http::{self, Response};
 use hyper::StatusCode;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 pub struct Multistatus {
     body: String,
 }
 
-/// One property's value, as XML content (already escaped).
-pub struct PropValue {
+/// One property's value.
+pub struct PropValue<'a> {
     pub name: Name,
-    pub content: String,
+    pub content: Content<'a>,
+}
+
+pub enum Content<'a> {
+    /// XML content, already escaped.
+    Xml(String),
+    /// XML content, already escaped, borrowed.
+    Escaped(&'a str),
+    /// Text escaped while it is written: calendar data goes from the
+    /// stored body to the response without an intermediate copy.
+    Text(Cow<'a, str>),
+}
+
+impl Content<'_> {
+    /// The same content, borrowed.
+    pub fn borrowed(&self) -> Content<'_> {
+        match self {
+            Content::Xml(xml) => Content::Escaped(xml),
+            Content::Escaped(xml) => Content::Escaped(xml),
+            Content::Text(text) => Content::Text(Cow::Borrowed(text)),
+        }
+    }
+}
+
+impl From<String> for Content<'static> {
+    fn from(xml: String) -> Self {
+        Content::Xml(xml)
+    }
 }
 
 impl Default for Multistatus {
@@ -24,7 +52,13 @@ impl Default for Multistatus {
 
 impl Multistatus {
     pub fn new() -> Multistatus {
-        let mut body = String::with_capacity(4096);
+        Self::with_capacity(4096)
+    }
+
+    /// With room for `capacity` bytes: a large answer built in a growing
+    /// buffer is copied over and over.
+    pub fn with_capacity(capacity: usize) -> Multistatus {
+        let mut body = String::with_capacity(capacity);
         body.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         let _ = write!(
             body,
@@ -40,7 +74,11 @@ impl Multistatus {
         if !found.is_empty() || failed.is_empty() {
             self.body.push_str("<D:propstat><D:prop>");
             for value in found {
-                write_element(&mut self.body, &value.name, &value.content);
+                match &value.content {
+                    Content::Xml(xml) => write_element(&mut self.body, &value.name, xml),
+                    Content::Escaped(xml) => write_element(&mut self.body, &value.name, xml),
+                    Content::Text(text) => write_text_element(&mut self.body, &value.name, text),
+                }
             }
             self.body
                 .push_str("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
@@ -90,6 +128,20 @@ pub fn status_line(status: StatusCode) -> String {
         status.as_u16(),
         status.canonical_reason().unwrap_or("")
     )
+}
+
+/// Writes an element whose content is `text`, escaped.
+fn write_text_element(out: &mut String, name: &Name, text: &str) {
+    if text.is_empty() {
+        return write_element(out, name, "");
+    }
+    let start = out.len();
+    write_element(out, name, "\u{0}");
+    // Split the element written around a placeholder into its two tags.
+    let closing = out.split_off(start + out[start..].find('\u{0}').unwrap_or(0));
+    out.reserve(text.len() + text.len() / 8 + closing.len());
+    crate::text::escape_markup_into(out, text);
+    out.push_str(&closing[1..]);
 }
 
 /// Writes `<prefix:local>content</prefix:local>`, declaring the namespace

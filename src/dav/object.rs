@@ -1,6 +1,7 @@
 //! GET, HEAD, PUT and DELETE of calendar object resources (and DELETE of
 //! collections), with strong ETags and `If-Match` / `If-None-Match`.
 
+use super::cache::Member;
 use super::error::{Condition, DavError, DavResult};
 use super::{Ctx, Request, Resource};
 use crate::http::{self, Response};
@@ -11,12 +12,13 @@ use crate::store::collections;
 use crate::store::objects;
 use crate::store::views::{self, Scope};
 use hyper::StatusCode;
+use std::sync::Arc;
 
 /// GET/HEAD; `body` is the object's, read with the resource.
 pub async fn get(
     ctx: &Ctx,
     resource: Resource,
-    body: Option<Vec<u8>>,
+    member: Option<Arc<Member>>,
     request: &Request,
 ) -> DavResult<Response> {
     let scope = match &resource {
@@ -46,14 +48,10 @@ pub async fn get(
         }
     }
     let meta = object;
-    let Some(body) = body else {
+    let Some(member) = member else {
         return Err(DavError::NotFound);
     };
-    let body = match scope {
-        Scope::Public => public::public_body(&body),
-        Scope::Collection(_) => body,
-    };
-    let mut response = http::response(StatusCode::OK, http::CALENDAR, body);
+    let mut response = http::response(StatusCode::OK, http::CALENDAR, member.body.clone());
     http::set_header(&mut response, "etag", &meta.etag());
     http::set_header(
         &mut response,

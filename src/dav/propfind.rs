@@ -55,7 +55,10 @@ fn write_target(ctx: &Ctx, out: &mut Multistatus, target: &Resource, wanted: &Wa
             for (ns, local) in props::ALLPROP {
                 let name = Name::new(ns, local);
                 if let Some(content) = props::value(ctx, target, &name) {
-                    found.push(PropValue { name, content });
+                    found.push(PropValue {
+                        name,
+                        content: content.into(),
+                    });
                 }
             }
             let (extra, missing) = props::collect(ctx, target, include);
@@ -69,7 +72,7 @@ fn write_target(ctx: &Ctx, out: &mut Multistatus, target: &Resource, wanted: &Wa
                 .filter(|name| props::value(ctx, target, name).is_some())
                 .map(|name| PropValue {
                     name,
-                    content: String::new(),
+                    content: String::new().into(),
                 })
                 .collect();
             out.response(&target.href(), &found, &[]);

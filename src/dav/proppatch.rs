@@ -70,7 +70,7 @@ pub async fn proppatch(ctx: &Ctx, resource: Resource, request: &Request) -> DavR
         match outcome {
             Ok(()) if all_ok => succeeded.push(super::multistatus::PropValue {
                 name,
-                content: String::new(),
+                content: String::new().into(),
             }),
             Ok(()) => failed.push((name, StatusCode::FAILED_DEPENDENCY)),
             Err((status, message)) => {

@@ -261,14 +261,14 @@ pub fn collect(
     ctx: &Ctx,
     resource: &Resource,
     names: &[Name],
-) -> (Vec<PropValue>, Vec<(Name, hyper::StatusCode)>) {
+) -> (Vec<PropValue<'static>>, Vec<(Name, hyper::StatusCode)>) {
     let mut found = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
     for name in names {
         match value(ctx, resource, name) {
             Some(content) => found.push(PropValue {
                 name: name.clone(),
-                content,
+                content: content.into(),
             }),
             None => missing.push((name.clone(), hyper::StatusCode::NOT_FOUND)),
         }

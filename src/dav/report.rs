@@ -1,8 +1,9 @@
 //! REPORT: calendar-multiget and calendar-query (RFC 4791 7.8, 7.9) and
 //! sync-collection (RFC 6578).
 
+use super::cache::Member;
 use super::error::{DavError, DavResult};
-use super::multistatus::{Multistatus, PropValue};
+use super::multistatus::{Content, Multistatus, PropValue};
 use super::propfind::prop_names;
 use super::xml::{escape, Element, Name, CALDAV, DAV};
 use super::{parse_body, props, Ctx, Request, Resource};
@@ -16,6 +17,7 @@ use crate::query::tree;
 use crate::store::objects::ObjectMeta;
 use crate::store::views::{self, Scope};
 use hyper::StatusCode;
+use std::sync::Arc;
 
 pub const SYNC_TOKEN_PREFIX: &str = "urn:concord:sync:";
 
@@ -247,33 +249,58 @@ fn time_range(element: &Element) -> DavResult<TimeRange> {
     Ok(range)
 }
 
+/// An object's body as write_object gets it.
+enum Body<'a> {
+    /// As stored: public views strip it before use.
+    Stored(&'a [u8]),
+    /// From the cache, already as the target's scope serves it.
+    Member(&'a Member),
+}
+
 fn write_object(
     ctx: &Ctx,
     out: &mut Multistatus,
     target: &Target,
     wanted: &Wanted,
     meta: ObjectMeta,
-    body: Option<&[u8]>,
+    body: Option<Body>,
 ) {
     let href = target.href(&meta.name);
     let resource = target.member_resource(meta);
+    // The calendar data, rendered before the loop so that the property
+    // values can borrow it.
+    let public;
+    let data = match body {
+        _ if !wanted.names.iter().any(|n| n.is(CALDAV, "calendar-data")) => None,
+        Some(Body::Member(member)) if wanted.data.is_whole() => {
+            Some(Content::Escaped(member.escaped()))
+        }
+        Some(body) => {
+            let body = match body {
+                Body::Member(member) => &member.body[..],
+                Body::Stored(body) if target.public => {
+                    public = crate::query::public::public_body(body);
+                    &public[..]
+                }
+                Body::Stored(body) => body,
+            };
+            Some(Content::Text(retrieve::render(
+                body,
+                &wanted.data,
+                target.timezone,
+                &ctx.app.ical_limits(),
+            )))
+        }
+        None => None,
+    };
     let mut found: Vec<PropValue> = Vec::with_capacity(wanted.names.len());
     let mut missing = Vec::new();
     for name in &wanted.names {
         if name.is(CALDAV, "calendar-data") {
-            if let Some(body) = body {
-                let public;
-                let body = if target.public {
-                    public = crate::query::public::public_body(body);
-                    &public[..]
-                } else {
-                    body
-                };
-                let text =
-                    retrieve::render(body, &wanted.data, target.timezone, &ctx.app.ical_limits());
+            if let Some(content) = &data {
                 found.push(PropValue {
                     name: name.clone(),
-                    content: escape(&text).into_owned(),
+                    content: content.borrowed(),
                 });
             }
             continue;
@@ -281,7 +308,7 @@ fn write_object(
         match props::value(ctx, &resource, name) {
             Some(content) => found.push(PropValue {
                 name: name.clone(),
-                content,
+                content: content.into(),
             }),
             None => missing.push((name.clone(), StatusCode::NOT_FOUND)),
         }
@@ -300,32 +327,67 @@ async fn multiget(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Respo
             "calendar-multiget needs at least one DAV:href.".into(),
         ));
     }
-    let names: Vec<Option<String>> = hrefs.iter().map(|h| target.member(h)).collect();
-    let lookup: Vec<String> = names.iter().flatten().cloned().collect();
-    let scope = target.scope;
-    let mut found = ctx
-        .app
-        .store
-        .read(move |conn| {
-            lookup
-                .iter()
-                .map(|name| views::with_body(conn, scope, name))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?
-        .into_iter();
-    let mut out = Multistatus::new();
-    for (href, name) in hrefs.iter().zip(names) {
-        let entry = match name {
-            Some(_) => found.next().flatten(),
-            None => None,
-        };
-        match entry {
-            Some((meta, body)) => write_object(ctx, &mut out, target, &wanted, meta, Some(&body)),
+    let members = cached_members(ctx, target.scope, &hrefs, target).await?;
+    let bytes: usize = members.iter().flatten().map(|m| m.body.len()).sum();
+    let mut out = Multistatus::with_capacity(bytes + bytes / 4 + hrefs.len() * 400);
+    for (href, member) in hrefs.iter().zip(members) {
+        match member {
+            Some(member) => write_object(
+                ctx,
+                &mut out,
+                target,
+                &wanted,
+                member.meta.clone(),
+                Some(Body::Member(&member)),
+            ),
             None => out.status(href, StatusCode::NOT_FOUND),
         }
     }
     Ok(out.finish())
+}
+
+/// The members `hrefs` designate (None where nothing is there), from the
+/// cache where possible and in one trip to the database for the rest.
+async fn cached_members(
+    ctx: &Ctx,
+    scope: Scope,
+    hrefs: &[String],
+    target: &Target,
+) -> DavResult<Vec<Option<Arc<Member>>>> {
+    let cache = &ctx.app.dav_cache.members;
+    let generation = ctx.app.store.generation();
+    let mut members = Vec::with_capacity(hrefs.len());
+    let mut missing = Vec::new();
+    for (index, href) in hrefs.iter().enumerate() {
+        let key = target.member(href).map(|name| (scope, name));
+        let member = key.as_ref().and_then(|key| cache.get(generation, key));
+        if let (None, Some((_, name))) = (&member, key) {
+            missing.push((index, name));
+        }
+        members.push(member);
+    }
+    if missing.is_empty() {
+        return Ok(members);
+    }
+    let names: Vec<String> = missing.iter().map(|(_, name)| name.clone()).collect();
+    let stored = ctx
+        .app
+        .store
+        .read(move |conn| {
+            names
+                .iter()
+                .map(|name| views::with_body(conn, scope, name))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    for ((index, name), stored) in missing.into_iter().zip(stored) {
+        if let Some((meta, body)) = stored {
+            let member = Arc::new(Member::new(meta, body, scope));
+            cache.insert(generation, (scope, name), member.clone());
+            members[index] = Some(member);
+        }
+    }
+    Ok(members)
 }
 
 fn invalid_filter(message: impl Into<String>) -> DavError {
@@ -534,7 +596,7 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
         if !still_overlaps(&body, &meta, &part, tz, &limits) {
             continue;
         }
-        let body = wanted.calendar_data.then_some(body.as_slice());
+        let body = wanted.calendar_data.then_some(Body::Stored(&body));
         write_object(ctx, &mut out, target, &wanted, meta, body);
     }
     Ok(out.finish())
@@ -651,7 +713,14 @@ async fn sync_collection(ctx: &Ctx, target: &Target, root: &Element) -> DavResul
     let mut out = Multistatus::new();
     for (name, _, meta, body) in changes {
         match meta {
-            Some(meta) => write_object(ctx, &mut out, target, &wanted, meta, body.as_deref()),
+            Some(meta) => write_object(
+                ctx,
+                &mut out,
+                target,
+                &wanted,
+                meta,
+                body.as_deref().map(Body::Stored),
+            ),
             None => out.status(&target.href(&name), StatusCode::NOT_FOUND),
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod acks;
+pub mod cache;
 pub mod collections;
 pub mod objects;
 pub mod schema;
@@ -150,8 +151,8 @@ impl Store {
     }
 
     /// Notices commits of other processes: SQLite's `data_version` changes
-    /// when another connection commits. Polled every second; the thread
-    /// ends with the store.
+    /// when another connection commits. Polled five times a second (a
+    /// cheap read of shared memory); the thread ends with the store.
     fn watch_other_writers(&self, path: &Path) -> Result<()> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let weak = Arc::downgrade(&self.inner);
@@ -164,7 +165,7 @@ impl Store {
                 };
                 let mut last = version(&conn);
                 loop {
-                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    std::thread::sleep(std::time::Duration::from_millis(200));
                     let Some(inner) = weak.upgrade() else { return };
                     let now = version(&conn);
                     if now != last {

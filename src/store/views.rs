@@ -7,7 +7,7 @@ use super::objects::{BusyInstance, ObjectMeta, StoredObject};
 use super::Result;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     Collection(i64),
     /// Public events (CLASS absent or PUBLIC) of published calendars of

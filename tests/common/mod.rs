@@ -637,3 +637,17 @@ pub fn cli_output(config: &Path, args: &[&str], stdin: &str) -> std::process::Ou
     drop(input);
     child.wait_with_output().unwrap()
 }
+
+/// Polls `check` until it returns None, for up to ten seconds: the server
+/// notices other processes' writes (the command-line tools) within a
+/// fraction of a second, not at once. `check` returns what it saw instead.
+pub fn eventually(what: &str, mut check: impl FnMut() -> Option<String>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let Some(last) = check() else { return };
+        if std::time::Instant::now() > deadline {
+            panic!("{what}: still {last}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
