@@ -60,7 +60,7 @@ struct Inner {
     /// command-line tools): caches compare it to know they are stale.
     generation: Arc<AtomicU64>,
     readers: Mutex<Vec<Connection>>,
-    reader_slots: Semaphore,
+    reader_slots: Arc<Semaphore>,
 }
 
 impl Store {
@@ -108,7 +108,7 @@ impl Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(sender),
                 readers: Mutex::new(readers),
-                reader_slots: Semaphore::new(READERS),
+                reader_slots: Arc::new(Semaphore::new(READERS)),
                 generation: generation.clone(),
             }),
         };
@@ -122,14 +122,19 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _slot = self
+        // The slot goes into the blocking job: if the request is dropped
+        // (client gone) while its job runs, the connection is still taken
+        // until the job ends, and the slot must be too.
+        let slot = self
             .inner
             .reader_slots
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| StoreError::WorkerGone)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let mut conn = lock(&inner.readers).pop().ok_or(StoreError::WorkerGone)?;
             // One read transaction per job: every statement sees the same
             // snapshot, and SQLite takes its file locks once, not per
@@ -358,6 +363,37 @@ mod tests {
             kept.sort();
             assert_eq!(kept, expected);
             assert_eq!(stored, expected);
+        });
+    }
+
+    /// A request dropped while its read runs (the client went away) must
+    /// not let another request take a reader connection still in use.
+    #[test]
+    fn reads_of_abandoned_requests_keep_their_slot_until_they_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("slots.db")).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let pause = |ms| {
+                move |_: &rusqlite::Connection| {
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                    Ok(())
+                }
+            };
+            let abandoned = store.read(pause(300));
+            let timeout = std::time::Duration::from_millis(50);
+            assert!(tokio::time::timeout(timeout, abandoned).await.is_err());
+            let reads = (0..super::READERS).map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.read(pause(20)).await })
+            });
+            for read in reads.collect::<Vec<_>>() {
+                read.await.unwrap().unwrap();
+            }
         });
     }
 }
