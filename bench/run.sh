@@ -46,4 +46,5 @@ trap 'kill $pid 2>/dev/null || true' EXIT
 sleep 1
 cd "$bench"
 python3 load.py run --dataset data/default --server "$server" --aggregate "$aggregate" \
-    --feed "$feed" --datadir "concord=$work" --out "$bench/results" "$@"
+    --feed "$feed" --datadir "concord=$work" \
+    --out "$bench/results/concord-$(date +%Y%m%d-%H%M%S).json" "$@"

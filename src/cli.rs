@@ -328,7 +328,8 @@ pub fn publish(
     ))
 }
 
-/// `concord conflicts`: the conflicts of a period as a table, JSON or CSV.
+/// `concord conflicts`: the conflicts of a period as a table, JSON, CSV or
+/// counts per rule.
 pub fn conflicts(
     config: &Config,
     from: chrono::NaiveDate,
@@ -353,10 +354,17 @@ pub fn conflicts(
     .map_err(|e| e.to_string())?;
     crate::conflicts::retain(&mut report, config, filters.0, filters.1);
     match format {
-        "json" => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
+        "json" => {
+            let mut out = Vec::with_capacity(report.size_hint());
+            serde_json::to_writer_pretty(&mut out, &report).map_err(|e| e.to_string())?;
+            String::from_utf8(out).map_err(|e| e.to_string())
+        }
         "csv" => Ok(crate::conflicts::csv(&report)),
         "table" => Ok(crate::conflicts::table(&report)),
-        other => Err(format!("unknown format {other:?}: use table, json or csv")),
+        "summary" => Ok(crate::conflicts::summary(&report)),
+        other => Err(format!(
+            "unknown format {other:?}: use table, json, csv or summary"
+        )),
     }
 }
 

@@ -66,6 +66,7 @@ enum Command {
         /// Last day (included), YYYY-MM-DD.
         #[arg(long)]
         to: chrono::NaiveDate,
+        /// table, json, csv, or summary (counts per rule).
         #[arg(long, default_value = "table")]
         format: String,
         /// Only conflicts involving this organiser (login).

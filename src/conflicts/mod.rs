@@ -55,10 +55,19 @@ pub struct Conflict {
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
-    pub conflicts: Vec<Conflict>,
+    /// Boxed: a conflict is large, and a year holds tens of thousands;
+    /// growing and sorting the list then moves pointers, not conflicts.
+    pub conflicts: Vec<Box<Conflict>>,
     /// Locations that matched no venue, with how often they occur, so that
     /// staff can add aliases.
     pub unmatched_locations: BTreeMap<String, usize>,
+}
+
+impl Report {
+    /// About the size of the report as JSON, to size buffers.
+    pub fn size_hint(&self) -> usize {
+        1024 + self.conflicts.len() * 1200 + self.unmatched_locations.len() * 64
+    }
 }
 
 /// What each occurrence brings to the rules, computed once.
@@ -124,7 +133,20 @@ impl<'a> Detector<'a> {
     ) -> Report {
         let rules = self.config.rules();
         let rule = |kind: RuleKind| rules.iter().find(|r| r.kind == kind && r.enabled);
-        let facts: Vec<Facts> = occurrences.iter().map(|o| self.facts(o)).collect();
+        // Occurrences of one series share their facts: computed once per
+        // event (venue matching normalises text, which is not free).
+        let mut by_object: HashMap<i64, usize> = HashMap::new();
+        let mut facts: Vec<std::rc::Rc<Facts>> = Vec::with_capacity(occurrences.len());
+        for (i, occurrence) in occurrences.iter().enumerate() {
+            let fact = match by_object.get(&occurrence.object_id) {
+                Some(&first) => facts[first].clone(),
+                None => {
+                    by_object.insert(occurrence.object_id, i);
+                    std::rc::Rc::new(self.facts(occurrence))
+                }
+            };
+            facts.push(fact);
+        }
         let mut report = Report::default();
         for (occurrence, fact) in occurrences.iter().zip(&facts) {
             if let (Some(location), None) = (&occurrence.location, &fact.venue) {
@@ -158,7 +180,7 @@ impl<'a> Detector<'a> {
                 let acknowledged = acknowledged.get(&key).is_some_and(|(sa, sb)| {
                     *sa == a.seq && *sb == b.as_ref().map(|b| b.seq).unwrap_or(0)
                 });
-                report.conflicts.push(Conflict {
+                report.conflicts.push(Box::new(Conflict {
                     key,
                     rule: rule.name.clone(),
                     kind,
@@ -173,7 +195,7 @@ impl<'a> Detector<'a> {
                     a,
                     b,
                     acknowledged,
-                });
+                }));
             };
 
         // Overlapping pairs of different organisers: same venue, or the same
@@ -320,7 +342,7 @@ impl<'a> Detector<'a> {
         }
         report
             .conflicts
-            .sort_by(|x, y| x.start.cmp(&y.start).then_with(|| x.key.cmp(&y.key)));
+            .sort_unstable_by(|x, y| x.start.cmp(&y.start).then_with(|| x.key.cmp(&y.key)));
         report
     }
 
@@ -416,13 +438,22 @@ pub fn compute(
     (from, to): (i64, i64),
     audience: Audience,
 ) -> crate::store::Result<Report> {
+    let started = std::time::Instant::now();
     let occurrences = crate::store::views::occurrences(conn, from, to)?;
     let acknowledged = crate::store::acks::all(conn)?;
+    let read = started.elapsed();
     let detector = match audience {
         Audience::Staff => Detector::new(config, tz).revealing_private(),
         Audience::Organisers => Detector::new(config, tz),
     };
-    Ok(detector.detect(&occurrences, &acknowledged))
+    let report = detector.detect(&occurrences, &acknowledged);
+    tracing::debug!(
+        "conflicts: {} occurrences read in {read:?}, {} conflicts found in {:?}",
+        occurrences.len(),
+        report.conflicts.len(),
+        started.elapsed() - read
+    );
+    Ok(report)
 }
 
 /// Whether `key` names a conflict that exists now (staff may only
@@ -498,6 +529,29 @@ pub fn table(report: &Report) -> String {
             out.push_str(&format!("  {count:>4}  {location}\n"));
         }
     }
+    out
+}
+
+/// How many conflicts of each rule and severity, for a quick look.
+pub fn summary(report: &Report) -> String {
+    let mut counts: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for c in &report.conflicts {
+        let severity = format!("{:?}", c.severity).to_lowercase();
+        let entry = counts.entry((c.rule.clone(), severity)).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(c.acknowledged);
+    }
+    let mut out = String::new();
+    for ((rule, severity), (count, acknowledged)) in &counts {
+        out.push_str(&format!(
+            "{count:>7}  {rule} ({severity}), {acknowledged} acknowledged\n"
+        ));
+    }
+    out.push_str(&format!(
+        "{:>7}  conflict(s) in all; {} location(s) match no venue\n",
+        report.conflicts.len(),
+        report.unmatched_locations.len()
+    ));
     out
 }
 

@@ -100,7 +100,13 @@ impl Store {
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
-            reader.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")?;
+            // Memory-mapped reads: pages come straight from the page cache
+            // instead of being copied by a read() each (large scans, such
+            // as a year of conflicts, spent a third of their time there).
+            reader.execute_batch(
+                "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;
+                 PRAGMA mmap_size = 268435456;",
+            )?;
             reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             readers.push(reader);
         }

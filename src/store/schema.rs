@@ -144,6 +144,7 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
-         PRAGMA journal_size_limit = 33554432;",
+         PRAGMA journal_size_limit = 33554432;
+         PRAGMA mmap_size = 268435456;",
     )
 }
