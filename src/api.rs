@@ -285,7 +285,18 @@ async fn availability(
             .unwrap_or(&v.commune);
         format!("{}, {commune}", v.name)
     });
-    let (login, name) = (user.login.clone(), user.display_name.clone());
+    let login = user.login.clone();
+    let card = Arc::new(OrganiserCard {
+        login: login.clone(),
+        name: user.display_name.clone(),
+        commune: commune.clone(),
+        categories: String::new(),
+        email: None,
+        phone: None,
+        website: None,
+    });
+    let location: Option<Arc<str>> = location.map(Arc::from);
+    let category: Arc<str> = Arc::from(category);
     let candidate = move |start: i64, end: i64| Occurrence {
         start,
         end,
@@ -298,15 +309,7 @@ async fn availability(
         categories: category.clone(),
         public: true,
         cancelled: false,
-        organiser: OrganiserCard {
-            login: login.clone(),
-            name: name.clone(),
-            commune: commune.clone(),
-            categories: String::new(),
-            email: None,
-            phone: None,
-            website: None,
-        },
+        organiser: card.clone(),
     };
     let tz = app.timezone;
     let local = |t: i64| tz.timestamp_opt(t, 0).single().map(|t| t.naive_local());

@@ -12,6 +12,7 @@ use crate::store::views::{Occurrence, OrganiserCard};
 use chrono::TimeZone;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use venues::VenueIndex;
 
 /// One side of a conflict, as others may see it: a private event shows
@@ -22,11 +23,11 @@ pub struct EventSide {
     #[serde(skip)]
     pub seq: i64,
     pub recurrence_id: Option<i64>,
-    pub summary: String,
-    pub location: Option<String>,
+    pub summary: Arc<str>,
+    pub location: Option<Arc<str>>,
     pub start: String,
     pub end: String,
-    pub organiser: OrganiserCard,
+    pub organiser: Arc<OrganiserCard>,
     #[serde(skip)]
     pub start_utc: i64,
     #[serde(skip)]
@@ -394,7 +395,7 @@ impl<'a> Detector<'a> {
             summary: if occurrence.public || self.reveal_private {
                 occurrence.summary.clone().unwrap_or_default()
             } else {
-                "Événement privé".into()
+                Arc::from("Événement privé")
             },
             location: occurrence
                 .location
@@ -571,7 +572,7 @@ pub fn csv(report: &Report) -> String {
             field(&c.a.summary),
             field(&c.a.organiser.login),
             field(b.map(|b| b.start.as_str()).unwrap_or("")),
-            field(b.map(|b| b.summary.as_str()).unwrap_or("")),
+            field(b.map(|b| &*b.summary).unwrap_or("")),
             field(b.map(|b| b.organiser.login.as_str()).unwrap_or("")),
         ];
         out.push_str(&row.join(","));

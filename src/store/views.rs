@@ -6,6 +6,8 @@
 use super::objects::{BusyInstance, ObjectMeta, StoredObject};
 use super::Result;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -402,12 +404,14 @@ pub struct Occurrence {
     pub recurrence_id: Option<i64>,
     pub object_id: i64,
     pub seq: i64,
-    pub summary: Option<String>,
-    pub location: Option<String>,
-    pub categories: String,
+    /// Text shared by the occurrences of one event (and cards by the events
+    /// of one organiser): a year holds tens of thousands of occurrences.
+    pub summary: Option<Arc<str>>,
+    pub location: Option<Arc<str>>,
+    pub categories: Arc<str>,
     pub public: bool,
     pub cancelled: bool,
-    pub organiser: OrganiserCard,
+    pub organiser: Arc<OrganiserCard>,
 }
 
 /// An organiser as shown to others: name and contact.
@@ -446,7 +450,7 @@ fn occurrences_where(
     let sql = format!(
         "SELECT i.start_utc, i.end_utc, i.all_day, i.recurrence_id, o.id, o.seq, o.summary, o.location,
                 coalesce(o.categories, ''), o.class, p.login, p.display_name, coalesce(p.commune, ''),
-                coalesce(p.categories, ''), p.email, p.phone, p.website, i.cancelled
+                coalesce(p.categories, ''), p.email, p.phone, p.website, i.cancelled, p.id
          FROM instances i JOIN objects o ON o.id = i.object_id
               JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
          WHERE i.start_utc < ?2 AND i.end_utc >= ?1 AND i.start_utc >= ?1 - ?3
@@ -455,31 +459,67 @@ fn occurrences_where(
          ORDER BY i.start_utc, o.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![from, to, span], |row| {
-        Ok(Occurrence {
+    let mut rows = stmt.query(params![from, to, span])?;
+    let mut events: HashMap<i64, SharedText> = HashMap::new();
+    let mut cards: HashMap<i64, Arc<OrganiserCard>> = HashMap::new();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let object_id: i64 = row.get(4)?;
+        let text = match events.get(&object_id) {
+            Some(text) => text.clone(),
+            None => {
+                let text = SharedText {
+                    summary: row.get::<_, Option<String>>(6)?.map(Arc::from),
+                    location: row.get::<_, Option<String>>(7)?.map(Arc::from),
+                    categories: Arc::from(row.get::<_, String>(8)?),
+                };
+                events.insert(object_id, text.clone());
+                text
+            }
+        };
+        let principal: i64 = row.get(18)?;
+        let organiser = match cards.get(&principal) {
+            Some(card) => card.clone(),
+            None => {
+                let card = Arc::new(OrganiserCard {
+                    login: row.get(10)?,
+                    name: row.get(11)?,
+                    commune: row.get(12)?,
+                    categories: row.get(13)?,
+                    email: row.get(14)?,
+                    phone: row.get(15)?,
+                    website: row.get(16)?,
+                });
+                cards.insert(principal, card.clone());
+                card
+            }
+        };
+        out.push(Occurrence {
             start: row.get(0)?,
             end: row.get(1)?,
             all_day: row.get(2)?,
             recurrence_id: row.get(3)?,
-            object_id: row.get(4)?,
+            object_id,
             seq: row.get(5)?,
-            summary: row.get(6)?,
-            location: row.get(7)?,
-            categories: row.get(8)?,
-            public: row.get::<_, String>(9)? == "PUBLIC",
+            summary: text.summary,
+            location: text.location,
+            categories: text.categories,
+            public: row
+                .get_ref(9)?
+                .as_str()
+                .is_ok_and(|class| class == "PUBLIC"),
             cancelled: row.get(17)?,
-            organiser: OrganiserCard {
-                login: row.get(10)?,
-                name: row.get(11)?,
-                commune: row.get(12)?,
-                categories: row.get(13)?,
-                email: row.get(14)?,
-                phone: row.get(15)?,
-                website: row.get(16)?,
-            },
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+            organiser,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Clone)]
+struct SharedText {
+    summary: Option<Arc<str>>,
+    location: Option<Arc<str>>,
+    categories: Arc<str>,
 }
 
 /// The earliest start and latest end of the instances of some objects.
