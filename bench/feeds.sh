@@ -6,6 +6,7 @@
 # bench/run.sh:  concord serve --listen 127.0.0.1:5243 --db /tmp/concord-bench/concord.db
 #
 #   bench/feeds.sh [CONCORD_URL] [REPS]      (default http://127.0.0.1:5243, 3)
+#   FEED_QUERY='?from=2026-01-01&to=2026-03-31' bench/feeds.sh   (another window)
 #
 # Every case runs plain wrk (-t2 -c32, 8 s), cases interleaved, REPS times;
 # prints the median requests/s of each case and the ratios.
@@ -17,8 +18,9 @@ bare_address=127.0.0.1:5250
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 (cd bare && cargo build --release --quiet)
 
-# The whole dataset's window, so that the feed holds every public event.
-feed="$concord/feeds/intercommunal.ics?from=2025-01-01&to=2026-12-31"
+# By default the whole dataset's window, so that the feed holds every public
+# event (FEED_QUERY= measures the feed's default window instead).
+feed="$concord/feeds/intercommunal.ics${FEED_QUERY-?from=2025-01-01&to=2026-12-31}"
 work=$(mktemp -d)
 trap 'kill $bare_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 curl -sf -D "$work/headers" -o "$work/feed.ics" "$feed"

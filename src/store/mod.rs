@@ -82,15 +82,25 @@ impl Store {
             .name("concord-writer".into())
             .spawn(move || {
                 let mut conn = conn;
-                while let Ok(first) = receiver.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match receiver.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
+                let mut others = OtherWriters::new(&conn);
+                loop {
+                    match receiver.recv_timeout(OtherWriters::POLL) {
+                        Ok(first) => {
+                            let mut batch = vec![first];
+                            while batch.len() < MAX_BATCH {
+                                match receiver.try_recv() {
+                                    Ok(job) => batch.push(job),
+                                    Err(_) => break,
+                                }
+                            }
+                            run_batch(&mut conn, batch, &batch_generation);
                         }
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
                     }
-                    run_batch(&mut conn, batch, &batch_generation);
+                    if others.wrote(&conn) {
+                        batch_generation.fetch_add(1, Ordering::Release);
+                    }
                 }
             })
             .map_err(|_| StoreError::WorkerGone)?;
@@ -118,7 +128,6 @@ impl Store {
                 generation: generation.clone(),
             }),
         };
-        store.watch_other_writers(path)?;
         Ok(store)
     }
 
@@ -192,33 +201,41 @@ impl Store {
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
     }
+}
 
-    /// Notices commits of other processes: SQLite's `data_version` changes
-    /// when another connection commits. Polled five times a second (a
-    /// cheap read of shared memory); the thread ends with the store.
-    fn watch_other_writers(&self, path: &Path) -> Result<()> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        let weak = Arc::downgrade(&self.inner);
-        std::thread::Builder::new()
-            .name("concord-watch".into())
-            .spawn(move || {
-                let version = |conn: &Connection| -> i64 {
-                    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
-                        .unwrap_or(0)
-                };
-                let mut last = version(&conn);
-                loop {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                    let Some(inner) = weak.upgrade() else { return };
-                    let now = version(&conn);
-                    if now != last {
-                        last = now;
-                        inner.generation.fetch_add(1, Ordering::Release);
-                    }
-                }
-            })
-            .map_err(|_| StoreError::WorkerGone)?;
-        Ok(())
+/// Notices commits of other processes (the command-line tools) from the
+/// writer's own connection, whose `data_version` changes only when another
+/// connection commits: our writes do not count twice, and theirs are seen
+/// within `POLL`.
+struct OtherWriters {
+    version: i64,
+    checked: std::time::Instant,
+}
+
+impl OtherWriters {
+    const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+    fn new(conn: &Connection) -> OtherWriters {
+        OtherWriters {
+            version: Self::version(conn),
+            checked: std::time::Instant::now(),
+        }
+    }
+
+    fn version(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+            .unwrap_or(0)
+    }
+
+    /// Whether another process committed since the last check (checked at
+    /// most once per `POLL`, a read of shared memory).
+    fn wrote(&mut self, conn: &Connection) -> bool {
+        if self.checked.elapsed() < Self::POLL {
+            return false;
+        }
+        self.checked = std::time::Instant::now();
+        let now = Self::version(conn);
+        std::mem::replace(&mut self.version, now) != now
     }
 }
 
