@@ -200,37 +200,63 @@ impl<'a> Detector<'a> {
             };
 
         // Overlapping pairs of different organisers: same venue, or the same
-        // territory-wide category.
-        let mut active: Vec<usize> = Vec::new();
+        // territory-wide category. Each venue and each such category keeps
+        // its own list of occurrences still running, so an occurrence is
+        // only compared with those that share its venue or category: the
+        // work grows with the pairs that matter, not with every overlap.
+        let mut at_venue: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut in_category: HashMap<&str, Vec<usize>> = HashMap::new();
+        let territory_wide = |i: usize| -> Vec<&str> {
+            let mut slugs: Vec<&str> = facts[i]
+                .categories
+                .iter()
+                .map(String::as_str)
+                .filter(|c| self.config.category(c).is_some_and(|c| c.territory_wide))
+                .collect();
+            slugs.sort_unstable();
+            slugs
+        };
+        let wide: Vec<Vec<&str>> = (0..occurrences.len()).map(territory_wide).collect();
+        let still_running = |list: &mut Vec<usize>, start: i64| {
+            list.retain(|&k| effective_end(&occurrences[k]) > start);
+        };
         for (i, x) in occurrences.iter().enumerate() {
-            active.retain(|&k| effective_end(&occurrences[k]) > x.start);
-            for &k in &active {
-                let y = &occurrences[k];
-                if y.organiser.login == x.organiser.login {
-                    continue;
-                }
-                if let (Some(vx), Some(vy)) = (&facts[i].venue, &facts[k].venue) {
-                    if vx == vy {
-                        let name = self.venue_name(vx);
-                        push(
-                            &mut report,
-                            RuleKind::SameVenue,
-                            k,
-                            Some(i),
-                            Detail {
-                                description: format!("Même lieu au même moment : {name}"),
-                                venue: Some(vx.clone()),
-                                ..Detail::default()
-                            },
-                        );
+            if let Some(venue) = facts[i].venue.as_deref() {
+                let list = at_venue.entry(venue).or_default();
+                still_running(list, x.start);
+                for &k in list.iter() {
+                    if occurrences[k].organiser.login == x.organiser.login {
+                        continue;
                     }
+                    push(
+                        &mut report,
+                        RuleKind::SameVenue,
+                        k,
+                        Some(i),
+                        Detail {
+                            description: format!(
+                                "Même lieu au même moment : {}",
+                                self.venue_name(venue)
+                            ),
+                            venue: Some(venue.to_owned()),
+                            ..Detail::default()
+                        },
+                    );
                 }
-                let shared = facts[i]
-                    .categories
-                    .iter()
-                    .filter(|c| facts[k].categories.contains(*c))
-                    .find(|c| self.config.category(c).is_some_and(|c| c.territory_wide));
-                if let Some(category) = shared {
+                list.push(i);
+            }
+            for &category in &wide[i] {
+                let list = in_category.entry(category).or_default();
+                still_running(list, x.start);
+                for &k in list.iter() {
+                    // One conflict per pair: under the first category
+                    // (by slug) the two share.
+                    let first_shared = wide[i].iter().find(|c| wide[k].contains(c));
+                    if occurrences[k].organiser.login == x.organiser.login
+                        || first_shared != Some(&category)
+                    {
+                        continue;
+                    }
                     let name = self
                         .config
                         .category(category)
@@ -245,13 +271,13 @@ impl<'a> Detector<'a> {
                             description: format!(
                                 "Deux événements « {name} » en même temps sur le territoire"
                             ),
-                            category: Some(category.clone()),
+                            category: Some(category.to_owned()),
                             ..Detail::default()
                         },
                     );
                 }
+                list.push(i);
             }
-            active.push(i);
         }
 
         // Large public events in the same commune on the same day.
