@@ -335,17 +335,24 @@ pub fn now() -> i64 {
 mod tests {
     use super::{Store, StoreError};
 
-    /// Writes queued together share a commit, but a failing one undoes only
-    /// itself: the others are committed and answered as such.
-    #[test]
-    fn a_failing_write_in_a_batch_undoes_only_itself() {
+    /// A store in a temporary folder (kept while the first value lives) and
+    /// a runtime shaped like the server's.
+    fn fresh_store() -> (tempfile::TempDir, Store, tokio::runtime::Runtime) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("batch.db")).unwrap();
+        let store = Store::open(&dir.path().join("test.db")).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
+        (dir, store, runtime)
+    }
+
+    /// Writes queued together share a commit, but a failing one undoes only
+    /// itself: the others are committed and answered as such.
+    #[test]
+    fn a_failing_write_in_a_batch_undoes_only_itself() {
+        let (_dir, store, runtime) = fresh_store();
         runtime.block_on(async {
             store
                 .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (n INTEGER)")?))
@@ -393,13 +400,7 @@ mod tests {
     /// not let another request take a reader connection still in use.
     #[test]
     fn reads_of_abandoned_requests_keep_their_slot_until_they_end() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("slots.db")).unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let (_dir, store, runtime) = fresh_store();
         runtime.block_on(async {
             let pause = |ms| {
                 move |_: &rusqlite::Connection| {
