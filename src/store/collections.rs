@@ -186,10 +186,8 @@ pub fn record_change(
     )?
     .execute(params![collection_id, name, object_id, deleted])?;
     let seq = conn.last_insert_rowid();
-    conn.execute(
-        "UPDATE collections SET sync_seq = ?2, modified_at = ?3 WHERE id = ?1",
-        params![collection_id, seq, now()],
-    )?;
+    conn.prepare_cached("UPDATE collections SET sync_seq = ?2, modified_at = ?3 WHERE id = ?1")?
+        .execute(params![collection_id, seq, now()])?;
     Ok(seq)
 }
 

@@ -280,16 +280,19 @@ fn run_batch(conn: &mut Connection, batch: Vec<WriteJob>, generation: &AtomicU64
 /// Runs `job` in a savepoint of `tx`: kept if it returns `Ok`, undone
 /// otherwise (the rest of the batch is not affected).
 fn in_savepoint<T>(tx: &Transaction, job: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-    tx.execute_batch("SAVEPOINT job")?;
+    // Prepared once per connection, like every statement of a write.
+    let run = |sql: &str| tx.prepare_cached(sql)?.execute([]).map(|_| ());
+    run("SAVEPOINT job")?;
     match job(tx) {
         Ok(value) => {
-            tx.execute_batch("RELEASE job")?;
+            run("RELEASE job")?;
             Ok(value)
         }
         Err(error) => {
             // After an automatic rollback there is no savepoint left.
             if !tx.is_autocommit() {
-                tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                run("ROLLBACK TO job")?;
+                run("RELEASE job")?;
             }
             Err(error)
         }
