@@ -7,6 +7,7 @@ use crate::store::cache::GenerationCache;
 use crate::store::objects::ObjectMeta;
 use crate::store::views::Scope;
 use bytes::Bytes;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// Bounds: the dataset of the whole territory (20,000 objects of about a
@@ -38,9 +39,9 @@ pub struct Member {
 
 impl Member {
     pub fn new(meta: ObjectMeta, stored: Vec<u8>, scope: Scope) -> Member {
-        let body = match scope {
-            Scope::Public => crate::query::public::public_body(&stored),
-            Scope::Collection(_) => stored,
+        let body = match served_body(scope, &stored) {
+            Cow::Owned(public) => public,
+            Cow::Borrowed(_) => stored,
         };
         Member {
             meta,
@@ -57,6 +58,14 @@ impl Member {
             crate::text::escape_markup_into(&mut out, &text);
             out
         })
+    }
+}
+
+/// A stored body as `scope` serves it: public views strip private data.
+pub fn served_body(scope: Scope, stored: &[u8]) -> Cow<'_, [u8]> {
+    match scope {
+        Scope::Public => Cow::Owned(crate::query::public::public_body(stored)),
+        Scope::Collection(_) => Cow::Borrowed(stored),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::xml::{escape, Name, APPLE, CALDAV, CALSERVER, DAV};
 use crate::http::{self, Response};
+use crate::text::escape_markup_into;
 use hyper::StatusCode;
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -19,9 +20,7 @@ pub struct PropValue<'a> {
 
 pub enum Content<'a> {
     /// XML content, already escaped.
-    Xml(String),
-    /// XML content, already escaped, borrowed.
-    Escaped(&'a str),
+    Xml(Cow<'a, str>),
     /// Text escaped while it is written: calendar data goes from the
     /// stored body to the response without an intermediate copy.
     Text(Cow<'a, str>),
@@ -31,8 +30,7 @@ impl Content<'_> {
     /// The same content, borrowed.
     pub fn borrowed(&self) -> Content<'_> {
         match self {
-            Content::Xml(xml) => Content::Escaped(xml),
-            Content::Escaped(xml) => Content::Escaped(xml),
+            Content::Xml(xml) => Content::Xml(Cow::Borrowed(xml)),
             Content::Text(text) => Content::Text(Cow::Borrowed(text)),
         }
     }
@@ -40,7 +38,7 @@ impl Content<'_> {
 
 impl From<String> for Content<'static> {
     fn from(xml: String) -> Self {
-        Content::Xml(xml)
+        Content::Xml(Cow::Owned(xml))
     }
 }
 
@@ -76,8 +74,12 @@ impl Multistatus {
             for value in found {
                 match &value.content {
                     Content::Xml(xml) => write_element(&mut self.body, &value.name, xml),
-                    Content::Escaped(xml) => write_element(&mut self.body, &value.name, xml),
-                    Content::Text(text) => write_text_element(&mut self.body, &value.name, text),
+                    Content::Text(text) => write_element_with(
+                        &mut self.body,
+                        &value.name,
+                        (!text.is_empty())
+                            .then_some(|out: &mut String| escape_markup_into(out, text)),
+                    ),
                 }
             }
             self.body
@@ -130,50 +132,47 @@ pub fn status_line(status: StatusCode) -> String {
     )
 }
 
-/// Writes an element whose content is `text`, escaped.
-fn write_text_element(out: &mut String, name: &Name, text: &str) {
-    if text.is_empty() {
-        return write_element(out, name, "");
-    }
-    let start = out.len();
-    write_element(out, name, "\u{0}");
-    // Split the element written around a placeholder into its two tags.
-    let closing = out.split_off(start + out[start..].find('\u{0}').unwrap_or(0));
-    out.reserve(text.len() + text.len() / 8 + closing.len());
-    crate::text::escape_markup_into(out, text);
-    out.push_str(&closing[1..]);
-}
-
 /// Writes `<prefix:local>content</prefix:local>`, declaring the namespace
 /// when it has no fixed prefix.
 pub fn write_element(out: &mut String, name: &Name, content: &str) {
-    let prefix = match name.ns.as_str() {
-        DAV => "D",
-        CALDAV => "C",
-        CALSERVER => "CS",
-        APPLE => "A",
-        _ => "",
+    write_element_with(
+        out,
+        name,
+        (!content.is_empty()).then_some(|out: &mut String| out.push_str(content)),
+    );
+}
+
+/// The same, with the content written by `content` into the output itself
+/// (an empty element when there is none).
+fn write_element_with(out: &mut String, name: &Name, content: Option<impl FnOnce(&mut String)>) {
+    let (prefix, declare) = match name.ns.as_str() {
+        DAV => ("D", false),
+        CALDAV => ("C", false),
+        CALSERVER => ("CS", false),
+        APPLE => ("A", false),
+        "" => ("", false),
+        _ => ("X", true),
     };
-    let local = &name.local;
-    if prefix.is_empty() {
-        let declaration = if name.ns.is_empty() {
-            String::new()
-        } else {
-            format!(" xmlns:X=\"{}\"", escape(&name.ns))
-        };
-        let tag = if name.ns.is_empty() {
-            local.clone()
-        } else {
-            format!("X:{local}")
-        };
-        if content.is_empty() {
-            let _ = write!(out, "<{tag}{declaration}/>");
-        } else {
-            let _ = write!(out, "<{tag}{declaration}>{content}</{tag}>");
+    let tag = |out: &mut String| {
+        if !prefix.is_empty() {
+            out.push_str(prefix);
+            out.push(':');
         }
-    } else if content.is_empty() {
-        let _ = write!(out, "<{prefix}:{local}/>");
-    } else {
-        let _ = write!(out, "<{prefix}:{local}>{content}</{prefix}:{local}>");
+        out.push_str(&name.local);
+    };
+    out.push('<');
+    tag(out);
+    if declare {
+        let _ = write!(out, " xmlns:X=\"{}\"", escape(&name.ns));
+    }
+    match content {
+        None => out.push_str("/>"),
+        Some(content) => {
+            out.push('>');
+            content(out);
+            out.push_str("</");
+            tag(out);
+            out.push('>');
+        }
     }
 }

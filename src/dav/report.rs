@@ -80,8 +80,6 @@ struct Target {
     base: String,
     /// The collection resource, to derive its members' properties.
     parent: Resource,
-    /// Public views strip private data from calendar-data.
-    public: bool,
     timezone: chrono_tz::Tz,
     only: Option<String>,
 }
@@ -119,7 +117,6 @@ impl Target {
         Target {
             scope,
             base: parent.href(),
-            public: scope == Scope::Public,
             parent,
             timezone,
             only,
@@ -251,7 +248,7 @@ fn time_range(element: &Element) -> DavResult<TimeRange> {
 
 /// An object's body as write_object gets it.
 enum Body<'a> {
-    /// As stored: public views strip it before use.
+    /// As stored: public views strip it before use (`cache::served_body`).
     Stored(&'a [u8]),
     /// From the cache, already as the target's scope serves it.
     Member(&'a Member),
@@ -269,20 +266,19 @@ fn write_object(
     let resource = target.member_resource(meta);
     // The calendar data, rendered before the loop so that the property
     // values can borrow it.
-    let public;
+    let served;
     let data = match body {
         _ if !wanted.names.iter().any(|n| n.is(CALDAV, "calendar-data")) => None,
         Some(Body::Member(member)) if wanted.data.is_whole() => {
-            Some(Content::Escaped(member.escaped()))
+            Some(Content::Xml(member.escaped().into()))
         }
         Some(body) => {
             let body = match body {
                 Body::Member(member) => &member.body[..],
-                Body::Stored(body) if target.public => {
-                    public = crate::query::public::public_body(body);
-                    &public[..]
+                Body::Stored(body) => {
+                    served = super::cache::served_body(target.scope, body);
+                    &served[..]
                 }
-                Body::Stored(body) => body,
             };
             Some(Content::Text(retrieve::render(
                 body,
@@ -327,7 +323,7 @@ async fn multiget(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Respo
             "calendar-multiget needs at least one DAV:href.".into(),
         ));
     }
-    let members = cached_members(ctx, target.scope, &hrefs, target).await?;
+    let members = cached_members(ctx, target, &hrefs).await?;
     let bytes: usize = members.iter().flatten().map(|m| m.body.len()).sum();
     let mut out = Multistatus::with_capacity(bytes + bytes / 4 + hrefs.len() * 400);
     for (href, member) in hrefs.iter().zip(members) {
@@ -350,10 +346,10 @@ async fn multiget(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Respo
 /// cache where possible and in one trip to the database for the rest.
 async fn cached_members(
     ctx: &Ctx,
-    scope: Scope,
-    hrefs: &[String],
     target: &Target,
+    hrefs: &[String],
 ) -> DavResult<Vec<Option<Arc<Member>>>> {
+    let scope = target.scope;
     let cache = &ctx.app.dav_cache.members;
     let generation = ctx.app.store.generation();
     let mut members = Vec::with_capacity(hrefs.len());

@@ -110,13 +110,7 @@ impl Store {
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
-            // Memory-mapped reads: pages come straight from the page cache
-            // instead of being copied by a read() each (large scans, such
-            // as a year of conflicts, spent a third of their time there).
-            reader.execute_batch(
-                "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;
-                 PRAGMA mmap_size = 268435456;",
-            )?;
+            schema::configure_reads(&reader)?;
             reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             readers.push(reader);
         }
@@ -125,7 +119,7 @@ impl Store {
                 writer: Mutex::new(sender),
                 readers: Mutex::new(readers),
                 reader_slots: Arc::new(Semaphore::new(READERS)),
-                generation: generation.clone(),
+                generation,
             }),
         };
         Ok(store)
