@@ -332,10 +332,10 @@ pub fn publish(
 /// counts per rule.
 pub fn conflicts(
     config: &Config,
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
     format: &str,
     filters: (Option<&str>, Option<&str>),
+    timings: bool,
 ) -> Result<String, String> {
     let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
     // `to` is the last day included.
@@ -352,6 +352,16 @@ pub fn conflicts(
         crate::conflicts::Audience::Staff,
     )
     .map_err(|e| e.to_string())?;
+    if timings {
+        let t = &report.timings;
+        eprintln!(
+            "read {} occurrences in {:.1} ms, found {} conflicts in {:.1} ms",
+            t.occurrences,
+            t.read.as_secs_f64() * 1e3,
+            report.conflicts.len(),
+            t.detect.as_secs_f64() * 1e3
+        );
+    }
     crate::conflicts::retain(&mut report, config, filters.0, filters.1);
     match format {
         "json" => {

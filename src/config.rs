@@ -57,7 +57,7 @@ pub struct ClosedPeriod {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleKind {
     /// Same venue, overlapping times, different organisers.
@@ -76,6 +76,17 @@ pub enum Severity {
     Info,
     Warning,
     Hard,
+}
+
+impl Severity {
+    /// As written in config.toml and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Hard => "hard",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -75,6 +75,9 @@ enum Command {
         /// Only conflicts in this commune (slug).
         #[arg(long)]
         commune: Option<String>,
+        /// Also tell on stderr how long reading and detecting took.
+        #[arg(long)]
+        timings: bool,
     },
     /// Marks a conflict as seen by staff, until either event changes.
     Acknowledge { key: String },
@@ -197,12 +200,13 @@ fn main() -> ExitCode {
             format,
             organiser,
             commune,
+            timings,
         } => cli::conflicts(
             &config,
-            from,
-            to,
+            (from, to),
             &format,
             (organiser.as_deref(), commune.as_deref()),
+            timings,
         ),
         Command::Acknowledge { key } => cli::acknowledge(&config, &key),
         Command::Publish { login, calendar } => cli::publish(&config, &login, &calendar, true),

@@ -40,15 +40,17 @@ pub struct EventSide {
 pub struct Conflict {
     /// Stable while both events exist: used to acknowledge it.
     pub key: String,
-    pub rule: String,
+    pub rule: Arc<str>,
     pub kind: RuleKind,
     pub severity: Severity,
-    pub description: String,
-    pub venue: Option<String>,
-    pub commune: Option<String>,
-    pub category: Option<String>,
-    pub a: EventSide,
-    pub b: Option<EventSide>,
+    /// Text and sides are shared: one venue's description, one
+    /// occurrence's side, stand in many conflicts of a busy year.
+    pub description: Arc<str>,
+    pub venue: Option<Arc<str>>,
+    pub commune: Option<Arc<str>>,
+    pub category: Option<Arc<str>>,
+    pub a: Arc<EventSide>,
+    pub b: Option<Arc<EventSide>>,
     pub acknowledged: bool,
     #[serde(skip)]
     pub start: i64,
@@ -62,6 +64,16 @@ pub struct Report {
     /// Locations that matched no venue, with how often they occur, so that
     /// staff can add aliases.
     pub unmatched_locations: BTreeMap<String, usize>,
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+/// Where the time of `compute` went (benchmarks, `--timings`).
+#[derive(Debug, Default)]
+pub struct Timings {
+    pub occurrences: usize,
+    pub read: std::time::Duration,
+    pub detect: std::time::Duration,
 }
 
 impl Report {
@@ -71,12 +83,16 @@ impl Report {
     }
 }
 
-/// What each occurrence brings to the rules, computed once.
+/// What each occurrence brings to the rules, computed once per distinct
+/// location, categories and organiser (a venue's events share them).
 struct Facts {
     venue: Option<String>,
     /// Where it happens: its venue's commune, else its organiser's.
     commune: String,
-    categories: HashSet<String>,
+    /// Its territory-wide categories, by slug.
+    territory_wide: Vec<String>,
+    /// In a "large public event" category.
+    large: bool,
 }
 
 pub struct Detector<'a> {
@@ -116,12 +132,23 @@ impl<'a> Detector<'a> {
             .and_then(|slug| self.config.venues.iter().find(|v| &v.slug == slug))
             .map(|v| v.commune.clone())
             .unwrap_or_else(|| occurrence.organiser.commune.clone());
+        let categories = self
+            .categories
+            .slugs(&occurrence.categories, &occurrence.organiser.categories);
+        let category = |slug: &String| self.config.category(slug);
+        let mut territory_wide: Vec<String> = categories
+            .iter()
+            .filter(|c| category(c).is_some_and(|c| c.territory_wide))
+            .cloned()
+            .collect();
+        territory_wide.sort_unstable();
         Facts {
             venue,
             commune,
-            categories: self
-                .categories
-                .slugs(&occurrence.categories, &occurrence.organiser.categories),
+            territory_wide,
+            large: categories
+                .iter()
+                .any(|c| category(c).is_some_and(|c| c.large_public_event)),
         }
     }
 
@@ -134,19 +161,35 @@ impl<'a> Detector<'a> {
     ) -> Report {
         let rules = self.config.rules();
         let rule = |kind: RuleKind| rules.iter().find(|r| r.kind == kind && r.enabled);
-        // Occurrences of one series share their facts: computed once per
-        // event (venue matching normalises text, which is not free).
+        // Facts are computed once per distinct location, categories and
+        // organiser (venue matching normalises text, which is not free), and
+        // organisers are numbered so that telling them apart is cheap.
+        type FactsKey<'o> = (Option<&'o str>, &'o str, &'o str);
+        let mut known: HashMap<FactsKey, std::rc::Rc<Facts>> = HashMap::new();
+        let mut organiser_numbers: HashMap<&str, usize> = HashMap::new();
+        // The occurrences of one series follow the first one's facts.
         let mut by_object: HashMap<i64, usize> = HashMap::new();
         let mut facts: Vec<std::rc::Rc<Facts>> = Vec::with_capacity(occurrences.len());
+        let mut organiser: Vec<usize> = Vec::with_capacity(occurrences.len());
         for (i, occurrence) in occurrences.iter().enumerate() {
-            let fact = match by_object.get(&occurrence.object_id) {
-                Some(&first) => facts[first].clone(),
-                None => {
-                    by_object.insert(occurrence.object_id, i);
-                    std::rc::Rc::new(self.facts(occurrence))
-                }
-            };
-            facts.push(fact);
+            if let Some(&first) = by_object.get(&occurrence.object_id) {
+                facts.push(facts[first].clone());
+                organiser.push(organiser[first]);
+                continue;
+            }
+            by_object.insert(occurrence.object_id, i);
+            let card = &occurrence.organiser;
+            let key = (
+                occurrence.location.as_deref(),
+                &*occurrence.categories,
+                card.login.as_str(),
+            );
+            let fact = known
+                .entry(key)
+                .or_insert_with(|| std::rc::Rc::new(self.facts(occurrence)));
+            facts.push(fact.clone());
+            let next = organiser_numbers.len();
+            organiser.push(*organiser_numbers.entry(&card.login).or_insert(next));
         }
         let mut report = Report::default();
         for (occurrence, fact) in occurrences.iter().zip(&facts) {
@@ -159,6 +202,13 @@ impl<'a> Detector<'a> {
                 }
             }
         }
+        // Each occurrence's side is made once, when a first conflict needs it.
+        let sides: Vec<std::cell::OnceCell<Arc<EventSide>>> =
+            (0..occurrences.len()).map(|_| Default::default()).collect();
+        let rule_names: HashMap<RuleKind, Arc<str>> = rules
+            .iter()
+            .map(|r| (r.kind, Arc::from(r.name.as_str())))
+            .collect();
         let push =
             |report: &mut Report, kind: RuleKind, i: usize, j: Option<usize>, detail: Detail| {
                 let Some(rule) = rule(kind) else { return };
@@ -166,24 +216,20 @@ impl<'a> Detector<'a> {
                     Some(j) if occurrences[j].object_id < occurrences[i].object_id => (j, Some(i)),
                     _ => (i, j),
                 };
-                let side = |k: usize| self.side(&occurrences[k]);
+                let side = |k: usize| {
+                    sides[k]
+                        .get_or_init(|| Arc::new(self.side(&occurrences[k])))
+                        .clone()
+                };
                 let a = side(i);
                 let b = j.map(side);
-                let key = format!(
-                    "{}:{}@{}:{}",
-                    rule.name,
-                    a.object_id,
-                    a.recurrence_id.unwrap_or(0),
-                    b.as_ref()
-                        .map(|b| format!("{}@{}", b.object_id, b.recurrence_id.unwrap_or(0)))
-                        .unwrap_or_default()
-                );
+                let key = conflict_key(&rule.name, &a, b.as_deref());
                 let acknowledged = acknowledged.get(&key).is_some_and(|(sa, sb)| {
                     *sa == a.seq && *sb == b.as_ref().map(|b| b.seq).unwrap_or(0)
                 });
                 report.conflicts.push(Box::new(Conflict {
                     key,
-                    rule: rule.name.clone(),
+                    rule: rule_names[&kind].clone(),
                     kind,
                     severity: rule.severity,
                     description: detail.description,
@@ -206,26 +252,30 @@ impl<'a> Detector<'a> {
         // work grows with the pairs that matter, not with every overlap.
         let mut at_venue: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut in_category: HashMap<&str, Vec<usize>> = HashMap::new();
-        let territory_wide = |i: usize| -> Vec<&str> {
-            let mut slugs: Vec<&str> = facts[i]
-                .categories
-                .iter()
-                .map(String::as_str)
-                .filter(|c| self.config.category(c).is_some_and(|c| c.territory_wide))
-                .collect();
-            slugs.sort_unstable();
-            slugs
-        };
-        let wide: Vec<Vec<&str>> = (0..occurrences.len()).map(territory_wide).collect();
+        let wide = |i: usize| &facts[i].territory_wide;
         let still_running = |list: &mut Vec<usize>, start: i64| {
             list.retain(|&k| effective_end(&occurrences[k]) > start);
         };
+        let mut venue_texts: HashMap<&str, (Arc<str>, Arc<str>)> = HashMap::new();
+        let mut category_texts: HashMap<&str, (Arc<str>, Arc<str>)> = HashMap::new();
         for (i, x) in occurrences.iter().enumerate() {
             if let Some(venue) = facts[i].venue.as_deref() {
+                let (slug, description) = venue_texts
+                    .entry(venue)
+                    .or_insert_with(|| {
+                        (
+                            Arc::from(venue),
+                            Arc::from(format!(
+                                "Même lieu au même moment : {}",
+                                self.venue_name(venue)
+                            )),
+                        )
+                    })
+                    .clone();
                 let list = at_venue.entry(venue).or_default();
                 still_running(list, x.start);
                 for &k in list.iter() {
-                    if occurrences[k].organiser.login == x.organiser.login {
+                    if organiser[k] == organiser[i] {
                         continue;
                     }
                     push(
@@ -234,44 +284,50 @@ impl<'a> Detector<'a> {
                         k,
                         Some(i),
                         Detail {
-                            description: format!(
-                                "Même lieu au même moment : {}",
-                                self.venue_name(venue)
-                            ),
-                            venue: Some(venue.to_owned()),
+                            description: description.clone(),
+                            venue: Some(slug.clone()),
                             ..Detail::default()
                         },
                     );
                 }
                 list.push(i);
             }
-            for &category in &wide[i] {
+            for category in wide(i).iter().map(String::as_str) {
                 let list = in_category.entry(category).or_default();
                 still_running(list, x.start);
                 for &k in list.iter() {
                     // One conflict per pair: under the first category
                     // (by slug) the two share.
-                    let first_shared = wide[i].iter().find(|c| wide[k].contains(c));
-                    if occurrences[k].organiser.login == x.organiser.login
-                        || first_shared != Some(&category)
+                    let first_shared = wide(i).iter().find(|c| wide(k).contains(c));
+                    if organiser[k] == organiser[i]
+                        || first_shared.map(String::as_str) != Some(category)
                     {
                         continue;
                     }
-                    let name = self
-                        .config
-                        .category(category)
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default();
+                    let (slug, description) = category_texts
+                        .entry(category)
+                        .or_insert_with(|| {
+                            let name = self
+                                .config
+                                .category(category)
+                                .map(|c| c.name.as_str())
+                                .unwrap_or_default();
+                            (
+                                Arc::from(category),
+                                Arc::from(format!(
+                                    "Deux événements « {name} » en même temps sur le territoire"
+                                )),
+                            )
+                        })
+                        .clone();
                     push(
                         &mut report,
                         RuleKind::SameCategoryTerritory,
                         k,
                         Some(i),
                         Detail {
-                            description: format!(
-                                "Deux événements « {name} » en même temps sur le territoire"
-                            ),
-                            category: Some(category.to_owned()),
+                            description,
+                            category: Some(slug),
                             ..Detail::default()
                         },
                     );
@@ -281,48 +337,55 @@ impl<'a> Detector<'a> {
         }
 
         // Large public events in the same commune on the same day.
-        let mut by_day: BTreeMap<(String, chrono::NaiveDate), Vec<usize>> = BTreeMap::new();
+        let mut by_day: BTreeMap<(&str, chrono::NaiveDate), Vec<usize>> = BTreeMap::new();
+        // Only two occurrences of several days each can meet on two days.
+        let mut several_days = vec![false; occurrences.len()];
         for (i, x) in occurrences.iter().enumerate() {
-            let large = facts[i].categories.iter().any(|c| {
-                self.config
-                    .category(c)
-                    .is_some_and(|c| c.large_public_event)
-            });
-            if !large || facts[i].commune.is_empty() {
+            if !facts[i].large || facts[i].commune.is_empty() {
                 continue;
             }
-            for day in self.days(x) {
+            let days = self.days(x);
+            several_days[i] = days.len() > 1;
+            for day in days {
                 by_day
-                    .entry((facts[i].commune.clone(), day))
+                    .entry((facts[i].commune.as_str(), day))
                     .or_default()
                     .push(i);
             }
         }
         let mut seen = HashSet::new();
         for ((commune, day), list) in &by_day {
+            // Made once for the day: the texts every pair of it shares.
+            let texts = std::cell::OnceCell::new();
             for (n, &k) in list.iter().enumerate() {
                 for &i in &list[n + 1..] {
-                    if occurrences[i].organiser.login == occurrences[k].organiser.login
-                        || !seen.insert((k.min(i), k.max(i)))
-                    {
+                    let repeated =
+                        several_days[i] && several_days[k] && !seen.insert((k.min(i), k.max(i)));
+                    if organiser[i] == organiser[k] || repeated {
                         continue;
                     }
-                    let name = self
-                        .config
-                        .commune(commune)
-                        .map(|c| c.name.clone())
-                        .unwrap_or_else(|| commune.clone());
+                    let (slug, description): &(Arc<str>, Arc<str>) = texts.get_or_init(|| {
+                        let name = self
+                            .config
+                            .commune(commune)
+                            .map(|c| c.name.as_str())
+                            .unwrap_or(commune);
+                        (
+                            Arc::from(*commune),
+                            Arc::from(format!(
+                                "Deux grands événements à {name} le {}",
+                                day.format("%d/%m/%Y")
+                            )),
+                        )
+                    });
                     push(
                         &mut report,
                         RuleKind::SameCommuneLargeEvents,
                         k,
                         Some(i),
                         Detail {
-                            description: format!(
-                                "Deux grands événements à {name} le {}",
-                                day.format("%d/%m/%Y")
-                            ),
-                            commune: Some(commune.clone()),
+                            description: description.clone(),
+                            commune: Some(slug.clone()),
                             ..Detail::default()
                         },
                     );
@@ -355,13 +418,13 @@ impl<'a> Detector<'a> {
                     i,
                     None,
                     Detail {
-                        description: format!(
+                        description: Arc::from(format!(
                             "{} est fermé du {} au {}{reason}",
                             venue.name,
                             period.from.format("%d/%m/%Y"),
                             period.to.format("%d/%m/%Y")
-                        ),
-                        venue: Some(slug.clone()),
+                        )),
+                        venue: Some(Arc::from(slug.as_str())),
                         ..Detail::default()
                     },
                 );
@@ -439,10 +502,26 @@ impl<'a> Detector<'a> {
 
 #[derive(Default)]
 struct Detail {
-    description: String,
-    venue: Option<String>,
-    commune: Option<String>,
-    category: Option<String>,
+    description: Arc<str>,
+    venue: Option<Arc<str>>,
+    commune: Option<Arc<str>>,
+    category: Option<Arc<str>>,
+}
+
+/// `rule:id@rid:id@rid`, the name staff acknowledge a conflict by.
+fn conflict_key(rule: &str, a: &EventSide, b: Option<&EventSide>) -> String {
+    use std::fmt::Write;
+    let mut key = String::with_capacity(rule.len() + 48);
+    let _ = write!(
+        key,
+        "{rule}:{}@{}:",
+        a.object_id,
+        a.recurrence_id.unwrap_or(0)
+    );
+    if let Some(b) = b {
+        let _ = write!(key, "{}@{}", b.object_id, b.recurrence_id.unwrap_or(0));
+    }
+    key
 }
 
 /// Zero-length events still occupy their instant.
@@ -473,13 +552,12 @@ pub fn compute(
         Audience::Staff => Detector::new(config, tz).revealing_private(),
         Audience::Organisers => Detector::new(config, tz),
     };
-    let report = detector.detect(&occurrences, &acknowledged);
-    tracing::debug!(
-        "conflicts: {} occurrences read in {read:?}, {} conflicts found in {:?}",
-        occurrences.len(),
-        report.conflicts.len(),
-        started.elapsed() - read
-    );
+    let mut report = detector.detect(&occurrences, &acknowledged);
+    report.timings = Timings {
+        occurrences: occurrences.len(),
+        read,
+        detect: started.elapsed() - read,
+    };
     Ok(report)
 }
 
@@ -518,7 +596,7 @@ pub fn retain(
         let venue_commune = c
             .venue
             .as_ref()
-            .and_then(|v| config.venues.iter().find(|x| &x.slug == v))
+            .and_then(|v| config.venues.iter().find(|x| *x.slug == **v))
             .map(|v| v.commune.as_str());
         let by_commune = commune.is_none_or(|m| {
             c.commune.as_deref() == Some(m)
@@ -539,7 +617,7 @@ pub fn table(report: &Report) -> String {
                 .unwrap_or_default();
         out.push_str(&format!(
             "{:<7} {}{} | {} ({}, {}){}\n          key: {}\n",
-            format!("{:?}", c.severity).to_lowercase(),
+            c.severity.as_str(),
             c.description,
             if c.acknowledged { " [vu]" } else { "" },
             c.a.summary,
@@ -561,15 +639,23 @@ pub fn table(report: &Report) -> String {
 
 /// How many conflicts of each rule and severity, for a quick look.
 pub fn summary(report: &Report) -> String {
-    let mut counts: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    // Rules are few: a short list is quicker than a map for each conflict.
+    let mut counts: Vec<((&str, &str), (usize, usize))> = Vec::new();
     for c in &report.conflicts {
-        let severity = format!("{:?}", c.severity).to_lowercase();
-        let entry = counts.entry((c.rule.clone(), severity)).or_default();
-        entry.0 += 1;
-        entry.1 += usize::from(c.acknowledged);
+        let rule = (&*c.rule, c.severity.as_str());
+        let at = match counts.iter().position(|(r, _)| *r == rule) {
+            Some(at) => at,
+            None => {
+                counts.push((rule, (0, 0)));
+                counts.len() - 1
+            }
+        };
+        counts[at].1 .0 += 1;
+        counts[at].1 .1 += usize::from(c.acknowledged);
     }
+    counts.sort_unstable();
     let mut out = String::new();
-    for ((rule, severity), (count, acknowledged)) in &counts {
+    for ((rule, severity), (count, acknowledged)) in counts {
         out.push_str(&format!(
             "{count:>7}  {rule} ({severity}), {acknowledged} acknowledged\n"
         ));
@@ -591,7 +677,7 @@ pub fn csv(report: &Report) -> String {
         let row = [
             field(&c.key),
             field(&c.rule),
-            field(&format!("{:?}", c.severity).to_lowercase()),
+            field(c.severity.as_str()),
             field(if c.acknowledged { "yes" } else { "no" }),
             field(&c.description),
             field(&c.a.start),
