@@ -640,7 +640,9 @@ pub fn table(report: &Report) -> String {
 /// How many conflicts of each rule and severity, for a quick look.
 pub fn summary(report: &Report) -> String {
     // Rules are few: a short list is quicker than a map for each conflict.
-    let mut counts: Vec<((&str, &str), (usize, usize))> = Vec::new();
+    // ((rule, severity), (conflicts, acknowledged))
+    type Count<'r> = ((&'r str, &'static str), (usize, usize));
+    let mut counts: Vec<Count> = Vec::new();
     for c in &report.conflicts {
         let rule = (&*c.rule, c.severity.as_str());
         let at = match counts.iter().position(|(r, _)| *r == rule) {
