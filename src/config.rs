@@ -244,7 +244,7 @@ impl Default for Limits {
 impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
-            cache_seconds: 120,
+            cache_seconds: 3600,
             failures_before_delay: 5,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,

@@ -282,12 +282,25 @@ fn current_user_privilege_set_gives_write_to_the_owner_and_read_to_staff() {
 #[test]
 fn a_disabled_organiser_gets_401() {
     let server = Server::start();
+    // Verified once, so its login is cached when the account is disabled.
+    let propfind = || {
+        server
+            .as_user("asso-a", "PROPFIND", CAL_A)
+            .header("Depth", "0")
+            .send()
+            .status
+    };
+    assert_eq!(propfind(), 207);
     let out = cli_output(
         &server.config_path(),
         &["organiser", "disable", "asso-a"],
         "",
     );
     assert!(out.status.success(), "{out:?}");
+    eventually("the disabled organiser's cached login", || {
+        let status = propfind();
+        (status != 401).then(|| format!("still HTTP {status}"))
+    });
     for (method, path) in [("PROPFIND", CAL_A), ("GET", CAL_A), ("PROPFIND", "/dav/")] {
         let response = server
             .as_user("asso-a", method, path)

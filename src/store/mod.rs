@@ -59,6 +59,9 @@ struct Inner {
     /// Bumped by every committed write, ours or another process's (the
     /// command-line tools): caches compare it to know they are stale.
     generation: Arc<AtomicU64>,
+    /// Moves only with the commits of other processes: the command-line
+    /// tools, which change accounts and passwords.
+    outside_writes: Arc<AtomicU64>,
     readers: Mutex<Vec<Connection>>,
     reader_slots: Arc<Semaphore>,
 }
@@ -78,6 +81,8 @@ impl Store {
         let (sender, receiver) = mpsc::channel::<WriteJob>();
         let generation = Arc::new(AtomicU64::new(0));
         let batch_generation = generation.clone();
+        let outside_writes = Arc::new(AtomicU64::new(0));
+        let seen_outside_writes = outside_writes.clone();
         std::thread::Builder::new()
             .name("concord-writer".into())
             .spawn(move || {
@@ -99,6 +104,7 @@ impl Store {
                         Err(mpsc::RecvTimeoutError::Disconnected) => return,
                     }
                     if others.wrote(&conn) {
+                        seen_outside_writes.fetch_add(1, Ordering::Release);
                         batch_generation.fetch_add(1, Ordering::Release);
                     }
                 }
@@ -120,6 +126,7 @@ impl Store {
                 readers: Mutex::new(readers),
                 reader_slots: Arc::new(Semaphore::new(READERS)),
                 generation,
+                outside_writes,
             }),
         };
         Ok(store)
@@ -195,6 +202,12 @@ impl Store {
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
     }
+
+    /// A number that changes when another process (the command-line
+    /// tools) committed, seen within `OtherWriters::POLL`.
+    pub fn outside_writes(&self) -> u64 {
+        self.inner.outside_writes.load(Ordering::Acquire)
+    }
 }
 
 /// Notices commits of other processes (the command-line tools) from the
@@ -233,10 +246,17 @@ impl OtherWriters {
     }
 }
 
+/// A write batch slower than this is logged.
+const SLOW_BATCH: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Runs a batch of jobs in one transaction and answers each after the
 /// commit; the generation moves before any answer leaves, so a caller that
 /// reads after its write never gets a cached answer from before it.
+
 fn run_batch(conn: &mut Connection, batch: Vec<WriteJob>, generation: &AtomicU64) {
+    let started = std::time::Instant::now();
+    let jobs_count = batch.len();
+    let mut ran = std::time::Duration::ZERO;
     let mut completions = Vec::with_capacity(batch.len());
     let committed = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => {
@@ -252,6 +272,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<WriteJob>, generation: &AtomicU64
             }
             // Jobs dropped without running answer "not committed".
             drop(jobs);
+            ran = started.elapsed();
             if tx.is_autocommit() {
                 Err("the transaction was rolled back".to_owned())
             } else {
@@ -265,6 +286,15 @@ fn run_batch(conn: &mut Connection, batch: Vec<WriteJob>, generation: &AtomicU64
     };
     if committed.is_ok() {
         generation.fetch_add(1, Ordering::Release);
+    }
+    // Every writer waits behind a slow commit (a checkpoint, a slow disk):
+    // worth telling whoever runs the server.
+    let took = started.elapsed();
+    if took > SLOW_BATCH {
+        tracing::warn!(
+            "slow write: {jobs_count} job(s) ran in {ran:?}, committed in {:?}",
+            took - ran
+        );
     }
     for completion in completions {
         completion(&committed);
