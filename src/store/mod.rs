@@ -252,7 +252,6 @@ const SLOW_BATCH: std::time::Duration = std::time::Duration::from_millis(200);
 /// Runs a batch of jobs in one transaction and answers each after the
 /// commit; the generation moves before any answer leaves, so a caller that
 /// reads after its write never gets a cached answer from before it.
-
 fn run_batch(conn: &mut Connection, batch: Vec<WriteJob>, generation: &AtomicU64) {
     let started = std::time::Instant::now();
     let jobs_count = batch.len();
