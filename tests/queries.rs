@@ -70,3 +70,84 @@ fn a_filter_without_time_range_returns_members_that_have_no_instance() {
         "{events}"
     );
 }
+
+/// Objects whose alarms ring within [start, end) (RFC 4791 9.9), asked the
+/// way python-caldav and Apple Calendar do.
+fn alarms_ringing(server: &Server, start: &str, end: &str) -> String {
+    query(
+        server,
+        "VEVENT",
+        &format!(
+            r#"<C:comp-filter name="VALARM"><C:time-range start="{start}" end="{end}"/></C:comp-filter>"#
+        ),
+    )
+}
+
+#[test]
+fn time_ranges_inside_valarm_follow_every_ring_of_every_instance() {
+    let server = Server::start();
+    let alarm = |trigger: &str, extra: &str| {
+        format!("BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Rappel\r\n{trigger}\r\n{extra}END:VALARM\r\n")
+    };
+    // 08:00-09:00 UTC, rings at 07:45.
+    put(&server, "simple", &format!("{HEAD}BEGIN:VEVENT\r\nUID:simple\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20270110T080000Z\r\nDTEND:20270110T090000Z\r\nSUMMARY:Répétition\r\n{}END:VEVENT\r\nEND:VCALENDAR\r\n", alarm("TRIGGER:-PT15M", "")));
+    // Mondays 18:00-20:00 in Paris, rings half an hour before the end:
+    // 18:30 UTC in winter, 17:30 UTC once summer time began (28 March).
+    put(&server, "weekly", &format!("{HEAD}BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20261101T120000Z\r\nDTSTART;TZID=Europe/Paris:20270104T180000\r\nDTEND;TZID=Europe/Paris:20270104T200000\r\nRRULE:FREQ=WEEKLY;COUNT=20\r\nSUMMARY:Chorale\r\n{}END:VEVENT\r\nEND:VCALENDAR\r\n", alarm("TRIGGER;RELATED=END:-PT30M", "")));
+    // An absolute time, repeated twice ten minutes apart: 09:00, 09:10, 09:20.
+    put(&server, "absolute", &format!("{HEAD}BEGIN:VEVENT\r\nUID:absolute\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20270201T140000Z\r\nDTEND:20270201T150000Z\r\nSUMMARY:Assemblée\r\n{}END:VEVENT\r\nEND:VCALENDAR\r\n", alarm("TRIGGER;VALUE=DATE-TIME:20270201T090000Z", "REPEAT:2\r\nDURATION:PT10M\r\n")));
+    // Thursdays 10:00 UTC with an alarm a day before; the second Thursday
+    // was moved to Friday and its override has no alarm.
+    put(&server, "moved", &format!("{HEAD}BEGIN:VEVENT\r\nUID:moved\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20270304T100000Z\r\nDTEND:20270304T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Marché\r\n{}END:VEVENT\r\nBEGIN:VEVENT\r\nUID:moved\r\nDTSTAMP:20261101T120000Z\r\nRECURRENCE-ID:20270311T100000Z\r\nDTSTART:20270312T100000Z\r\nDTEND:20270312T110000Z\r\nSUMMARY:Marché (vendredi)\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", alarm("TRIGGER:-P1D", "")));
+    // No alarm at all.
+    put(&server, "silent", &format!("{HEAD}BEGIN:VEVENT\r\nUID:silent\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20270110T074500Z\r\nDTEND:20270110T090000Z\r\nSUMMARY:Sans rappel\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+
+    let cases: &[(&str, &str, &[&str])] = &[
+        // python-caldav's check: the ring at 07:45 is inside, not after.
+        ("20270110T074000Z", "20270110T075500Z", &["simple"]),
+        ("20270110T080000Z", "20270110T081500Z", &[]),
+        // The end is exclusive.
+        ("20270110T073000Z", "20270110T074500Z", &[]),
+        // The first Monday in winter, the thirteenth in summer time.
+        ("20270104T182500Z", "20270104T183500Z", &["weekly"]),
+        ("20270329T172500Z", "20270329T173500Z", &["weekly"]),
+        ("20270329T182500Z", "20270329T183500Z", &[]),
+        // After the twentieth and last Monday (17 May).
+        ("20270524T172500Z", "20270524T173500Z", &[]),
+        // Repetitions of an absolute trigger.
+        ("20270201T091800Z", "20270201T092200Z", &["absolute"]),
+        ("20270201T092500Z", "20270201T094000Z", &[]),
+        // The series rings the day before its first Thursday...
+        ("20270303T095500Z", "20270303T100500Z", &["moved"]),
+        // ... but not before the moved one, whose override has no alarm.
+        ("20270310T095500Z", "20270310T100500Z", &[]),
+        ("20270311T095500Z", "20270311T100500Z", &[]),
+        ("20270317T095500Z", "20270317T100500Z", &["moved"]),
+    ];
+    for (start, end, expected) in cases {
+        let text = alarms_ringing(&server, start, end);
+        for name in ["simple", "weekly", "absolute", "moved", "silent"] {
+            assert_eq!(
+                text.contains(&format!("/{name}.ics")),
+                expected.contains(&name),
+                "{name} for alarms in [{start}, {end}): {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_time_range_deeper_than_alarms_is_refused_as_unsupported() {
+    let server = Server::start();
+    let response = server
+        .as_user("asso-a", "REPORT", CAL_A)
+        .header("Depth", "1")
+        .xml(r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTIMEZONE"><C:comp-filter name="STANDARD"><C:time-range start="20270101T000000Z" end="20270201T000000Z"/></C:comp-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#)
+        .send()
+        .expect(403);
+    assert!(
+        response.text().contains("supported-filter"),
+        "{}",
+        response.text()
+    );
+}

@@ -418,12 +418,14 @@ fn comp_filter(element: &Element, depth: usize) -> DavResult<CompFilter> {
         if child.is(CALDAV, "is-not-defined") {
             filter.is_not_defined = true;
         } else if child.is(CALDAV, "time-range") {
-            if depth != 1 {
+            // On the object's components (answered by the index), or on
+            // their alarms.
+            if depth != 1 && !(depth == 2 && filter.name == "VALARM") {
                 return Err(DavError::caldav(
                     StatusCode::FORBIDDEN,
                     "supported-filter",
                     format!(
-                        "time-range is supported on VEVENT, VTODO and VJOURNAL, not inside {}.",
+                        "time-range is supported on VEVENT, VTODO, VJOURNAL and their VALARM, not inside {}.",
                         filter.name
                     ),
                 ));
@@ -586,7 +588,7 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
     let limits = ctx.app.ical_limits();
     let mut out = Multistatus::new();
     for (meta, body) in rows.into_iter().flatten() {
-        if part.needs_content && !filter::matches(&tree::parse(&body), &filter, tz) {
+        if part.needs_content && !content_matches(&body, &filter, tz, &limits) {
             continue;
         }
         if !still_overlaps(&body, &meta, &part, tz, &limits) {
@@ -596,6 +598,42 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
         write_object(ctx, &mut out, target, &wanted, meta, body);
     }
     Ok(out.finish())
+}
+
+/// Whether a stored object passes the parts of `filter` the index cannot
+/// answer.
+fn content_matches(
+    body: &[u8],
+    filter: &CompFilter,
+    tz: chrono_tz::Tz,
+    limits: &crate::ical::Limits,
+) -> bool {
+    // Alarms ring relative to the instances of their own component: the
+    // master's (without the occurrences overridden) or one override's.
+    let instances = |component: &tree::Component, from: i64, until: i64| {
+        let overridden = component
+            .property("RECURRENCE-ID")
+            .map(|p| (p.instant(tz), p.param("RANGE").is_some()));
+        crate::ical::expand_between(body, tz, from, until, limits)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| match overridden {
+                None => !i.overridden,
+                // THISANDFUTURE: the occurrences from this one on.
+                Some((id, this_and_future)) => {
+                    i.overridden
+                        && (i.recurrence_id == id
+                            || this_and_future && i.recurrence_id >= id && id.is_some())
+                }
+            })
+            .map(|i| (i.start, i.end))
+            .collect()
+    };
+    let context = filter::Context {
+        floating: tz,
+        instances: &instances,
+    };
+    filter::matches(&tree::parse(body), filter, context)
 }
 
 /// Series indexed only up to a horizon are candidates for any later range;

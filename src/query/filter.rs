@@ -1,7 +1,9 @@
 //! CalDAV calendar-query filters (RFC 4791 9.7) evaluated on a stored
 //! object's content-line tree. Time ranges on the object's main components
 //! are answered by the instance index before this runs (see `dav::report`);
-//! here they only matter for properties.
+//! here they matter for properties and for alarms (RFC 4791 9.9: a VALARM
+//! matches when one of its trigger times, repetitions included, for any
+//! instance of its component falls in the range).
 
 use super::tree::{Component, Property};
 
@@ -105,20 +107,38 @@ impl TimeRange {
     }
 }
 
-/// Whether the VCALENDAR `calendar` matches `filter` (whose name is
-/// VCALENDAR). `floating` converts local date-times of property time ranges.
-pub fn matches(calendar: &Component, filter: &CompFilter, floating: chrono_tz::Tz) -> bool {
-    comp_matches(calendar, filter, floating, true)
+/// The (start, end) UTC instances of a component of the object (a series'
+/// master, or one overridden occurrence) that overlap [from, until).
+pub type InstancesOf<'a> = &'a dyn Fn(&Component, i64, i64) -> Vec<(i64, i64)>;
+
+/// What matching needs beside the filter.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// Converts floating date-times of property time ranges.
+    pub floating: chrono_tz::Tz,
+    /// Instances of a component, for time ranges inside VALARM.
+    pub instances: InstancesOf<'a>,
 }
 
-fn comp_matches(component: &Component, filter: &CompFilter, tz: chrono_tz::Tz, top: bool) -> bool {
-    // Time ranges on the object's main component were checked in the index.
-    let _ = top;
+/// Whether the VCALENDAR `calendar` matches `filter` (whose name is
+/// VCALENDAR).
+pub fn matches(calendar: &Component, filter: &CompFilter, context: Context) -> bool {
+    comp_matches(calendar, filter, context)
+}
+
+fn comp_matches(component: &Component, filter: &CompFilter, context: Context) -> bool {
+    // Time ranges on the object's main component were checked in the index;
+    // those of alarms are checked by `child_matches`, which knows the parent.
     let mut tests = filter
         .props
         .iter()
-        .map(|p| prop_matches(component, p, tz))
-        .chain(filter.comps.iter().map(|c| child_matches(component, c, tz)));
+        .map(|p| prop_matches(component, p, context.floating))
+        .chain(
+            filter
+                .comps
+                .iter()
+                .map(|c| child_matches(component, c, context)),
+        );
     if filter.any_of {
         filter.props.is_empty() && filter.comps.is_empty() || tests.any(|ok| ok)
     } else {
@@ -126,12 +146,17 @@ fn comp_matches(component: &Component, filter: &CompFilter, tz: chrono_tz::Tz, t
     }
 }
 
-fn child_matches(parent: &Component, filter: &CompFilter, tz: chrono_tz::Tz) -> bool {
+fn child_matches(parent: &Component, filter: &CompFilter, context: Context) -> bool {
     let mut candidates = parent.children_named(&filter.name).peekable();
     if filter.is_not_defined {
         return candidates.peek().is_none();
     }
-    candidates.any(|child| comp_matches(child, filter, tz, false))
+    candidates.any(|child| {
+        filter
+            .time_range
+            .is_none_or(|range| super::alarms::rings_within(parent, child, range, context))
+            && comp_matches(child, filter, context)
+    })
 }
 
 fn prop_matches(component: &Component, filter: &PropFilter, tz: chrono_tz::Tz) -> bool {
