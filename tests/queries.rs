@@ -151,3 +151,25 @@ fn a_time_range_deeper_than_alarms_is_refused_as_unsupported() {
         response.text()
     );
 }
+
+#[test]
+fn a_time_range_with_a_category_filter_needs_both() {
+    // python-caldav's search(category=..., start=..., end=...).
+    let server = Server::start();
+    put(&server, "hands", &format!("{HEAD}BEGIN:VEVENT\r\nUID:hands\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20270107T120000Z\r\nDTEND:20270107T130000Z\r\nCATEGORIES:hands,feet\r\nSUMMARY:Atelier\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+    put(&server, "other", &format!("{HEAD}BEGIN:VEVENT\r\nUID:other\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20270108T120000Z\r\nDTEND:20270108T130000Z\r\nCATEGORIES:eyes\r\nSUMMARY:Autre\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+    let search = |start: &str, end: &str| {
+        query(
+            &server,
+            "VEVENT",
+            &format!(
+                r#"<C:time-range start="{start}" end="{end}"/><C:prop-filter name="CATEGORIES"><C:text-match collation="i;ascii-casemap">hands</C:text-match></C:prop-filter>"#
+            ),
+        )
+    };
+    let text = search("20270101T110000Z", "20270113T140000Z");
+    assert!(text.contains("/hands.ics"), "{text}");
+    assert!(!text.contains("/other.ics"), "{text}");
+    let text = search("20270101T090000Z", "20270106T140000Z");
+    assert!(!text.contains("/hands.ics"), "{text}");
+}

@@ -151,10 +151,11 @@ fn child_matches(parent: &Component, filter: &CompFilter, context: Context) -> b
     if filter.is_not_defined {
         return candidates.peek().is_none();
     }
+    // Only alarms' time ranges are left to check here (`dav::report`
+    // refuses time ranges on other nested components).
+    let alarm_range = filter.time_range.filter(|_| filter.name == "VALARM");
     candidates.any(|child| {
-        filter
-            .time_range
-            .is_none_or(|range| super::alarms::rings_within(parent, child, range, context))
+        alarm_range.is_none_or(|range| super::alarms::rings_within(parent, child, range, context))
             && comp_matches(child, filter, context)
     })
 }
