@@ -173,3 +173,34 @@ fn a_time_range_with_a_category_filter_needs_both() {
     let text = search("20270101T090000Z", "20270106T140000Z");
     assert!(!text.contains("/hands.ics"), "{text}");
 }
+
+#[test]
+fn updates_keep_the_index_right_whether_or_not_the_event_moves() {
+    let server = Server::start();
+    let body = |summary: &str, day: &str| {
+        format!("{HEAD}BEGIN:VEVENT\r\nUID:kermesse\r\nDTSTAMP:20261101T120000Z\r\nDTSTART;TZID=Europe/Paris:{day}T140000\r\nDTEND;TZID=Europe/Paris:{day}T180000\r\nRRULE:FREQ=YEARLY;COUNT=3\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    };
+    let update = |text: String| {
+        server
+            .as_user("asso-a", "PUT", &format!("{CAL_A}kermesse.ics"))
+            .ics(text.as_bytes())
+            .send()
+            .expect(204);
+    };
+    let june_2028 = r#"<C:time-range start="20280601T000000Z" end="20280701T000000Z"/>"#;
+    let july_2028 = r#"<C:time-range start="20280701T000000Z" end="20280801T000000Z"/>"#;
+    put(&server, "kermesse", &body("Kermesse", "20270619"));
+    assert!(query(&server, "VEVENT", june_2028).contains("kermesse.ics"));
+    // Retitled only: the instances stay as they were, and still answer.
+    update(body("Kermesse de l'école", "20270619"));
+    assert!(query(&server, "VEVENT", june_2028).contains("kermesse.ics"));
+    assert!(!query(&server, "VEVENT", july_2028).contains("kermesse.ics"));
+    // Moved to July: every year of the series moves.
+    update(body("Kermesse de l'école", "20270703"));
+    assert!(!query(&server, "VEVENT", june_2028).contains("kermesse.ics"));
+    assert!(query(&server, "VEVENT", july_2028).contains("kermesse.ics"));
+    // One more year: the series grows by an instance.
+    update(body("Kermesse de l'école", "20270703").replace("COUNT=3", "COUNT=4"));
+    let july_2030 = r#"<C:time-range start="20300701T000000Z" end="20300801T000000Z"/>"#;
+    assert!(query(&server, "VEVENT", july_2030).contains("kermesse.ics"));
+}

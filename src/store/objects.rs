@@ -61,8 +61,9 @@ pub fn put(
     object: &CalendarObject,
 ) -> Result<String> {
     let categories = object.categories.join(",");
-    conn.prepare_cached(
-        "INSERT INTO objects (collection_id, name, uid, component, body, seq, modified_at,
+    let object_id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO objects (collection_id, name, uid, component, body, seq, modified_at,
                               class, summary, location, categories, status, expanded_until)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (collection_id, name) DO UPDATE SET
@@ -70,29 +71,33 @@ pub fn put(
             seq = excluded.seq, modified_at = excluded.modified_at, class = excluded.class,
             summary = excluded.summary, location = excluded.location,
             categories = excluded.categories, status = excluded.status,
-            expanded_until = excluded.expanded_until",
-    )?
-    .execute(params![
-        collection_id,
-        name,
-        object.uid,
-        object.component.name(),
-        body,
-        0,
-        now(),
-        object.class.name(),
-        object.summary,
-        object.location,
-        categories,
-        object.status,
-        object.expanded_until,
-    ])?;
-    let object_id: i64 = conn
-        .prepare_cached("SELECT id FROM objects WHERE collection_id = ?1 AND name = ?2")?
-        .query_row(params![collection_id, name], |row| row.get(0))?;
+            expanded_until = excluded.expanded_until
+         RETURNING id",
+        )?
+        .query_row(
+            params![
+                collection_id,
+                name,
+                object.uid,
+                object.component.name(),
+                body,
+                0,
+                now(),
+                object.class.name(),
+                object.summary,
+                object.location,
+                categories,
+                object.status,
+                object.expanded_until,
+            ],
+            |row| row.get(0),
+        )?;
     let seq = record_change(conn, collection_id, name, object_id, false)?;
     conn.prepare_cached("UPDATE objects SET seq = ?2 WHERE id = ?1")?
         .execute(params![object_id, seq])?;
+    if same_instances(conn, object_id, object)? {
+        return Ok(format!("\"{seq}\""));
+    }
     conn.prepare_cached("DELETE FROM instances WHERE object_id = ?1")?
         .execute([object_id])?;
     let mut insert = conn.prepare_cached(
@@ -122,6 +127,46 @@ pub fn put(
         ])?;
     }
     Ok(format!("\"{seq}\""))
+}
+
+/// Whether the index already holds exactly `object`'s instances: most
+/// edits (a title, a description) do not move an event, and rewriting its
+/// rows and their three indexes was most of what such a PUT wrote.
+fn same_instances(conn: &Connection, object_id: i64, object: &CalendarObject) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT start_utc, end_utc, recurrence_id, all_day, floating, cancelled, transparent
+         FROM instances WHERE object_id = ?1 ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query([object_id])?;
+    let mut wanted = object.instances.iter();
+    while let Some(row) = rows.next()? {
+        let Some(instance) = wanted.next() else {
+            return Ok(false);
+        };
+        let stored = (
+            row.get::<_, i64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, Option<i64>>(2)?,
+            row.get::<_, bool>(3)?,
+            row.get::<_, bool>(4)?,
+            row.get::<_, bool>(5)?,
+            row.get::<_, bool>(6)?,
+        );
+        let new = (
+            instance.start,
+            instance.end,
+            instance.recurrence_id,
+            instance.all_day,
+            instance.floating,
+            instance.cancelled,
+            instance.transparent,
+        );
+        if stored != new {
+            return Ok(false);
+        }
+    }
+    // Equal when both ran out; an object without instances has none to keep.
+    Ok(wanted.next().is_none() && !object.instances.is_empty())
 }
 
 /// Deletes an object; returns false when it did not exist.
