@@ -114,19 +114,37 @@ pub fn put(
     conn.prepare_cached("UPDATE index_stats SET max_span = ?1 WHERE id = 1 AND max_span < ?1")?
         .execute([longest])?;
     for instance in &object.instances {
+        let (start, end, recurrence_id, all_day, floating, cancelled, transparent) =
+            index_row(instance);
         insert.execute(params![
             object_id,
             collection_id,
-            instance.start,
-            instance.end,
-            instance.recurrence_id,
-            instance.all_day,
-            instance.floating,
-            instance.cancelled,
-            instance.transparent,
+            start,
+            end,
+            recurrence_id,
+            all_day,
+            floating,
+            cancelled,
+            transparent,
         ])?;
     }
     Ok(format!("\"{seq}\""))
+}
+
+/// What the index stores of an instance: start, end, recurrence id, all
+/// day, floating, cancelled, transparent.
+type IndexRow = (i64, i64, Option<i64>, bool, bool, bool, bool);
+
+fn index_row(instance: &crate::ical::Instance) -> IndexRow {
+    (
+        instance.start,
+        instance.end,
+        instance.recurrence_id,
+        instance.all_day,
+        instance.floating,
+        instance.cancelled,
+        instance.transparent,
+    )
 }
 
 /// Whether the index already holds exactly `object`'s instances: most
@@ -143,7 +161,7 @@ fn same_instances(conn: &Connection, object_id: i64, object: &CalendarObject) ->
         let Some(instance) = wanted.next() else {
             return Ok(false);
         };
-        let stored = (
+        let stored: IndexRow = (
             row.get::<_, i64>(0)?,
             row.get::<_, i64>(1)?,
             row.get::<_, Option<i64>>(2)?,
@@ -152,16 +170,7 @@ fn same_instances(conn: &Connection, object_id: i64, object: &CalendarObject) ->
             row.get::<_, bool>(5)?,
             row.get::<_, bool>(6)?,
         );
-        let new = (
-            instance.start,
-            instance.end,
-            instance.recurrence_id,
-            instance.all_day,
-            instance.floating,
-            instance.cancelled,
-            instance.transparent,
-        );
-        if stored != new {
+        if stored != index_row(instance) {
             return Ok(false);
         }
     }
