@@ -69,8 +69,8 @@ struct Inner {
 impl Store {
     /// Opens (creating and migrating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
-        let mut conn = open_connection(path)?;
-        schema::migrate(&mut conn)?;
+        // Created and migrated if needed by `open_connection`.
+        let conn = open_connection(path)?;
         // A checkpoint copies the log into the database file and waits for
         // the disk, stalling every write behind it: four times SQLite's
         // default log (16 MiB) makes them rarer, and each copies a page
