@@ -130,6 +130,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX instances_by_start ON instances
         (start_utc, end_utc, cancelled, transparent, object_id, recurrence_id, all_day);
     "#,
+    // 3: changes_by_object served only the intercommunal calendar's
+    // incremental sync, and badly: SQLite scanned all of it (the whole
+    // change log) to group by object rather than read the changes after
+    // the token by sequence number. Without it every write also updates
+    // one index less.
+    r#"
+    DROP INDEX changes_by_object;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
