@@ -7,7 +7,7 @@ pub mod calendar;
 pub mod venues;
 
 use crate::categories::CategoryMatcher;
-use crate::config::{Config, RuleKind, Severity};
+use crate::config::{Config, ConflictRule, RuleKind, Severity};
 use crate::store::views::{Occurrence, OrganiserCard};
 use chrono::TimeZone;
 use serde::Serialize;
@@ -159,8 +159,15 @@ impl<'a> Detector<'a> {
         occurrences: &[Occurrence],
         acknowledged: &HashMap<String, (i64, i64)>,
     ) -> Report {
+        // The first enabled rule of each kind, with its name shared by all
+        // of its conflicts.
         let rules = self.config.rules();
-        let rule = |kind: RuleKind| rules.iter().find(|r| r.kind == kind && r.enabled);
+        let mut enabled: HashMap<RuleKind, (&ConflictRule, Arc<str>)> = HashMap::new();
+        for rule in rules.iter().filter(|r| r.enabled) {
+            enabled
+                .entry(rule.kind)
+                .or_insert_with(|| (rule, Arc::from(rule.name.as_str())));
+        }
         // Facts are computed once per distinct location, categories and
         // organiser (venue matching normalises text, which is not free), and
         // organisers are numbered so that telling them apart is cheap.
@@ -205,13 +212,11 @@ impl<'a> Detector<'a> {
         // Each occurrence's side is made once, when a first conflict needs it.
         let sides: Vec<std::cell::OnceCell<Arc<EventSide>>> =
             (0..occurrences.len()).map(|_| Default::default()).collect();
-        let rule_names: HashMap<RuleKind, Arc<str>> = rules
-            .iter()
-            .map(|r| (r.kind, Arc::from(r.name.as_str())))
-            .collect();
         let push =
             |report: &mut Report, kind: RuleKind, i: usize, j: Option<usize>, detail: Detail| {
-                let Some(rule) = rule(kind) else { return };
+                let Some((rule, rule_name)) = enabled.get(&kind) else {
+                    return;
+                };
                 let (i, j) = match j {
                     Some(j) if occurrences[j].object_id < occurrences[i].object_id => (j, Some(i)),
                     _ => (i, j),
@@ -229,7 +234,7 @@ impl<'a> Detector<'a> {
                 });
                 report.conflicts.push(Box::new(Conflict {
                     key,
-                    rule: rule_names[&kind].clone(),
+                    rule: rule_name.clone(),
                     kind,
                     severity: rule.severity,
                     description: detail.description,
@@ -693,4 +698,77 @@ pub fn csv(report: &Report) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_the_hall(object_id: i64, login: &str) -> Occurrence {
+        Occurrence {
+            start: 1_800_000_000,
+            end: 1_800_007_200,
+            all_day: false,
+            recurrence_id: None,
+            object_id,
+            seq: object_id,
+            summary: Some(Arc::from("Loto")),
+            location: Some(Arc::from("Salle des fêtes, Arue")),
+            categories: Arc::from(""),
+            public: true,
+            cancelled: false,
+            organiser: Arc::new(OrganiserCard {
+                login: login.into(),
+                name: login.into(),
+                commune: "arue".into(),
+                categories: String::new(),
+                email: None,
+                phone: None,
+                website: None,
+            }),
+        }
+    }
+
+    /// With several rules of one kind, the first enabled one names the
+    /// conflict, in its key as in its `rule`.
+    #[test]
+    fn the_first_enabled_rule_of_a_kind_names_its_conflicts() {
+        let config: Config = toml::from_str(
+            r#"
+            [[communes]]
+            slug = "arue"
+            name = "Arue"
+            [[venues]]
+            slug = "salle-des-fetes-arue"
+            name = "Salle des fêtes"
+            commune = "arue"
+            [[conflict_rules]]
+            name = "ancienne-regle"
+            kind = "same-venue"
+            severity = "info"
+            enabled = false
+            [[conflict_rules]]
+            name = "meme-salle"
+            kind = "same-venue"
+            severity = "hard"
+            [[conflict_rules]]
+            name = "autre-regle"
+            kind = "same-venue"
+            severity = "warning"
+            "#,
+        )
+        .unwrap();
+        let occurrences = [at_the_hall(1, "asso-a"), at_the_hall(2, "asso-b")];
+        let report =
+            Detector::new(&config, chrono_tz::Europe::Paris).detect(&occurrences, &HashMap::new());
+        let rules: Vec<(&str, &str, Severity)> = report
+            .conflicts
+            .iter()
+            .map(|c| (&*c.rule, c.key.as_str(), c.severity))
+            .collect();
+        assert_eq!(
+            rules,
+            [("meme-salle", "meme-salle:1@0:2@0", Severity::Hard)]
+        );
+    }
 }
