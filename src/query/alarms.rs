@@ -31,7 +31,8 @@ pub fn rings_within(
         .unwrap_or(0);
     // Rings at `first`, first + interval, ... (REPEAT needs DURATION).
     let repeats = if interval > 0 { repeat } else { 0 };
-    let rings_from = |first: i64| (0..=repeats).any(|k| contains(range, first + k * interval));
+    let rings_from =
+        |first: i64| (0..=repeats).any(|k| range.contains_instant(first + k * interval));
     if is_absolute(trigger) {
         return trigger.instant(context.floating).is_some_and(rings_from);
     }
@@ -59,10 +60,6 @@ pub fn rings_within(
                 } + offset,
             )
         })
-}
-
-fn contains(range: TimeRange, t: i64) -> bool {
-    range.start.is_none_or(|s| t >= s) && range.end.is_none_or(|e| t < e)
 }
 
 fn is_absolute(trigger: &Property) -> bool {

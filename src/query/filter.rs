@@ -102,7 +102,7 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
-    fn contains_instant(&self, t: i64) -> bool {
+    pub fn contains_instant(&self, t: i64) -> bool {
         self.start.is_none_or(|s| t >= s) && self.end.is_none_or(|e| t < e)
     }
 }
