@@ -14,7 +14,6 @@ use crate::store::views::{self, Occurrence, OrganiserCard};
 use bytes::Bytes;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use hyper::{HeaderMap, Method, StatusCode};
-use percent_encoding::percent_decode_str;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,7 +35,10 @@ pub async fn handle(
         AuthOutcome::Authenticated(user) => user,
         _ => return DavError::Unauthorized.into_response(),
     };
-    let params = parse_query(query);
+    let params = match parse_query(query) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
     let result = match (method.as_str(), path) {
         ("GET", "/api/conflicts") => report(app, &user, &params).await,
         ("POST", "/api/conflicts/acknowledge") => acknowledge(app, &user, &body).await,
@@ -77,18 +79,11 @@ fn internal(error: crate::store::StoreError) -> Response {
     DavError::from(error).into_response()
 }
 
-fn parse_query(query: &str) -> HashMap<String, String> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = percent_decode_str(&value.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-            (key.to_owned(), value)
-        })
-        .collect()
+/// The query's parameters; a repeated one keeps its last value.
+fn parse_query(query: &str) -> Result<HashMap<String, String>, Response> {
+    crate::params::pairs(query)
+        .map(|pairs| pairs.into_iter().collect())
+        .map_err(|e| bad(e.to_string()))
 }
 
 fn require_staff(user: &Principal) -> Result<(), Response> {
@@ -105,10 +100,7 @@ fn require_staff(user: &Principal) -> Result<(), Response> {
 fn date_param(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>, Response> {
     params
         .get(name)
-        .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map_err(|_| bad(format!("{name} must be a date YYYY-MM-DD, not {v:?}.")))
-        })
+        .map(|v| crate::params::date(v).map_err(|e| bad(format!("{name}: {e}"))))
         .transpose()
 }
 
@@ -123,9 +115,9 @@ async fn report(
     params: &HashMap<String, String>,
 ) -> Result<Response, Response> {
     require_staff(user)?;
-    let today = chrono::Utc::now().with_timezone(&app.timezone).date_naive();
+    let today = crate::clock::today(app.timezone);
     let from = date_param(params, "from")?.unwrap_or(today);
-    let to = date_param(params, "to")?.unwrap_or_else(|| from + chrono::Duration::days(365));
+    let to = date_param(params, "to")?.unwrap_or_else(|| crate::params::add_days(from, 365));
     if to < from {
         return Err(bad("to must not be before from."));
     }
@@ -140,7 +132,7 @@ async fn report(
     }
     let (start, end) = (
         midnight(app, from),
-        midnight(app, to + chrono::Duration::days(1)),
+        midnight(app, crate::params::next_day(to)),
     );
     let app2 = app.clone();
     let mut report = app
@@ -200,18 +192,24 @@ async fn acknowledge(app: &Arc<App>, user: &Principal, body: &[u8]) -> Result<Re
     }
 }
 
-/// Reads "2027-03-06T20:30" (local time) or an RFC 3339 instant.
+/// Reads "2027-03-06T20:30" (local time) or an RFC 3339 instant, within
+/// the years a request may name.
 fn instant(app: &App, text: &str) -> Option<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Some(t.timestamp());
-    }
-    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .ok()?;
-    app.timezone
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.timestamp())
+    let timestamp = match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(t) => t.timestamp(),
+        Err(_) => {
+            let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+                .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+                .ok()?;
+            app.timezone
+                .from_local_datetime(&local)
+                .earliest()?
+                .timestamp()
+        }
+    };
+    let date = chrono::DateTime::from_timestamp(timestamp, 0)?.date_naive();
+    crate::params::within_years(date, text).ok()?;
+    Some(timestamp)
 }
 
 #[derive(serde::Serialize)]
@@ -231,10 +229,10 @@ async fn availability(
     let start = params
         .get("start")
         .and_then(|s| instant(app, s))
-        .ok_or_else(|| bad("start must be a local date-time like 2027-03-06T20:30."))?;
+        .ok_or_else(|| bad("start must be a local date-time like 2027-03-06T20:30, between the years 1900 and 2200."))?;
     let end = match params.get("end") {
         Some(e) => instant(app, e)
-            .ok_or_else(|| bad("end must be a local date-time like 2027-03-06T23:00."))?,
+            .ok_or_else(|| bad("end must be a local date-time like 2027-03-06T23:00, between the years 1900 and 2200."))?,
         None => start + 3 * 3600,
     };
     if end <= start || end - start > 14 * 86400 {
@@ -352,11 +350,11 @@ async fn availability(
                     .flat_map(|n| [7 * n, -7 * n])
                     .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
                 let shifted = |t: NaiveDateTime, days: i64| {
-                    tz.from_local_datetime(&(t + chrono::Duration::days(days)))
-                        .earliest()
+                    t.checked_add_signed(chrono::Duration::days(days))
+                        .and_then(|t| tz.from_local_datetime(&t).earliest())
                         .map(|t| t.timestamp())
                 };
-                let now = chrono::Utc::now().timestamp();
+                let now = crate::clock::timestamp();
                 for days in shifts {
                     let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days))
                     else {

@@ -341,7 +341,7 @@ pub fn conflicts(
     // `to` is the last day included.
     let (start, end) = (
         crate::time::local_midnight(tz, from),
-        crate::time::local_midnight(tz, to.succ_opt().unwrap_or(to)),
+        crate::time::local_midnight(tz, crate::params::next_day(to)),
     );
     let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let mut report = crate::conflicts::compute(

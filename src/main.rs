@@ -61,10 +61,10 @@ enum Command {
     /// Lists the conflicts between organisers' events in a period.
     Conflicts {
         /// First day, YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_parser = concord::params::date)]
         from: chrono::NaiveDate,
         /// Last day (included), YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_parser = concord::params::date)]
         to: chrono::NaiveDate,
         /// table, json, csv, or summary (counts per rule).
         #[arg(long, default_value = "table")]
@@ -159,6 +159,9 @@ enum StaffCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(message) = concord::clock::init() {
+        return fail(&message);
+    }
     let mut config = match &cli.config {
         Some(path) => match Config::load(path) {
             Ok(config) => config,

@@ -94,7 +94,7 @@ pub async fn refresh(app: &Arc<App>, login: &str) -> Result<(), StoreError> {
 /// Conflicts from a month back to a year ahead, computed once per data
 /// generation and day for every organiser's calendar.
 async fn shared_report(app: &Arc<App>, generation: u64) -> Result<Arc<Report>, StoreError> {
-    let today = chrono::Utc::now().with_timezone(&app.timezone).date_naive();
+    let today = crate::clock::today(app.timezone);
     if let Some((g, day, report)) = lock(&app.conflict_calendars.report).as_ref() {
         if *g == generation && *day == today {
             return Ok(report.clone());

@@ -95,7 +95,7 @@ pub async fn handle(
     else {
         return http::text(StatusCode::NOT_FOUND, "Ce calendrier n'existe pas.");
     };
-    let today = chrono::Utc::now().with_timezone(&app.timezone).date_naive();
+    let today = crate::clock::today(app.timezone);
     let cache_key = format!("{name}?{query}@{today}");
     let generation = app.store.generation();
     let cached = lock(&app.feeds.entries).get(&cache_key).cloned();

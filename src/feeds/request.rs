@@ -4,7 +4,6 @@
 
 use crate::config::Config;
 use chrono::{Datelike, NaiveDate};
-use percent_encoding::percent_decode_str;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedRequest {
@@ -51,10 +50,9 @@ pub fn parse(query: &str, config: &Config, today: NaiveDate) -> Result<FeedReque
         from: add_months(today, -(feeds.months_back as i32)),
         to: add_months(today, feeds.months_ahead as i32),
     };
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = decode(value)?;
-        match key {
+    let pairs = crate::params::pairs(query).map_err(|e| e.to_string())?;
+    for (key, value) in pairs {
+        match key.as_str() {
             "organiser" | "organizer" => push_unique(&mut request.organisers, value),
             "commune" => {
                 if config.commune(&value).is_none() {
@@ -115,16 +113,8 @@ fn push_unique(list: &mut Vec<String>, value: String) {
     }
 }
 
-fn decode(value: &str) -> Result<String, String> {
-    percent_decode_str(&value.replace('+', " "))
-        .decode_utf8()
-        .map(|v| v.trim().to_owned())
-        .map_err(|_| "A parameter is not valid UTF-8.".to_owned())
-}
-
 fn date(value: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| format!("Dates are written YYYY-MM-DD, not {value:?}."))
+    crate::params::date(value).map_err(|e| e.to_string())
 }
 
 fn add_months(date: NaiveDate, months: i32) -> NaiveDate {

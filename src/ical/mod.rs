@@ -203,7 +203,7 @@ pub fn parse_object(
     floating_tz: chrono_tz::Tz,
     limits: &Limits,
 ) -> Result<CalendarObject, IcalError> {
-    parse_object_at(bytes, floating_tz, limits, chrono::Utc::now().timestamp())
+    parse_object_at(bytes, floating_tz, limits, crate::clock::timestamp())
 }
 
 /// Expands again for `[from, until)`: returns the instances overlapping that range,

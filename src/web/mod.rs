@@ -52,36 +52,25 @@ struct Filters {
 }
 
 fn filters(app: &App, query: &str) -> Result<Filters, Response> {
-    let today = chrono::Utc::now().with_timezone(&app.timezone).date_naive();
+    let today = crate::clock::today(app.timezone);
     let mut filters = Filters {
         commune: None,
         category: None,
         from: today,
-        to: today + chrono::Duration::days(56),
+        to: crate::params::add_days(today, 56),
     };
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_encoding::percent_decode_str(&value.replace('+', " "))
-            .decode_utf8_lossy()
-            .trim()
-            .to_owned();
-        let bad = |m: String| page_error(StatusCode::BAD_REQUEST, &m);
-        match key {
+    let bad = |m: String| page_error(StatusCode::BAD_REQUEST, &m);
+    let pairs = crate::params::pairs(query).map_err(|e| bad(e.to_string()))?;
+    for (key, value) in pairs {
+        match key.as_str() {
             "commune" if value.is_empty() => {}
             "commune" if app.config.commune(&value).is_some() => filters.commune = Some(value),
             "commune" => return Err(bad(format!("La commune « {value} » n'est pas connue."))),
             "categorie" if value.is_empty() => {}
             "categorie" if app.config.category(&value).is_some() => filters.category = Some(value),
             "categorie" => return Err(bad(format!("La catégorie « {value} » n'est pas connue."))),
-            "du" | "au" => {
-                let date = NaiveDate::parse_from_str(&value, "%Y-%m-%d")
-                    .map_err(|_| bad(format!("La date « {value} » doit s'écrire AAAA-MM-JJ.")))?;
-                if key == "du" {
-                    filters.from = date;
-                } else {
-                    filters.to = date;
-                }
-            }
+            "du" => filters.from = crate::params::date(&value).map_err(|e| bad(e.to_string()))?,
+            "au" => filters.to = crate::params::date(&value).map_err(|e| bad(e.to_string()))?,
             _ => {}
         }
     }
@@ -99,7 +88,7 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
     let midnight = |d: NaiveDate| crate::time::local_midnight(app.timezone, d);
     let (from, to) = (
         midnight(filters.from),
-        midnight(filters.to + chrono::Duration::days(1)),
+        midnight(crate::params::next_day(filters.to)),
     );
     let occurrences = app
         .store

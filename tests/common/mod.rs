@@ -10,6 +10,15 @@ use std::process::{Child, Command, Stdio};
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
+/// The instant every test server and command starts its clock at
+/// (`CONCORD_CLOCK`, test-only): no test depends on the day it runs.
+pub const NOW: &str = "2026-11-28T10:00:00Z";
+
+/// The date of [`NOW`], in the territory's zone.
+pub fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+}
+
 pub struct Server {
     pub addr: String,
     pub dir: tempfile::TempDir,
@@ -70,6 +79,7 @@ impl Server {
         );
         assert!(out.status.success());
         let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+            .env("CONCORD_CLOCK", NOW)
             .args(["--config", config.to_str().unwrap(), "serve"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -302,8 +312,12 @@ pub fn python() -> String {
         .get_or_init(|| {
             let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-python");
             let python = venv.join("bin/python");
+            let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/requirements.txt");
+            // The marker holds the requirements it was made for: a changed
+            // pin remakes the environment.
+            let pins = std::fs::read(&requirements).expect("tests/requirements.txt");
             let ready = venv.join(".ready");
-            if !ready.exists() {
+            if std::fs::read(&ready).ok().as_deref() != Some(pins.as_slice()) {
                 let ok = Command::new("python3")
                     .args(["-m", "venv"])
                     .arg(&venv)
@@ -317,15 +331,16 @@ pub fn python() -> String {
                             "--quiet",
                             "--disable-pip-version-check",
                         ])
-                        .args(["icalendar", "python-dateutil"])
+                        .arg("-r")
+                        .arg(&requirements)
                         .status()
                         .is_ok_and(|s| s.success());
                 assert!(
                     ok,
-                    "cannot prepare {} (python3 -m venv, pip install icalendar python-dateutil)",
+                    "cannot prepare {} (python3 -m venv, pip install -r tests/requirements.txt)",
                     venv.display()
                 );
-                std::fs::write(&ready, b"").unwrap();
+                std::fs::write(&ready, &pins).unwrap();
             }
             python.to_string_lossy().into_owned()
         })
@@ -624,6 +639,7 @@ pub mod davxml {
 /// standard input (refused arguments): a closed pipe is not an error.
 pub fn cli_output(config: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .env("CONCORD_CLOCK", NOW)
         .arg("--config")
         .arg(config)
         .args(args)
