@@ -7,7 +7,13 @@
 //! another process writes to the database: a new password or a disabled
 //! account takes effect within a fraction of a second however long the
 //! cache lasts. Failures are counted per login and, past a threshold,
-//! answered only after a delay.
+//! answered only after a delay. A database error is no failure: it is
+//! answered 503, and the client tries again.
+//!
+//! Every attempt that reaches argon2 costs one verification, whether the
+//! login exists, is disabled or not: an unknown login is checked against a
+//! dummy hash made with the configured parameters, so that the time of an
+//! answer does not tell which logins exist.
 //!
 //! Verifications run at most one per core at a time: each takes tens of
 //! milliseconds and 19 MiB, and thirty clients connecting at once would
@@ -16,12 +22,13 @@
 use crate::config::AuthSettings;
 use crate::locks::lock;
 use crate::store::accounts::{self, Principal};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub struct Authenticator {
@@ -30,6 +37,11 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, CachedLogin>>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
     verifications: tokio::sync::Semaphore,
+    /// What unknown logins are verified against, made on first need (under
+    /// the same concurrency limit as verifications).
+    dummy_hash: Arc<OnceLock<String>>,
+    /// argon2 verifications run so far.
+    verified: Arc<AtomicU64>,
 }
 
 struct CachedLogin {
@@ -44,6 +56,9 @@ pub enum AuthOutcome {
     Anonymous,
     Authenticated(Principal),
     Refused,
+    /// The accounts could not be read: neither the client's fault nor a
+    /// failed attempt (answered 503).
+    Unavailable,
 }
 
 impl Authenticator {
@@ -56,6 +71,8 @@ impl Authenticator {
             verifications: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
+            dummy_hash: Arc::new(OnceLock::new()),
+            verified: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -76,7 +93,11 @@ impl Authenticator {
         // stale rather than the other way round.
         let outside_writes = self.store.outside_writes();
         match self.verify(&login, password).await {
-            Some(principal) => {
+            Err(error) => {
+                tracing::error!("cannot check the password of {login:?}: {error}");
+                AuthOutcome::Unavailable
+            }
+            Ok(Some(principal)) => {
                 lock(&self.failures).remove(&login);
                 let until = Instant::now() + Duration::from_secs(self.settings.cache_seconds);
                 lock(&self.cache).insert(
@@ -90,7 +111,7 @@ impl Authenticator {
                 );
                 AuthOutcome::Authenticated(principal)
             }
-            None => {
+            Ok(None) => {
                 let mut failures = lock(&self.failures);
                 if failures.len() > 10_000 {
                     failures.clear(); // bound memory under a login-spraying attack
@@ -134,24 +155,35 @@ impl Authenticator {
         }
     }
 
-    async fn verify(&self, login: &str, password: String) -> Option<Principal> {
+    async fn verify(&self, login: &str, password: String) -> Result<Option<Principal>, StoreError> {
         let login = login.to_owned();
         let found = self
             .store
             .read(move |conn| accounts::credentials(conn, &login))
-            .await
-            .ok()??;
-        let (principal, hash) = found;
-        if principal.disabled {
-            return None;
-        }
+            .await?;
         let Ok(_turn) = self.verifications.acquire().await else {
-            return None;
+            return Ok(None);
         };
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .unwrap_or(false);
-        ok.then_some(principal)
+        let (dummy_hash, verified) = (self.dummy_hash.clone(), self.verified.clone());
+        let settings = self.settings.clone();
+        let (found, ok) = tokio::task::spawn_blocking(move || {
+            let hash = match &found {
+                Some((_, hash)) => hash.as_str(),
+                None => dummy_hash.get_or_init(|| {
+                    hash_password("no account has this password", &settings).unwrap_or_default()
+                }),
+            };
+            let ok = verify_password(&password, hash);
+            verified.fetch_add(1, Ordering::Relaxed);
+            (found, ok)
+        })
+        .await
+        .unwrap_or((None, false));
+        // A disabled account is refused only after its verification, like
+        // an unknown login, for the same reason.
+        Ok(found
+            .map(|(principal, _)| principal)
+            .filter(|principal| ok && !principal.disabled))
     }
 }
 
@@ -229,4 +261,94 @@ pub fn generate_password() -> Result<String, String> {
         }
     }
     Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuthOutcome, Authenticator};
+    use crate::config::AuthSettings;
+    use crate::store::{accounts, Store};
+    use base64::Engine;
+    use std::sync::atomic::Ordering;
+
+    const PASSWORD: &str = "correct-horse-battery";
+
+    /// An authenticator over a fresh store holding `asso-a` (cheap argon2
+    /// parameters), with a runtime shaped like the server's.
+    fn fresh() -> (tempfile::TempDir, Authenticator, tokio::runtime::Runtime) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("test.db")).unwrap();
+        let settings = AuthSettings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..AuthSettings::default()
+        };
+        let hash = super::hash_password(PASSWORD, &settings).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            store
+                .write(move |tx| {
+                    let new = accounts::NewPrincipal {
+                        login: "asso-a",
+                        display_name: "Asso A",
+                        kind: "association",
+                        role: accounts::Role::Organiser,
+                        commune: None,
+                        password_hash: &hash,
+                    };
+                    accounts::insert(tx, &new)
+                })
+                .await
+                .unwrap();
+        });
+        (dir, Authenticator::new(store, settings), runtime)
+    }
+
+    fn basic(login: &str, password: &str) -> Vec<u8> {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"));
+        format!("Basic {encoded}").into_bytes()
+    }
+
+    /// An unknown login costs one argon2 verification like a known one, so
+    /// that answer times do not tell which logins exist.
+    #[test]
+    fn unknown_logins_cost_one_verification_like_known_ones() {
+        let (_dir, auth, runtime) = fresh();
+        runtime.block_on(async {
+            let verified = || auth.verified.load(Ordering::Relaxed);
+            let refused = auth.check(Some(&basic("nobody", PASSWORD))).await;
+            assert!(matches!(refused, AuthOutcome::Refused));
+            assert_eq!(verified(), 1, "unknown login");
+            let refused = auth.check(Some(&basic("asso-a", "wrong"))).await;
+            assert!(matches!(refused, AuthOutcome::Refused));
+            assert_eq!(verified(), 2, "known login, wrong password");
+            let accepted = auth.check(Some(&basic("asso-a", PASSWORD))).await;
+            assert!(matches!(accepted, AuthOutcome::Authenticated(_)));
+            assert_eq!(verified(), 3, "known login, right password");
+        });
+    }
+
+    /// A database error is answered "unavailable", and is not counted as a
+    /// failed attempt (which would slow the account's next logins down).
+    #[test]
+    fn a_database_error_is_no_failed_login() {
+        let (_dir, auth, runtime) = fresh();
+        runtime.block_on(async {
+            auth.store
+                .write(|tx| Ok(tx.execute_batch("ALTER TABLE principals RENAME TO gone")?))
+                .await
+                .unwrap();
+            for _ in 0..3 {
+                let outcome = auth.check(Some(&basic("asso-a", PASSWORD))).await;
+                assert!(matches!(outcome, AuthOutcome::Unavailable));
+            }
+            assert!(crate::locks::lock(&auth.failures).is_empty());
+            assert_eq!(auth.verified.load(Ordering::Relaxed), 0);
+        });
+    }
 }

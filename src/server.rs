@@ -138,6 +138,7 @@ async fn dav_request(app: Arc<App>, request: hyper::Request<Incoming>, path: &st
         AuthOutcome::Anonymous | AuthOutcome::Refused => {
             return DavError::Unauthorized.into_response()
         }
+        AuthOutcome::Unavailable => return unavailable(),
     };
     let request = dav::Request {
         method: parts.method,
@@ -145,4 +146,15 @@ async fn dav_request(app: Arc<App>, request: hyper::Request<Incoming>, path: &st
         body,
     };
     dav::handle(dav::Ctx { app, user }, path, request).await
+}
+
+/// The accounts could not be read (a database error): a 401 would make the
+/// client ask its user for a password that is not wrong.
+fn unavailable() -> Response {
+    let mut response = http::text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server cannot check passwords at the moment; try again shortly.",
+    );
+    http::set_header(&mut response, "retry-after", "5");
+    response
 }

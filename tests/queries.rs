@@ -204,3 +204,33 @@ fn updates_keep_the_index_right_whether_or_not_the_event_moves() {
     let july_2030 = r#"<C:time-range start="20300701T000000Z" end="20300801T000000Z"/>"#;
     assert!(query(&server, "VEVENT", july_2030).contains("kermesse.ics"));
 }
+
+/// An infinite series is indexed up to a horizon (5 years) and expanded
+/// again for later ranges; when that range holds more occurrences than
+/// `max_instances`, the series still matches (it used to vanish from the
+/// answer without a word).
+#[test]
+fn an_infinite_series_matches_ranges_past_its_horizon_however_long() {
+    // Weekly from 2027: 260 occurrences within the horizon, 520 in 2035-2045.
+    let server = Server::start_with("[limits]\nmax_instances = 300\n");
+    put(
+        &server,
+        "marche",
+        &fixture_text("ics/recurring-infinite.ics"),
+    );
+    let long = r#"<C:time-range start="20350101T000000Z" end="20450101T000000Z"/>"#;
+    let text = query(&server, "VEVENT", long);
+    assert!(
+        text.contains("marche.ics"),
+        "ten years past the horizon: {text}"
+    );
+    let thursday = r#"<C:time-range start="20400105T070000Z" end="20400105T080000Z"/>"#;
+    let text = query(&server, "VEVENT", thursday);
+    assert!(text.contains("marche.ics"), "one Thursday morning: {text}");
+    let wednesday = r#"<C:time-range start="20400104T070000Z" end="20400104T080000Z"/>"#;
+    let text = query(&server, "VEVENT", wednesday);
+    assert!(
+        !text.contains("marche.ics"),
+        "one Wednesday morning: {text}"
+    );
+}

@@ -562,20 +562,14 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
         .app
         .store
         .read(move |conn| {
-            let mut metas = views::overlapping(
-                conn,
-                scope,
-                component.as_deref(),
-                range.start,
-                range.end,
-            )?;
+            let mut metas =
+                views::overlapping(conn, scope, component.as_deref(), range.start, range.end)?;
             if let Some(only) = only {
                 metas.retain(|m| m.name == only);
             }
             let mut rows = Vec::with_capacity(metas.len());
             for meta in metas {
-                let beyond_index = matches!((range.end, meta.expanded_until), (Some(end), Some(until)) if end > until);
-                let body = if always_bodies || beyond_index {
+                let body = if always_bodies || beyond_index(&meta, range) {
                     views::with_body(conn, scope, &meta.name)?.map(|(_, body)| body)
                 } else {
                     Some(Vec::new())
@@ -586,18 +580,40 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
         })
         .await?;
     let limits = ctx.app.ical_limits();
+    let mut rows: Vec<_> = rows.into_iter().flatten().collect();
+    // Filtering content and expanding series again past the index are CPU
+    // work that grows with the objects (up to `max_instances` instances
+    // each): off the async workers, which must keep answering.
+    let needs_content = part.needs_content;
+    let keep = move |rows: &mut Vec<(ObjectMeta, Vec<u8>)>| {
+        rows.retain(|(meta, body)| {
+            (!needs_content || content_matches(body, &filter, tz, &limits))
+                && still_overlaps(body, meta, range, tz, &limits)
+        })
+    };
+    if needs_content || rows.iter().any(|(meta, _)| beyond_index(meta, range)) {
+        rows = tokio::task::spawn_blocking(move || {
+            keep(&mut rows);
+            rows
+        })
+        .await
+        .map_err(|error| DavError::Internal(format!("calendar-query filter: {error}")))?;
+    } else {
+        keep(&mut rows);
+    }
     let mut out = Multistatus::new();
-    for (meta, body) in rows.into_iter().flatten() {
-        if part.needs_content && !content_matches(&body, &filter, tz, &limits) {
-            continue;
-        }
-        if !still_overlaps(&body, &meta, &part, tz, &limits) {
-            continue;
-        }
+    for (meta, body) in rows {
         let body = wanted.calendar_data.then_some(Body::Stored(&body));
         write_object(ctx, &mut out, target, &wanted, meta, body);
     }
     Ok(out.finish())
+}
+
+/// Whether `range` reaches past the instances indexed for `meta` (an
+/// infinite series, indexed up to a horizon): only expanding it again tells
+/// whether it matches.
+fn beyond_index(meta: &ObjectMeta, range: TimeRange) -> bool {
+    matches!((range.end, meta.expanded_until), (Some(end), Some(until)) if end > until)
 }
 
 /// Whether a stored object passes the parts of `filter` the index cannot
@@ -615,7 +631,11 @@ fn content_matches(
             .property("RECURRENCE-ID")
             .map(|p| (p.instant(tz), p.param("RANGE").is_some()));
         crate::ical::expand_between(body, tz, from, until, limits)
-            .unwrap_or_default()
+            .unwrap_or_else(|error| {
+                // Not silently: the object is left out of the answer.
+                tracing::warn!("calendar-query: instances not expanded for a filter: {error}");
+                Vec::new()
+            })
             .into_iter()
             .filter(|i| match overridden {
                 None => !i.overridden,
@@ -641,24 +661,35 @@ fn content_matches(
 fn still_overlaps(
     body: &[u8],
     meta: &ObjectMeta,
-    part: &IndexPart,
+    range: TimeRange,
     tz: chrono_tz::Tz,
     limits: &crate::ical::Limits,
 ) -> bool {
-    let (Some(end), Some(until)) = (part.range.end, meta.expanded_until) else {
-        return true;
-    };
-    if end <= until || body.is_empty() {
+    if !beyond_index(meta, range) || body.is_empty() {
         return true;
     }
-    let start = part.range.start.unwrap_or(i64::MIN / 2);
-    crate::ical::expand_between(body, tz, start.max(until), end, limits)
-        .map(|instances| {
-            instances
-                .iter()
-                .any(|i| i.start < end && (i.end > start || (i.end == i.start && i.start >= start)))
-        })
-        .unwrap_or(false)
+    let (Some(end), Some(until)) = (range.end, meta.expanded_until) else {
+        return true;
+    };
+    let start = range.start.unwrap_or(i64::MIN / 2);
+    match crate::ical::expand_between(body, tz, start.max(until), end, limits) {
+        Ok(instances) => instances
+            .iter()
+            .any(|i| i.start < end && (i.end > start || (i.end == i.start && i.start >= start))),
+        // More than `max_instances` occurrences within the range (the
+        // expansion counts only those near it): the series certainly
+        // matches, it is only too long to list. Any other error is kept
+        // too, since the index named the object as a candidate: an answer
+        // with one object too many is better than one silently missing.
+        Err(error) => {
+            tracing::warn!(
+                "calendar-query: {} kept without expanding it past {}: {error}",
+                meta.name,
+                crate::http::http_date(until)
+            );
+            true
+        }
+    }
 }
 
 /// Parses `urn:concord:sync:{scope}-{seq}` for this scope; `None` when it is

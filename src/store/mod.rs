@@ -31,6 +31,10 @@ pub enum StoreError {
     WorkerGone,
     #[error("the write could not be committed: {0}")]
     NotCommitted(String),
+    /// A job panicked: it failed, but the connection and the writer thread
+    /// it ran on live on.
+    #[error("a database job panicked: {0}")]
+    Panicked(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -151,19 +155,14 @@ impl Store {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            let mut conn = lock(&inner.readers).pop().ok_or(StoreError::WorkerGone)?;
+            let mut conn = Lease::take(&inner)?;
             // One read transaction per job: every statement sees the same
             // snapshot, and SQLite takes its file locks once, not per
-            // statement.
-            let result = match conn.transaction() {
-                Ok(tx) => {
-                    let result = job(&tx);
-                    let _ = tx.finish();
-                    result
-                }
-                Err(error) => Err(error.into()),
-            };
-            lock(&inner.readers).push(conn);
+            // statement. A panicking job drops (rolls back) its transaction
+            // while unwinding, and its connection goes back to the pool.
+            let tx = conn.transaction()?;
+            let result = contained(|| job(&tx));
+            let _ = tx.finish();
             result
         })
         .await
@@ -196,6 +195,64 @@ impl Store {
             .await
             .map_err(|_| StoreError::NotCommitted("the write was not run".into()))?
     }
+}
+
+/// A reader connection taken from the pool, given back when dropped, even
+/// by a panic: a lost connection would never come back, and after
+/// `READERS` of them every read would fail.
+struct Lease<'a> {
+    inner: &'a Inner,
+    conn: Option<Connection>,
+}
+
+impl<'a> Lease<'a> {
+    fn take(inner: &'a Inner) -> Result<Lease<'a>> {
+        let conn = lock(&inner.readers).pop().ok_or(StoreError::WorkerGone)?;
+        Ok(Lease {
+            inner,
+            conn: Some(conn),
+        })
+    }
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Lease<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn
+            .as_mut()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            lock(&self.inner.readers).push(conn);
+        }
+    }
+}
+
+/// Runs one job, turning a panic into its own failure (answered 500) so
+/// that the reader pool and the writer thread outlive it. The state the
+/// job leaves is undone by its caller: the read transaction or the write
+/// savepoint is rolled back.
+fn contained<T>(job: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(StoreError::Panicked(message))
+    })
 }
 
 impl Store {
@@ -254,6 +311,11 @@ const SLOW_BATCH: std::time::Duration = std::time::Duration::from_millis(200);
 /// reads after its write never gets a cached answer from before it.
 fn run_batch(conn: &mut Connection, batch: Vec<WriteJob>, generation: &AtomicU64) {
     let started = std::time::Instant::now();
+    // Rows inserted, updated or deleted on this connection so far: a batch
+    // that changed none (refused writes, failed preconditions) leaves the
+    // caches alone. Every write of this process goes through here, and a
+    // rolled-back savepoint still counts, which only costs a needless move.
+    let changes_before = conn.total_changes();
     let jobs_count = batch.len();
     let mut ran = std::time::Duration::ZERO;
     let mut completions = Vec::with_capacity(batch.len());
@@ -283,7 +345,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<WriteJob>, generation: &AtomicU64
             Err(error.to_string())
         }
     };
-    if committed.is_ok() {
+    if committed.is_ok() && conn.total_changes() != changes_before {
         generation.fetch_add(1, Ordering::Release);
     }
     // Every writer waits behind a slow commit (a checkpoint, a slow disk):
@@ -306,7 +368,7 @@ fn in_savepoint<T>(tx: &Transaction, job: impl FnOnce(&Transaction) -> Result<T>
     // Prepared once per connection, like every statement of a write.
     let run = |sql: &str| tx.prepare_cached(sql)?.execute([]).map(|_| ());
     run("SAVEPOINT job")?;
-    match job(tx) {
+    match contained(|| job(tx)) {
         Ok(value) => {
             run("RELEASE job")?;
             Ok(value)
@@ -442,6 +504,104 @@ mod tests {
             for read in reads.collect::<Vec<_>>() {
                 read.await.unwrap().unwrap();
             }
+        });
+    }
+
+    /// A read that panics fails alone: its connection goes back to the
+    /// pool (more panics than connections, then reads still work).
+    #[test]
+    fn reads_that_panic_give_their_connection_back() {
+        let (_dir, store, runtime) = fresh_store();
+        runtime.block_on(async {
+            for _ in 0..super::READERS * 3 {
+                let failed = store
+                    .read(|_| -> super::Result<()> { panic!("injected read panic") })
+                    .await;
+                assert!(matches!(failed, Err(StoreError::Panicked(_))), "{failed:?}");
+            }
+            let one: i64 = store
+                .read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get(0))?))
+                .await
+                .unwrap();
+            assert_eq!(one, 1);
+        });
+    }
+
+    /// A write that panics fails alone: its savepoint is undone, the other
+    /// jobs of its batch commit, and the writer thread takes later writes.
+    #[test]
+    fn a_write_that_panics_undoes_only_itself_and_the_writer_lives_on() {
+        let (_dir, store, runtime) = fresh_store();
+        runtime.block_on(async {
+            store
+                .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (n INTEGER)")?))
+                .await
+                .unwrap();
+            // Queued together, so that most share a batch with a panic.
+            let writes = (0..60).map(|n: i64| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .write(move |tx| {
+                            tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                            if n % 4 == 0 {
+                                panic!("injected write panic");
+                            }
+                            Ok(n)
+                        })
+                        .await
+                })
+            });
+            let mut kept = Vec::new();
+            for write in writes.collect::<Vec<_>>() {
+                match write.await.unwrap() {
+                    Ok(n) => kept.push(n),
+                    Err(StoreError::Panicked(_)) => {}
+                    Err(other) => panic!("unexpected {other}"),
+                }
+            }
+            store
+                .write(|tx| Ok(tx.execute("INSERT INTO t (n) VALUES (1000)", [])?))
+                .await
+                .unwrap();
+            let stored: Vec<i64> = store
+                .read(|conn| {
+                    let mut stmt = conn.prepare("SELECT n FROM t ORDER BY n")?;
+                    let rows = stmt.query_map([], |r| r.get(0))?;
+                    Ok(rows.collect::<rusqlite::Result<_>>()?)
+                })
+                .await
+                .unwrap();
+            let mut expected: Vec<i64> = (0..60).filter(|n| n % 4 != 0).collect();
+            kept.sort();
+            assert_eq!(kept, expected);
+            expected.push(1000);
+            assert_eq!(stored, expected);
+        });
+    }
+
+    /// Caches are emptied when the generation moves: only a commit that
+    /// changed rows may move it.
+    #[test]
+    fn only_writes_that_change_rows_move_the_generation() {
+        let (_dir, store, runtime) = fresh_store();
+        runtime.block_on(async {
+            store
+                .write(|tx| Ok(tx.execute_batch("CREATE TABLE t (n INTEGER)")?))
+                .await
+                .unwrap();
+            let before = store.generation();
+            let changed = store
+                .write(|tx| Ok(tx.execute("DELETE FROM t WHERE n = 1", [])?))
+                .await
+                .unwrap();
+            assert_eq!(changed, 0);
+            assert_eq!(store.generation(), before, "a write that changed nothing");
+            store
+                .write(|tx| Ok(tx.execute("INSERT INTO t (n) VALUES (1)", [])?))
+                .await
+                .unwrap();
+            assert_ne!(store.generation(), before, "an insert");
         });
     }
 }
