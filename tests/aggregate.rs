@@ -910,6 +910,106 @@ fn a_further_calendar_is_published_only_when_its_owner_says_so() {
     assert!(!out.status.success());
 }
 
+/// getctag of a collection, read by `login`.
+fn ctag(server: &Server, login: &str, collection: &str) -> String {
+    let text = server
+        .as_user(login, "PROPFIND", collection)
+        .header("Depth", "0")
+        .xml(&fixture_text("requests/thunderbird-propfind-ctag.xml"))
+        .send()
+        .expect(207)
+        .text();
+    between(&text, "getctag>", "</")
+        .unwrap_or_else(|| panic!("no getctag: {text}"))
+        .to_owned()
+}
+
+#[test]
+fn deleting_a_published_calendar_reports_its_events_as_deleted() {
+    let server = seeded();
+    let fetes = "/dav/calendars/asso-a/fetes/";
+    let alias_b = "/dav/calendars/asso-b/intercommunal/";
+    server
+        .as_user("asso-a", "MKCALENDAR", fetes)
+        .xml(&fixture_text("requests/mkcalendar-thunderbird.xml"))
+        .send()
+        .expect(201);
+    concord(&server, &["publish", "asso-a", "--calendar", "fetes"]);
+    for (uid, summary, day) in [
+        ("bal@asso-a", "Bal", "20270713"),
+        ("kermesse@asso-a", "Kermesse", "20270620"),
+    ] {
+        put(
+            &server,
+            "asso-a",
+            &format!("{fetes}{uid}.ics"),
+            &vevent(uid, summary, day, ""),
+        );
+    }
+    let gone: Vec<String> = ["bal@asso-a", "kermesse@asso-a"]
+        .iter()
+        .map(|uid| href_of(&server, "asso-b", AGG, uid))
+        .collect();
+    let (_, token) = sync(&server, "asso-b", AGG, "");
+    let (_, alias_token) = sync(&server, "asso-b", alias_b, "");
+    let (ctag_before, alias_ctag_before) = (
+        ctag(&server, "asso-b", AGG),
+        ctag(&server, "asso-b", alias_b),
+    );
+
+    server.as_user("asso-a", "DELETE", fetes).send().expect(204);
+
+    let removed = |collection: &str| -> Vec<(String, u16)> {
+        gone.iter()
+            .map(|href| (href.replace(AGG, collection), 404))
+            .collect()
+    };
+    let reported = |changes: &[Entry]| -> Vec<(String, u16)> {
+        let mut all: Vec<(String, u16)> =
+            changes.iter().map(|e| (e.href.clone(), e.status)).collect();
+        all.sort();
+        all
+    };
+    // Right after the DELETE: the token is still valid, the ctag moved.
+    let (changes, next) = sync(&server, "asso-b", AGG, &token);
+    assert_eq!(reported(&changes), removed(AGG), "sync after the DELETE");
+    assert_ne!(next, token);
+    let (again, _) = sync(&server, "asso-b", AGG, &next);
+    assert!(again.is_empty(), "{again:?}");
+    assert_ne!(ctag(&server, "asso-b", AGG), ctag_before);
+    assert_ne!(ctag(&server, "asso-b", alias_b), alias_ctag_before);
+    for href in &gone {
+        server.as_user("asso-b", "GET", href).send().expect(404);
+    }
+
+    // After later changes too: a client that syncs less often still
+    // learns of the deletions, among the other changes.
+    put(
+        &server,
+        "asso-b",
+        &format!("{CAL_B}tournoi.ics"),
+        &vevent("tournoi@asso-b", "Tournoi", "20270501", ""),
+    );
+    let tournoi = href_of(&server, "asso-b", alias_b, "tournoi@asso-b");
+    let (changes, _) = sync(&server, "asso-b", alias_b, &alias_token);
+    let mut expected = removed(alias_b);
+    expected.push((tournoi, 200));
+    expected.sort();
+    assert_eq!(reported(&changes), expected, "sync of the alias");
+    // The other events stay.
+    assert_eq!(member_hrefs(&server, "asso-b", AGG).len(), 3);
+
+    // A calendar made again at the same place starts empty, and its own
+    // sync does not list what the deleted one held.
+    server
+        .as_user("asso-a", "MKCALENDAR", fetes)
+        .xml(&fixture_text("requests/mkcalendar-thunderbird.xml"))
+        .send()
+        .expect(201);
+    let (listed, _) = sync(&server, "asso-a", fetes, "");
+    assert!(listed.is_empty(), "{listed:?}");
+}
+
 #[test]
 fn calendar_data_from_the_aggregate_is_stripped_of_private_details() {
     let server = seeded();

@@ -1,16 +1,19 @@
 //! Each organiser's read-only "Conflits" calendar: one event per conflict
 //! that involves it, so the conflict shows in its own phone or Thunderbird.
-//! It is a real calendar collection that the server rewrites when the data
-//! changed since it was last looked at, so sync tokens, ETags and queries
-//! work as for any calendar.
+//! It is a real calendar collection, so sync tokens, ETags and queries work
+//! as for any calendar. The server brings it up to date when someone who
+//! may read it asks for it and the data changed since: reading has no other
+//! effect, and a calendar that is already up to date is never written.
 
 use super::{Conflict, EventSide, Report};
 use crate::app::App;
+use crate::ical::CalendarObject;
 use crate::locks::lock;
 use crate::query::export::escape_text;
 use crate::query::tree::fold_into;
+use crate::store::accounts::{Principal, Role};
 use crate::store::collections::{self, CalendarProps, NewCollection};
-use crate::store::{accounts, objects, views, StoreError};
+use crate::store::{objects, StoreError};
 use chrono::TimeZone;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,12 +21,42 @@ use std::sync::Arc;
 /// Its path in every organiser's calendar home.
 pub const PATH: &str = "conflits";
 
-/// The generation each organiser's calendar was last brought up to, and the
-/// report shared by all of them for one generation and day.
+/// What the calendars were last brought up to: the store generation read
+/// before the data was read, and the day (the calendars cover a window
+/// around it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    generation: u64,
+    day: chrono::NaiveDate,
+}
+
+impl Stamp {
+    fn now(app: &App) -> Stamp {
+        Stamp {
+            generation: app.store.generation(),
+            day: crate::clock::today(app.timezone),
+        }
+    }
+
+    /// Whether data read at `self` includes every commit a request that
+    /// started at `wanted` must see (its own writes, answered before it).
+    fn covers(self, wanted: Stamp) -> bool {
+        self.day == wanted.day && self.generation >= wanted.generation
+    }
+}
+
+/// Per organiser (by account id: only accounts that exist, that are
+/// organisers and that the requester may read get an entry, so the map is
+/// bounded by the number of organisers), what its calendar was last brought
+/// up to; and the report shared by all of them.
 #[derive(Default)]
 pub struct State {
-    refreshed: std::sync::Mutex<HashMap<String, u64>>,
-    report: std::sync::Mutex<Option<(u64, chrono::NaiveDate, Arc<Report>)>>,
+    refreshed: std::sync::Mutex<HashMap<i64, Stamp>>,
+    report: std::sync::Mutex<Option<(Stamp, Arc<Report>)>>,
+    /// One refresh at a time: concurrent readers wait for the running one,
+    /// then find their calendar (or at least the report) up to date rather
+    /// than each computing every conflict.
+    turn: tokio::sync::Mutex<()>,
 }
 
 pub fn create(conn: &rusqlite::Connection, owner_id: i64) -> crate::store::Result<i64> {
@@ -39,71 +72,118 @@ pub fn create(conn: &rusqlite::Connection, owner_id: i64) -> crate::store::Resul
     collections::create(conn, owner_id, PATH, NewCollection::Managed, &props)
 }
 
-/// Brings `login`'s conflicts calendar up to date, if anything changed.
-pub async fn refresh(app: &Arc<App>, login: &str) -> Result<(), StoreError> {
-    let generation = app.store.generation();
-    if lock(&app.conflict_calendars.refreshed).get(login) == Some(&generation) {
-        return Ok(());
+/// Brings `owner`'s conflicts calendar up to date if the data changed since
+/// it last was; true when it wrote (the caller's view of the calendar is
+/// then stale). The caller has checked that the requester may read it.
+pub async fn refresh(app: &Arc<App>, owner: &Principal) -> Result<bool, StoreError> {
+    if owner.role != Role::Organiser {
+        return Ok(false);
     }
-    let report = shared_report(app, generation).await?;
+    let state = &app.conflict_calendars;
+    let wanted = Stamp::now(app);
+    let fresh = || {
+        lock(&state.refreshed)
+            .get(&owner.id)
+            .is_some_and(|stamp| stamp.covers(wanted))
+    };
+    if fresh() {
+        return Ok(false);
+    }
+    let _turn = state.turn.lock().await;
+    if fresh() {
+        return Ok(false);
+    }
+    let (stamp, report) = shared_report(app, wanted).await?;
     let events: Vec<(String, String)> = report
         .conflicts
         .iter()
-        .filter_map(|c| event(app, c, login))
+        .filter_map(|c| event(app, c, &owner.login))
         .collect();
-    let login_owned = login.to_owned();
-    let tz = app.timezone;
-    let limits = app.ical_limits();
-    app.store
-        .write(move |tx| {
-            let Some(owner) = accounts::by_login(tx, &login_owned)? else {
-                return Ok(());
-            };
-            if owner.role != accounts::Role::Organiser {
-                return Ok(());
-            }
-            let id = match collections::get(tx, owner.id, PATH)? {
-                Some(collection) if collection.managed => collection.id,
-                Some(_) => return Ok(()), // a collection of the user's own took the name
-                None => create(tx, owner.id)?,
-            };
-            let mut existing: HashMap<String, Vec<u8>> =
-                views::list(tx, views::Scope::Collection(id), false)?
-                    .into_iter()
-                    .filter_map(|m| objects::with_body(tx, id, &m.name).ok().flatten())
-                    .map(|(m, body)| (m.name, body))
-                    .collect();
-            for (name, body) in &events {
-                if existing.remove(name).as_deref() == Some(body.as_bytes()) {
-                    continue;
-                }
-                if let Ok(object) = crate::ical::parse_object(body.as_bytes(), tz, &limits) {
-                    objects::put(tx, id, name, body.as_bytes(), &object)?;
-                }
-            }
-            for name in existing.keys() {
-                objects::delete(tx, id, name)?;
-            }
-            Ok(())
-        })
+    let (owner_id, tz, limits) = (owner.id, app.timezone, app.ical_limits());
+    // Compared on a reader: most refreshes find nothing to change, and
+    // then write nothing (a write would also empty every cache).
+    let changes = app
+        .store
+        .read(move |conn| Changes::between(conn, owner_id, events, tz, &limits))
         .await?;
-    lock(&app.conflict_calendars.refreshed).insert(login.to_owned(), app.store.generation());
-    Ok(())
+    let wrote = match changes {
+        Some(changes) => {
+            app.store
+                .write(move |tx| changes.apply(tx, owner_id))
+                .await?;
+            true
+        }
+        None => false,
+    };
+    lock(&state.refreshed).insert(owner.id, stamp);
+    Ok(wrote)
 }
 
-/// Conflicts from a month back to a year ahead, computed once per data
-/// generation and day for every organiser's calendar.
-async fn shared_report(app: &Arc<App>, generation: u64) -> Result<Arc<Report>, StoreError> {
-    let today = crate::clock::today(app.timezone);
-    if let Some((g, day, report)) = lock(&app.conflict_calendars.report).as_ref() {
-        if *g == generation && *day == today {
-            return Ok(report.clone());
+/// What a refresh writes into one calendar.
+struct Changes {
+    put: Vec<(String, String, CalendarObject)>,
+    delete: Vec<String>,
+}
+
+impl Changes {
+    /// From what the calendar holds to `events`; `None` when there is
+    /// nothing to write (or a collection of the owner's took the name).
+    fn between(
+        conn: &rusqlite::Connection,
+        owner_id: i64,
+        events: Vec<(String, String)>,
+        tz: chrono_tz::Tz,
+        limits: &crate::ical::Limits,
+    ) -> crate::store::Result<Option<Changes>> {
+        let (exists, mut stored) = match collections::get(conn, owner_id, PATH)? {
+            Some(collection) if collection.managed => (true, objects::bodies(conn, collection.id)?),
+            Some(_) => return Ok(None),
+            None => (false, HashMap::new()),
+        };
+        let mut put = Vec::new();
+        for (name, body) in events {
+            if stored.remove(&name).as_deref() == Some(body.as_bytes()) {
+                continue;
+            }
+            if let Ok(object) = crate::ical::parse_object(body.as_bytes(), tz, limits) {
+                put.push((name, body, object));
+            }
+        }
+        let delete: Vec<String> = stored.into_keys().collect();
+        Ok((!exists || !put.is_empty() || !delete.is_empty()).then_some(Changes { put, delete }))
+    }
+
+    fn apply(self, tx: &rusqlite::Transaction, owner_id: i64) -> crate::store::Result<()> {
+        let id = match collections::get(tx, owner_id, PATH)? {
+            Some(collection) if collection.managed => collection.id,
+            Some(_) => return Ok(()),
+            None => create(tx, owner_id)?,
+        };
+        for (name, body, object) in &self.put {
+            objects::put(tx, id, name, body.as_bytes(), object)?;
+        }
+        for name in &self.delete {
+            objects::delete(tx, id, name)?;
+        }
+        Ok(())
+    }
+}
+
+/// Conflicts from a month back to a year ahead, computed once for every
+/// organiser's calendar from data at least as recent as `wanted`.
+async fn shared_report(app: &Arc<App>, wanted: Stamp) -> Result<(Stamp, Arc<Report>), StoreError> {
+    if let Some((stamp, report)) = lock(&app.conflict_calendars.report).as_ref() {
+        if stamp.covers(wanted) {
+            return Ok((*stamp, report.clone()));
         }
     }
+    // Read before the data, so that the stamp never claims a commit the
+    // report may have missed.
+    let stamp = Stamp::now(app);
     let midnight = |d: chrono::NaiveDate| crate::time::local_midnight(app.timezone, d);
     let (from, to) = (
-        midnight(today - chrono::Duration::days(31)),
-        midnight(today + chrono::Duration::days(366)),
+        midnight(stamp.day - chrono::Duration::days(31)),
+        midnight(stamp.day + chrono::Duration::days(366)),
     );
     let app2 = app.clone();
     let report = Arc::new(
@@ -119,8 +199,8 @@ async fn shared_report(app: &Arc<App>, generation: u64) -> Result<Arc<Report>, S
             })
             .await?,
     );
-    *lock(&app.conflict_calendars.report) = Some((generation, today, report.clone()));
-    Ok(report)
+    *lock(&app.conflict_calendars.report) = Some((stamp, report.clone()));
+    Ok((stamp, report))
 }
 
 /// The calendar object describing `conflict` to `login`: its own event's

@@ -340,14 +340,6 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         Err(PathError::NotFound) => return Err(DavError::NotFound),
         Err(PathError::Invalid(message)) => return Err(DavError::BadRequest(message)),
     };
-    if let DavPath::InHome {
-        login, segments, ..
-    } = &parsed
-    {
-        if segments.first().map(String::as_str) == Some(crate::conflicts::calendar::PATH) {
-            crate::conflicts::calendar::refresh(&ctx.app, login).await?;
-        }
-    }
     // Writing into the intercommunal calendar is refused as a missing
     // privilege, also for members that do not exist.
     if let DavPath::Aggregate {
@@ -362,7 +354,7 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         }
     }
     let reads_body = matches!(request.method.as_str(), "GET" | "HEAD");
-    let (resource, member) = resolve(&ctx.app, path, parsed, reads_body).await?;
+    let (resource, member) = resolve_current(ctx, path, parsed, reads_body).await?;
     let method = request.method.as_str();
     if matches!(
         resource,
@@ -387,6 +379,36 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         _ => Err(DavError::MethodNotAllowed {
             allow: resource.allow(),
         }),
+    }
+}
+
+/// `resolve`, and for a path inside a conflicts calendar, also brings that
+/// calendar up to date first when the user may read it (and looks the path
+/// up again if that wrote). The path is resolved and the right to read it
+/// checked before: a login that does not exist or a calendar the user may
+/// not read costs no conflict computation.
+async fn resolve_current(
+    ctx: &Ctx,
+    path: &str,
+    parsed: DavPath,
+    with_body: bool,
+) -> DavResult<(Resource, Option<Arc<Member>>)> {
+    let in_conflicts = matches!(
+        &parsed,
+        DavPath::InHome { segments, .. }
+            if segments.first().map(String::as_str) == Some(crate::conflicts::calendar::PATH)
+    );
+    let again = in_conflicts.then(|| parsed.clone());
+    let resolved = resolve(&ctx.app, path, parsed, with_body).await?;
+    let owner = match (&again, resolved.0.owner()) {
+        (Some(_), Some(owner)) if ctx.can_read(owner) => owner.clone(),
+        _ => return Ok(resolved),
+    };
+    match again {
+        Some(parsed) if crate::conflicts::calendar::refresh(&ctx.app, &owner).await? => {
+            resolve(&ctx.app, path, parsed, with_body).await
+        }
+        _ => Ok(resolved),
     }
 }
 

@@ -161,14 +161,33 @@ pub fn update_props(conn: &Connection, id: i64, props: &CalendarProps) -> Result
     Ok(())
 }
 
-/// Deletes a collection and everything below it (objects, instances and
-/// change log go with it through foreign keys).
+/// Deletes a collection and everything below it (objects and instances go
+/// with it through foreign keys). Its change log stays, detached from it
+/// (schema migration 4), with a deletion recorded for every object it held
+/// last: the intercommunal calendar, which outlives it, reports them to
+/// clients that synced before. The log's other rows of the collection are
+/// dropped, as no view reads them any more: a view reading by object sees
+/// the deletion, the last change of each object.
 pub fn delete_tree(conn: &Connection, owner_id: i64, path: &str) -> Result<()> {
     let prefix = format!("{path}/");
-    conn.execute(
-        "DELETE FROM collections WHERE owner_id = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3)",
-        params![owner_id, path, prefix],
-    )?;
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM collections
+             WHERE owner_id = ?1 AND (path = ?2 OR substr(path, 1, length(?3)) = ?3)",
+        )?
+        .query_map(params![owner_id, path, prefix], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        conn.prepare_cached("DELETE FROM changes WHERE collection_id = ?1 AND deleted = 0")?
+            .execute([id])?;
+        conn.prepare_cached(
+            "INSERT INTO changes (collection_id, name, object_id, deleted)
+             SELECT collection_id, name, id, 1 FROM objects WHERE collection_id = ?1 ORDER BY name",
+        )?
+        .execute([id])?;
+        conn.prepare_cached("DELETE FROM collections WHERE id = ?1")?
+            .execute([id])?;
+    }
     Ok(())
 }
 

@@ -43,6 +43,18 @@ pub fn with_body(
     views::with_body(conn, Scope::Collection(collection_id), name)
 }
 
+/// Every member's body by name, in one query (comparing a calendar the
+/// server writes with what it should hold).
+pub fn bodies(
+    conn: &Connection,
+    collection_id: i64,
+) -> Result<std::collections::HashMap<String, Vec<u8>>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name, body FROM objects WHERE collection_id = ?1")?;
+    let rows = stmt.query_map([collection_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Name of the object of `collection_id` that carries `uid`, if any.
 pub fn name_of_uid(conn: &Connection, collection_id: i64, uid: &str) -> Result<Option<String>> {
     Ok(conn

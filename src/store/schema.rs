@@ -138,11 +138,44 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX changes_by_object;
     "#,
+    // 4: a deleted collection's change rows outlive it (collection_id
+    // becomes NULL) instead of going with it, so that the intercommunal
+    // calendar, which reads the last change of each object, can report its
+    // events as deleted (`collections::delete_tree` adds one deletion per
+    // object first). SQLite cannot change a foreign key in place: the table
+    // is rebuilt, keeping the AUTOINCREMENT counter, since a sequence number
+    // given again would be an ETag and a sync token given twice.
+    r#"
+    CREATE TABLE changes_new (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        -- NULL once the collection is deleted.
+        collection_id INTEGER REFERENCES collections(id) ON DELETE SET NULL,
+        name          TEXT NOT NULL,
+        object_id     INTEGER NOT NULL,
+        deleted       INTEGER NOT NULL
+    );
+    INSERT INTO changes_new (seq, collection_id, name, object_id, deleted)
+        SELECT seq, collection_id, name, object_id, deleted FROM changes;
+    DELETE FROM sqlite_sequence WHERE name = 'changes_new';
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'changes_new', seq FROM sqlite_sequence WHERE name = 'changes';
+    DROP TABLE changes;
+    ALTER TABLE changes_new RENAME TO changes;
+    CREATE INDEX changes_by_collection ON changes (collection_id, seq);
+    CREATE INDEX changes_by_name ON changes (collection_id, name, seq);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Moves the database forward to version `target` (tests start from older
+/// versions).
+fn migrate_to(conn: &mut Connection, target: usize) -> rusqlite::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+    let pending = MIGRATIONS.iter().enumerate().take(target);
+    for (index, sql) in pending.skip(version.max(0) as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
@@ -173,4 +206,52 @@ pub fn configure_reads(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA foreign_keys = ON;
          PRAGMA mmap_size = 268435456;",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{migrate, migrate_to};
+    use rusqlite::Connection;
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// Migration 4 rebuilds the change log: its rows stay, and no sequence
+    /// number is given twice (they are ETags and sync tokens), not even
+    /// that of a row already gone with its collection.
+    #[test]
+    fn rebuilding_the_change_log_keeps_rows_and_sequence() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::configure_reads(&conn).unwrap();
+        migrate_to(&mut conn, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO principals (id, login, display_name, kind, role, password_hash, created_at)
+                 VALUES (1, 'asso-a', 'A', 'association', 'organiser', 'x', 0);
+             INSERT INTO collections (id, owner_id, path, is_calendar, created_at, modified_at)
+                 VALUES (1, 1, 'main', 1, 0, 0), (2, 1, 'old', 1, 0, 0);
+             INSERT INTO changes (collection_id, name, object_id, deleted)
+                 VALUES (1, 'a.ics', 1, 0), (2, 'b.ics', 2, 0), (2, 'c.ics', 3, 0);
+             DELETE FROM collections WHERE id = 2;",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(count(&conn, "PRAGMA user_version"), 4);
+        assert_eq!(count(&conn, "SELECT count(*) FROM changes"), 1);
+        conn.execute_batch(
+            "INSERT INTO changes (collection_id, name, object_id, deleted) VALUES (1, 'd.ics', 4, 0)",
+        )
+        .unwrap();
+        assert_eq!(conn.last_insert_rowid(), 4);
+        // Deleting a collection now keeps its rows, detached.
+        conn.execute_batch("DELETE FROM collections WHERE id = 1")
+            .unwrap();
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM changes WHERE collection_id IS NULL"
+            ),
+            2
+        );
+    }
 }
