@@ -13,6 +13,8 @@ pub type Response = hyper::Response<Body>;
 pub const XML: &str = "application/xml; charset=utf-8";
 pub const TEXT: &str = "text/plain; charset=utf-8";
 pub const CALENDAR: &str = "text/calendar; charset=utf-8";
+/// A stored object in the legacy charset intake accepts (see `dav::cache`).
+pub const CALENDAR_WINDOWS_1252: &str = "text/calendar; charset=windows-1252";
 
 pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response {
     let mut response = hyper::Response::new(Full::new(body.into()));

@@ -3,6 +3,7 @@
 //! and calendar objects with their body as served and its XML-escaped form.
 
 use super::Resource;
+use crate::http;
 use crate::store::cache::GenerationCache;
 use crate::store::objects::ObjectMeta;
 use crate::store::views::Scope;
@@ -34,18 +35,25 @@ impl Default for DavCache {
 pub struct Member {
     pub meta: ObjectMeta,
     pub body: Bytes,
+    /// The Content-Type of `body` for GET.
+    pub content_type: &'static str,
     escaped: OnceLock<String>,
 }
 
 impl Member {
     pub fn new(meta: ObjectMeta, stored: Vec<u8>, scope: Scope) -> Member {
-        let body = match served_body(scope, &stored) {
-            Cow::Owned(public) => public,
-            Cow::Borrowed(_) => stored,
+        let (body, content_type) = match served_body(scope, &stored) {
+            // Written by concord: UTF-8.
+            Cow::Owned(public) => (public, http::CALENDAR),
+            Cow::Borrowed(_) => {
+                let content_type = stored_content_type(&stored);
+                (stored, content_type)
+            }
         };
         Member {
             meta,
             body: Bytes::from(body),
+            content_type,
             escaped: OnceLock::new(),
         }
     }
@@ -53,11 +61,28 @@ impl Member {
     /// The body as XML text content (calendar-data), escaped once.
     pub fn escaped(&self) -> &str {
         self.escaped.get_or_init(|| {
-            let text = String::from_utf8_lossy(&self.body);
+            let text = crate::query::retrieve::whole(&self.body);
             let mut out = String::with_capacity(text.len() + text.len() / 8);
             crate::text::escape_markup_into(&mut out, &text);
             out
         })
+    }
+}
+
+/// The truthful label of a body served as stored. The calendar's own
+/// collection serves the client's bytes unchanged, whatever their charset:
+/// the PUT that stored them returned an ETag, which promises that the stored
+/// representation is the one sent (RFC 4791 5.3.4), and a client syncing its
+/// own objects must get back what it wrote, not a re-encoding it would take
+/// for a change. Clients that honour the charset parameter then decode
+/// Windows-1252 bodies correctly, and everything concord writes from stored
+/// bodies (calendar-data, public views, feeds) is the UTF-8 text intake
+/// decoded. A fold that cut a UTF-8 character is still UTF-8: RFC 5545 3.1
+/// has receivers unfold octets before decoding.
+fn stored_content_type(stored: &[u8]) -> &'static str {
+    match crate::ical::stored_text(stored).charset() {
+        crate::ical::Charset::Utf8 => http::CALENDAR,
+        crate::ical::Charset::Windows1252 => http::CALENDAR_WINDOWS_1252,
     }
 }
 

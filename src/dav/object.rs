@@ -51,7 +51,7 @@ pub async fn get(
     let Some(member) = member else {
         return Err(DavError::NotFound);
     };
-    let mut response = http::response(StatusCode::OK, http::CALENDAR, member.body.clone());
+    let mut response = http::response(StatusCode::OK, member.content_type, member.body.clone());
     http::set_header(&mut response, "etag", &meta.etag());
     http::set_header(
         &mut response,

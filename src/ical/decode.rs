@@ -70,13 +70,85 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, IcalError
 
     let mut scanner = Scanner::new(limits.max_depth);
     let mut out: Vec<u8> = Vec::with_capacity(body.len());
-    let mut line_start = 0; // offset in `out` of the current logical line
+    unfold(body, &mut out, |out, start, lineno| {
+        if out.len() - start > limits.max_line_len {
+            return Err(IcalError::TooLarge(format!(
+                "line {lineno}: longer than {} bytes after unfolding",
+                limits.max_line_len
+            )));
+        }
+        end_line(&mut scanner, out, start, lineno)
+    })?;
+    let lines = scanner.finish()?;
+    let (text, _) = into_text(out);
+    Ok(Decoded { text, lines })
+}
+
+/// What a stored body decodes to: its text, and the charset it was in.
+pub enum StoredText<'a> {
+    /// Valid UTF-8 as stored (the common case), borrowed: still folded,
+    /// line ends as the client sent them.
+    Utf8(&'a str),
+    /// Not UTF-8 as stored (a fold cut a character, or another charset):
+    /// unfolded at byte level and decoded as intake decodes it, one logical
+    /// line per `\n`.
+    Unfolded { text: String, charset: Charset },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    Utf8,
+    Windows1252,
+}
+
+impl StoredText<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            StoredText::Utf8(text) => text,
+            StoredText::Unfolded { text, .. } => text,
+        }
+    }
+
+    pub fn charset(&self) -> Charset {
+        match self {
+            StoredText::Utf8(_) => Charset::Utf8,
+            StoredText::Unfolded { charset, .. } => *charset,
+        }
+    }
+}
+
+/// Decodes a body that [`decode`] accepted, for everything that reads stored
+/// objects: the same unfolding and charset choice, without the checks. Valid
+/// UTF-8 is borrowed; removing folds (ASCII) cannot make it invalid, so it
+/// decodes the same way unfolded or not.
+pub fn stored_text(bytes: &[u8]) -> StoredText<'_> {
+    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(body) {
+        return StoredText::Utf8(text);
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let unfolded: Result<(), std::convert::Infallible> = unfold(body, &mut out, |_, _, _| Ok(()));
+    let Ok(()) = unfolded;
+    let (text, charset) = into_text(out);
+    StoredText::Unfolded { text, charset }
+}
+
+/// Unfolds `body` at byte level into `out`: CRLF, LF or a lone CR end a
+/// physical line, and one followed by a space or tab is a fold, removed with
+/// that blank. Logical lines are ended by `\n`; `line_end(out, start,
+/// lineno)` sees each one (from `start` in `out`, first physical line
+/// `lineno`) before its `\n`, and may rewrite it.
+fn unfold<E>(
+    body: &[u8],
+    out: &mut Vec<u8>,
+    mut line_end: impl FnMut(&mut Vec<u8>, usize, usize) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut line_start = out.len(); // offset in `out` of the current logical line
     let mut logical_line = 1; // physical line where the current logical line began
     let mut physical_line = 1;
     let mut i = 0;
     while let Some(&byte) = body.get(i) {
         if byte == b'\r' || byte == b'\n' {
-            // CRLF, LF or a lone CR all end a physical line.
             let width = if byte == b'\r' && body.get(i + 1) == Some(&b'\n') {
                 2
             } else {
@@ -85,11 +157,10 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, IcalError
             i += width;
             physical_line += 1;
             if matches!(body.get(i), Some(b' ' | b'\t')) {
-                // Folded: drop the line break and the one whitespace after it.
                 i += 1;
                 continue;
             }
-            end_line(&mut scanner, &mut out, line_start, logical_line)?;
+            line_end(out, line_start, logical_line)?;
             out.push(b'\n');
             line_start = out.len();
             logical_line = physical_line;
@@ -97,21 +168,16 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, IcalError
         }
         out.push(byte);
         i += 1;
-        if out.len() - line_start > limits.max_line_len {
-            return Err(IcalError::TooLarge(format!(
-                "line {logical_line}: longer than {} bytes after unfolding",
-                limits.max_line_len
-            )));
-        }
     }
-    end_line(&mut scanner, &mut out, line_start, logical_line)?;
-    let lines = scanner.finish()?;
+    line_end(out, line_start, logical_line)
+}
 
-    let text = match String::from_utf8(out) {
-        Ok(text) => text,
-        Err(err) => windows_1252(err.as_bytes()),
-    };
-    Ok(Decoded { text, lines })
+/// UTF-8 when the unfolded bytes are UTF-8, else Windows-1252.
+fn into_text(unfolded: Vec<u8>) -> (String, Charset) {
+    match String::from_utf8(unfolded) {
+        Ok(text) => (text, Charset::Utf8),
+        Err(err) => (windows_1252(err.as_bytes()), Charset::Windows1252),
+    }
 }
 
 /// Scans the logical line that starts at `start` in `out`, and rewrites a BEGIN
@@ -277,4 +343,30 @@ fn windows_1252(bytes: &[u8]) -> String {
             _ => char::from(b),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{stored_text, Charset, StoredText};
+
+    #[test]
+    fn stored_bodies_decode_as_intake_decodes_them() {
+        let utf8 = "\u{FEFF}SUMMARY:F\u{EA}te\r\n".as_bytes();
+        assert!(matches!(
+            stored_text(utf8),
+            StoredText::Utf8("SUMMARY:F\u{EA}te\r\n")
+        ));
+
+        // The fold cuts "ê" (C3 AA) in two: invalid until unfolded.
+        let split = stored_text(b"SUMMARY:F\xC3\r\n \xAAte\r\nUID:1");
+        assert_eq!(split.as_str(), "SUMMARY:F\u{EA}te\nUID:1");
+        assert_eq!(split.charset(), Charset::Utf8);
+
+        let legacy = stored_text(b"SUMMARY:C\xE9r\xE9monie des v\x9Cux\r\n (0 \x80)\r\n");
+        assert_eq!(
+            legacy.as_str(),
+            "SUMMARY:C\u{E9}r\u{E9}monie des v\u{153}ux(0 \u{20AC})\n"
+        );
+        assert_eq!(legacy.charset(), Charset::Windows1252);
+    }
 }

@@ -17,13 +17,17 @@
 //! pub fn expand_between(bytes: &[u8], floating_tz: Tz, from: i64, until: i64, limits: &Limits)
 //!     -> Result<Vec<Instance>, IcalError>;
 //! pub fn resolve_tzid(tzid: &str) -> Option<Tz>;
+//! pub fn stored_text(bytes: &[u8]) -> StoredText;   // a stored body decoded as intake decodes it
 //! ```
 //!
 //! # Pipeline
 //!
 //! 1. [`decode`]: size check, BOM strip, byte-level unfolding, line length and
 //!    BEGIN/END nesting checks, UTF-8 decoding with a Windows-1252 fallback. No
-//!    parser sees the body before this cheap scan accepted it.
+//!    parser sees the body before this cheap scan accepted it. Bodies are
+//!    stored as sent; everything that reads them later decodes them through
+//!    [`stored_text`], the same unfolding and fallback, so that a text reads
+//!    the same everywhere.
 //! 2. calcard parses the unfolded text. It is lenient (unparsable values become
 //!    text), so [`validate`] checks everything the index relies on and builds a
 //!    small typed model.
@@ -73,6 +77,8 @@ mod rules;
 mod tz;
 mod tznames;
 mod validate;
+
+pub use decode::{stored_text, Charset, StoredText};
 
 #[cfg(test)]
 mod tests;

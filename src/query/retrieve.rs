@@ -39,12 +39,7 @@ pub fn render<'a>(
     limits: &ical::Limits,
 ) -> Cow<'a, str> {
     if request.is_whole() {
-        // Stored bodies are valid UTF-8 (checked on PUT); the strict check
-        // is much faster than the lossy one on that path.
-        return match std::str::from_utf8(body) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(body),
-        };
+        return whole(body);
     }
     let mut calendar = tree::parse(body);
     if let Some(range) = request.expand {
@@ -56,6 +51,24 @@ pub fn render<'a>(
         select(&mut calendar, selection);
     }
     Cow::Owned(calendar.to_text())
+}
+
+/// The whole object as calendar-data text. Stored bodies are the client's
+/// bytes: usually UTF-8, borrowed as they are; but intake also accepts
+/// Windows-1252 and folds that cut a UTF-8 character, and those are decoded
+/// as intake decodes them (`ical::stored_text`) and folded again on
+/// character boundaries, since XML text has to be characters.
+pub fn whole(body: &[u8]) -> Cow<'_, str> {
+    match ical::stored_text(body) {
+        ical::StoredText::Utf8(text) => Cow::Borrowed(text),
+        ical::StoredText::Unfolded { text, .. } => {
+            let mut out = String::with_capacity(text.len() + text.len() / 32);
+            for line in text.lines().filter(|line| !line.is_empty()) {
+                tree::fold_into(&mut out, line);
+            }
+            Cow::Owned(out)
+        }
+    }
 }
 
 fn select(component: &mut Component, selection: &CompSelection) {
@@ -198,5 +211,31 @@ fn time_property(name: &str, unix: i64, all_day: bool, tz: chrono_tz::Tz) -> Pro
         name: name.to_owned(),
         params: Vec::new(),
         raw_value: value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole;
+    use std::borrow::Cow;
+
+    #[test]
+    fn whole_objects_are_borrowed_or_decoded_and_folded_again() {
+        let utf8 = b"BEGIN:VCALENDAR\r\nSUMMARY:F\xC3\xAAte\r\nEND:VCALENDAR\r\n";
+        assert!(matches!(whole(utf8), Cow::Borrowed(_)));
+
+        // Windows-1252 grows in UTF-8: the 75-octet folds are made again.
+        let mut legacy = b"BEGIN:VCALENDAR\r\nDESCRIPTION:".to_vec();
+        legacy.extend([0xE9; 62]);
+        legacy.extend(b"\r\n \xE9t\xE9\r\nEND:VCALENDAR\r\n");
+        let text = whole(&legacy);
+        assert!(text.split("\r\n").all(|line| line.len() <= 75), "{text}");
+        assert_eq!(
+            text.replace("\r\n ", ""),
+            format!(
+                "BEGIN:VCALENDAR\r\nDESCRIPTION:{}t\u{E9}\r\nEND:VCALENDAR\r\n",
+                "\u{E9}".repeat(63)
+            )
+        );
     }
 }

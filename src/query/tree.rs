@@ -148,11 +148,11 @@ impl Component {
     }
 }
 
-/// Parses the VCALENDAR of a stored object.
+/// Parses the VCALENDAR of a stored object, decoded as intake decoded it.
 pub fn parse(body: &[u8]) -> Component {
-    let text = String::from_utf8_lossy(body);
+    let text = crate::ical::stored_text(body);
     let mut stack: Vec<Component> = vec![Component::default()];
-    for line in unfold(&text) {
+    for line in unfold(text.as_str()) {
         let Some(property) = parse_line(&line) else {
             continue;
         };
