@@ -20,12 +20,13 @@ impl App {
     pub fn new(config: Config, store: Store) -> App {
         let timezone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
         let auth = Authenticator::new(store.clone(), config.auth.clone());
+        let feeds = crate::feeds::FeedCache::new(config.feeds.cache_mib.saturating_mul(1 << 20));
         App {
             config,
             store,
             auth,
             timezone,
-            feeds: Default::default(),
+            feeds,
             conflict_calendars: Default::default(),
             dav_cache: Default::default(),
         }

@@ -166,6 +166,12 @@ pub struct FeedSettings {
     /// Default window: months back and months ahead of today.
     pub months_back: u32,
     pub months_ahead: u32,
+    /// Longest window a feed may span (`to` at most this many years after
+    /// `from`): a render costs in proportion to its window.
+    pub max_window_years: u32,
+    /// Memory for rendered feeds (bodies and their gzip copies), in MiB;
+    /// past it, the least recently used feeds are forgotten.
+    pub cache_mib: usize,
 }
 
 impl Default for FeedSettings {
@@ -175,6 +181,8 @@ impl Default for FeedSettings {
             refresh_minutes: 60,
             months_back: 1,
             months_ahead: 12,
+            max_window_years: 3,
+            cache_mib: 64,
         }
     }
 }
@@ -279,6 +287,15 @@ impl Config {
                     "slug {slug:?}: use lower-case letters, digits and '-'"
                 ));
             }
+        }
+        let feeds = &self.feeds;
+        if !(1..=100).contains(&feeds.max_window_years)
+            || feeds.months_back.saturating_add(feeds.months_ahead) > 12 * feeds.max_window_years
+        {
+            return Err(format!(
+                "[feeds] max_window_years = {}: use 1 to 100 years, enough for the default window ({} months back and {} ahead)",
+                feeds.max_window_years, feeds.months_back, feeds.months_ahead
+            ));
         }
         if self.timezone().is_none() {
             return Err(format!(

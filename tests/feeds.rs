@@ -718,6 +718,152 @@ fn the_etag_is_stable_until_the_feed_changes() {
     assert_eq!(deleted.body, first.body, "back to the first content");
 }
 
+#[test]
+fn a_deletion_moves_last_modified() {
+    let server = territory();
+    let first = server.request("GET", FEED).send().expect(200);
+    let etag = header(&first, "etag").to_owned();
+    let last_modified = header(&first, "last-modified").to_owned();
+    // Deleted within the same second as the render, most likely: the date
+    // must move all the same.
+    server
+        .as_user("asso-b", "DELETE", "/dav/calendars/asso-b/main/concert.ics")
+        .send()
+        .expect(204);
+    // A subscriber that only sends If-Modified-Since learns of it.
+    let after = server
+        .request("GET", FEED)
+        .header("If-Modified-Since", &last_modified)
+        .send()
+        .expect(200);
+    assert!(!after.text().contains("concert@asso-b"));
+    let new_etag = header(&after, "etag").to_owned();
+    let new_last_modified = header(&after, "last-modified").to_owned();
+    assert_ne!(new_etag, etag);
+    let date = |text: &str| httpdate::parse_http_date(text).unwrap();
+    assert!(date(&new_last_modified) > date(&last_modified));
+    // Nothing changed since: 304 either way, even after a write that does
+    // not show in the feed (a private event).
+    put(
+        &server,
+        "asso-a",
+        "prive-2.ics",
+        &vevent("prive-2@asso-a", "Interne", "20270501", "CLASS:PRIVATE\r\n"),
+    );
+    for (name, value) in [
+        ("If-None-Match", &new_etag),
+        ("If-Modified-Since", &new_last_modified),
+    ] {
+        let response = server
+            .request("GET", FEED)
+            .header(name, value)
+            .send()
+            .expect(304);
+        assert_eq!(header(&response, "last-modified"), new_last_modified);
+    }
+    // An event that leaves a feed through a change (here, its window)
+    // moves the date too.
+    let narrow = format!("{FEED}&commune=arue");
+    let before = server.request("GET", &narrow).send().expect(200);
+    put(
+        &server,
+        "asso-a",
+        "sport.ics",
+        &vevent("sport@asso-a", "Tournoi de quilles", "20280410", ""),
+    );
+    let response = server
+        .request("GET", &narrow)
+        .header("If-Modified-Since", header(&before, "last-modified"))
+        .send()
+        .expect(200);
+    assert!(!response.text().contains("sport@asso-a"));
+}
+
+#[test]
+fn equivalent_urls_are_served_from_one_render() {
+    let server = territory();
+    let cache = |path: &str| {
+        let response = server.request("GET", path).send().expect(200);
+        let source = header(&response, "x-concord-cache").to_owned();
+        (source, header(&response, "etag").to_owned(), response.body)
+    };
+    let (source, etag, body) = cache(&format!(
+        "{FEED}&commune=arue&commune=losse&category=fete&organiser=asso-a"
+    ));
+    assert_eq!(source, "miss");
+    for same in [
+        // Another order, repeated values, percent-encoding, `organizer`.
+        "/feeds/intercommunal.ics?organizer=asso-a&category=fete&commune=losse&to=2028-01-01&commune=arue&from=2027-01-01",
+        "/feeds/intercommunal.ics?commune=losse&commune=%61rue&commune=arue&from=2027-01-01&to=2028-01-01&category=fete&category=fete&organiser=asso-a",
+    ] {
+        let (source, same_etag, same_body) = cache(same);
+        assert_eq!(source, "hit", "{same}");
+        assert_eq!(same_etag, etag);
+        assert_eq!(same_body, body);
+    }
+    // A different request renders its own.
+    assert_eq!(cache(&format!("{FEED}&commune=arue")).0, "miss");
+    // An organiser's feed ignores organiser=.
+    assert_eq!(cache(&format!("/feeds/asso-a.ics?{WINDOW_2027}")).0, "miss");
+    assert_eq!(
+        cache(&format!("/feeds/asso-a.ics?organiser=asso-b&{WINDOW_2027}")).0,
+        "hit"
+    );
+    // A write renders again, once.
+    put(
+        &server,
+        "asso-a",
+        "kermesse.ics",
+        &vevent("kermesse@asso-a", "Kermesse", "20270612", ""),
+    );
+    assert_eq!(cache(&format!("/feeds/asso-a.ics?{WINDOW_2027}")).0, "miss");
+    let (source, _, body) = cache("/feeds/asso-a.ics?to=2028-01-01&from=2027-01-01");
+    assert_eq!(source, "hit");
+    assert!(String::from_utf8(body).unwrap().contains("kermesse@asso-a"));
+}
+
+#[test]
+fn a_window_wider_than_the_cap_is_refused_with_the_cap() {
+    // The default cap: three years.
+    let server = Server::start();
+    server
+        .request(
+            "GET",
+            "/feeds/intercommunal.ics?from=2027-01-01&to=2030-01-01",
+        )
+        .send()
+        .expect(200);
+    assert_refused(
+        &server,
+        "/feeds/intercommunal.ics?from=2027-01-01&to=2030-01-02",
+        400,
+        &["3 years", "2030-01-01"],
+    );
+    // A configured one (the default window must fit in it).
+    let server = Server::start_with("[feeds]\nmax_window_years = 1\nmonths_ahead = 6\n");
+    server
+        .request("GET", "/feeds/asso-a.ics?from=2027-03-01&to=2028-03-01")
+        .send()
+        .expect(200);
+    assert_refused(
+        &server,
+        "/feeds/asso-a.ics?from=2027-03-01&to=2028-03-02",
+        400,
+        &["1 year", "2028-03-01"],
+    );
+    // A cap the default window (13 months) does not fit in is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[feeds]\nmax_window_years = 1\nmonths_ahead = 12\nmonths_back = 1\n",
+    )
+    .unwrap();
+    let out = cli_output(&config, &["organiser", "list"], "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_window_years"));
+}
+
 /// GETs `path` until `done` holds (changes made by the command line reach
 /// the running server within about a second).
 fn eventually(server: &Server, path: &str, done: impl Fn(u16, &str) -> bool) -> String {

@@ -1,81 +1,29 @@
 //! Public ICS feeds (webcal): `/feeds/intercommunal.ics` with filters, and
 //! `/feeds/{organiser}.ics`. A feed is rendered once per change of the data
-//! (the store's generation) and per day (the default window moves), then
-//! served from memory with strong ETags, 304s and gzip.
+//! (the store's generation) and per canonical request (the default window
+//! moves with the day), then served from memory with strong ETags, 304s and
+//! gzip (see `cache`).
 
+pub mod cache;
 pub mod request;
 
 use crate::app::App;
 use crate::categories::CategoryMatcher;
 use crate::http::{self, Response};
-use crate::locks::lock;
 use crate::query::export::{escape_text, plain, Export};
 use crate::query::public;
 use crate::query::tree::Property;
 use crate::store::accounts;
 use crate::store::views::{self, FeedItem};
 use bytes::Bytes;
+use cache::{Content, Rendered, Source};
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method, StatusCode};
 use request::FeedRequest;
-use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// Rendered feeds kept in memory; cleared when it holds too many.
-const MAX_CACHED: usize = 512;
-
-#[derive(Default)]
-pub struct FeedCache {
-    entries: Mutex<HashMap<String, Arc<Rendered>>>,
-}
-
-pub struct Rendered {
-    generation: u64,
-    body: Bytes,
-    gzip: Bytes,
-    etag: String,
-    last_modified: i64,
-    filename: String,
-    /// Validators and caching headers, made once: a 304 is the most
-    /// frequent answer of a subscribed feed.
-    headers: HeaderMap,
-}
-
-impl Rendered {
-    fn new(
-        generation: u64,
-        body: Bytes,
-        gzip: Bytes,
-        etag: String,
-        last_modified: i64,
-        filename: String,
-    ) -> Rendered {
-        let mut headers = HeaderMap::new();
-        let mut put = |name: &'static str, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        };
-        put("etag", &etag);
-        put("last-modified", &http::http_date(last_modified));
-        put("cache-control", "public, max-age=300");
-        put("vary", "Accept-Encoding");
-        put(
-            "content-disposition",
-            &format!("inline; filename=\"{filename}\""),
-        );
-        Rendered {
-            generation,
-            body,
-            gzip,
-            etag,
-            last_modified,
-            filename,
-            headers,
-        }
-    }
-}
+pub use cache::FeedCache;
 
 pub async fn handle(
     app: &Arc<App>,
@@ -96,40 +44,22 @@ pub async fn handle(
         return http::text(StatusCode::NOT_FOUND, "Ce calendrier n'existe pas.");
     };
     let today = crate::clock::today(app.timezone);
-    let cache_key = format!("{name}?{query}@{today}");
-    let generation = app.store.generation();
-    let cached = lock(&app.feeds.entries).get(&cache_key).cloned();
-    let rendered = match cached {
-        Some(rendered) if rendered.generation == generation => rendered,
-        _ => match render(app, name, query, today, generation).await {
-            Ok(rendered) => {
-                let rendered = Arc::new(rendered);
-                let mut entries = lock(&app.feeds.entries);
-                if entries.len() >= MAX_CACHED {
-                    entries.clear();
-                }
-                // Keep the older Last-Modified when nothing really changed.
-                let rendered = match entries.get(&cache_key) {
-                    Some(old) if old.etag == rendered.etag => Arc::new(Rendered::new(
-                        generation,
-                        old.body.clone(),
-                        old.gzip.clone(),
-                        old.etag.clone(),
-                        old.last_modified,
-                        old.filename.clone(),
-                    )),
-                    _ => rendered,
-                };
-                entries.insert(cache_key, rendered.clone());
-                rendered
-            }
-            Err(response) => return *response,
-        },
+    let request = match request::parse(query, &app.config, today) {
+        Ok(request) => request,
+        Err(message) => return http::text(StatusCode::BAD_REQUEST, &message),
     };
-    respond(&rendered, headers)
+    let generation = app.store.generation();
+    let rendered = app
+        .feeds
+        .get(request.key(name), generation, || render(app, name, request))
+        .await;
+    match rendered {
+        Ok((rendered, source)) => respond(&rendered, source, headers),
+        Err(response) => *response,
+    }
 }
 
-fn respond(rendered: &Rendered, headers: &HeaderMap) -> Response {
+fn respond(rendered: &Rendered, source: Source, headers: &HeaderMap) -> Response {
     let not_modified = match http::header(headers, "if-none-match") {
         Some(tags) => crate::dav::object::etag_matches(tags, &rendered.etag),
         None => http::header(headers, "if-modified-since")
@@ -150,6 +80,11 @@ fn respond(rendered: &Rendered, headers: &HeaderMap) -> Response {
     response
         .headers_mut()
         .extend(rendered.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    // Whether this answer needed a render: cheap, and it lets operators
+    // (and the tests) see that equivalent URLs share one.
+    response
+        .headers_mut()
+        .insert("x-concord-cache", HeaderValue::from_static(source.as_str()));
     response
 }
 
@@ -170,12 +105,9 @@ fn accepts_gzip(header: &str) -> bool {
 async fn render(
     app: &Arc<App>,
     name: &str,
-    query: &str,
-    today: chrono::NaiveDate,
-    generation: u64,
-) -> Result<Rendered, Box<Response>> {
+    mut request: FeedRequest,
+) -> Result<Content, Box<Response>> {
     let bad = |message: String| Box::new(http::text(StatusCode::BAD_REQUEST, &message));
-    let mut request = request::parse(query, &app.config, today).map_err(bad)?;
     let publishing = app
         .store
         .read(|conn| {
@@ -216,7 +148,7 @@ async fn render(
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
     let app = app.clone();
     let filename = format!("{name}.ics");
-    tokio::task::spawn_blocking(move || build(&app, &request, items, &title, generation, filename))
+    tokio::task::spawn_blocking(move || build(&app, &request, items, &title, filename))
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::Internal(e.to_string()).into_response()))
 }
@@ -227,12 +159,10 @@ fn build(
     request: &FeedRequest,
     items: Vec<FeedItem>,
     title: &str,
-    generation: u64,
     filename: String,
-) -> Rendered {
+) -> Content {
     let matcher = CategoryMatcher::new(&app.config);
     let mut export = Export::new();
-    let mut last_modified = 0;
     for item in &items {
         if !request.categories.is_empty() {
             let slugs = matcher.slugs(&item.categories, &item.organiser_categories);
@@ -240,7 +170,6 @@ fn build(
                 continue;
             }
         }
-        last_modified = last_modified.max(item.modified_at);
         export.add(&item.body, public::strip);
     }
     let refresh = format!("PT{}M", app.config.feeds.refresh_minutes.max(1));
@@ -276,16 +205,10 @@ fn build(
         .and_then(|_| encoder.finish())
         .map(Bytes::from)
         .unwrap_or_default();
-    Rendered::new(
-        generation,
+    Content {
         body,
         gzip,
         etag,
-        if last_modified == 0 {
-            crate::store::now()
-        } else {
-            last_modified
-        },
         filename,
-    )
+    }
 }

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use chrono::{Datelike, NaiveDate};
+use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedRequest {
@@ -18,16 +19,26 @@ pub struct FeedRequest {
 }
 
 impl FeedRequest {
-    /// A stable text naming this request (its cache key).
-    pub fn key(&self) -> String {
-        format!(
-            "o={};c={};k={};{}..{}",
-            self.organisers.join(","),
-            self.communes.join(","),
-            self.categories.join(","),
-            self.from,
-            self.to
-        )
+    /// A stable text naming feed `feed` (its file name without `.ics`)
+    /// asked with these parameters: its cache key. URLs that ask the same
+    /// (parameters in another order, repeated or percent-encoded,
+    /// `organizer` for `organiser`, the default window written out) give
+    /// the same key, so they share one render. An organiser's own feed
+    /// ignores `organiser=`, so its key does too.
+    pub fn key(&self, feed: &str) -> String {
+        let organisers: &[String] = if feed == crate::paths::AGGREGATE {
+            &self.organisers
+        } else {
+            &[]
+        };
+        // Debug quotes each value, so that no value can pass for two.
+        let mut key = String::with_capacity(96 + feed.len());
+        let _ = write!(
+            key,
+            "{feed:?}?{}..{};o={organisers:?};c={:?};k={:?}",
+            self.from, self.to, self.communes, self.categories
+        );
+        key
     }
 
     /// The window in UTC seconds, dates read in the territory's time zone.
@@ -86,8 +97,14 @@ pub fn parse(query: &str, config: &Config, today: NaiveDate) -> Result<FeedReque
     if request.to <= request.from {
         return Err("The window must end after it starts (to > from).".into());
     }
-    if request.to.signed_duration_since(request.from).num_days() > 3 * 366 {
-        return Err("The window may span three years at most.".into());
+    let years = feeds.max_window_years;
+    let last = add_months(request.from, 12 * years as i32);
+    if request.to > last {
+        return Err(format!(
+            "The window may span {years} year{} at most: from {}, to is at the latest {last}.",
+            if years == 1 { "" } else { "s" },
+            request.from
+        ));
     }
     request.organisers.sort();
     request.communes.sort();
@@ -152,5 +169,35 @@ mod tests {
         assert!(parse("from=2027-02-01&to=2027-01-01", &config, today).is_err());
         let ok = parse("commune=arue&commune=arue", &config, today).unwrap();
         assert_eq!(ok.communes, vec!["arue"]);
+    }
+
+    #[test]
+    fn equivalent_requests_share_a_key_and_others_do_not() {
+        let mut config = Config::default();
+        for slug in ["arue", "losse"] {
+            config.communes.push(crate::config::Named {
+                slug: slug.into(),
+                name: slug.into(),
+            });
+        }
+        let today = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        let key = |feed: &str, query: &str| parse(query, &config, today).unwrap().key(feed);
+        let base = key("intercommunal", "commune=arue&commune=losse&organiser=b");
+        for same in [
+            "organizer=b&commune=losse&commune=arue",
+            "commune=losse&commune=arue&commune=arue&organiser=b",
+            "commune=%61rue&commune=losse&organiser=b&from=2026-12-01&to=2028-01-01",
+        ] {
+            assert_eq!(key("intercommunal", same), base, "{same}");
+        }
+        assert_ne!(key("intercommunal", "commune=arue&organiser=b"), base);
+        assert_ne!(key("asso-a", "commune=arue&commune=losse"), base);
+        // An organiser's feed ignores organiser=.
+        assert_eq!(key("asso-a", "organiser=b"), key("asso-a", ""));
+        // A value holding the separator does not pass for two.
+        assert_ne!(
+            key("intercommunal", "organiser=a,b"),
+            key("intercommunal", "organiser=a&organiser=b")
+        );
     }
 }
