@@ -35,6 +35,13 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
             account.login
         ));
     }
+    if accounts::reserved_login(&account.login) {
+        return Err(format!(
+            "the login {:?} is reserved: the addresses of concord use it ({})",
+            account.login,
+            accounts::RESERVED_LOGINS.join(", ")
+        ));
+    }
     if account.role == Role::Organiser && !KINDS.contains(&account.kind.as_str()) {
         return Err(format!(
             "unknown kind {:?}: use one of {}",

@@ -24,7 +24,7 @@ fn server_with_event() -> (Server, Vec<u8>) {
 #[track_caller]
 fn assert_need_privileges(response: &Response, href: &str) {
     assert_eq!(response.status, 403, "{}", response.text());
-    let (conditions, _) = davxml::error(&response.text());
+    let (conditions, description) = davxml::error(&response.text());
     let need = conditions
         .iter()
         .find(|c| c.is(DAV, "need-privileges"))
@@ -38,6 +38,13 @@ fn assert_need_privileges(response: &Response, href: &str) {
     );
     let privilege = resource.child(DAV, "privilege").expect("DAV:privilege");
     assert_eq!(privilege.children.len(), 1, "{}", response.text());
+    // The readable description says what was refused.
+    let refused = if privilege.children[0].is(DAV, "read") {
+        "You may not read this resource."
+    } else {
+        "You may not change this resource."
+    };
+    assert_eq!(description.trim(), refused, "{}", response.text());
 }
 
 fn displayname(server: &Server, login: &str, path: &str) -> String {
@@ -64,6 +71,7 @@ fn another_organiser_cannot_propfind_the_calendar() {
             .xml(&fixture_text("requests/thunderbird-propfind-etags.xml"))
             .send()
             .expect(403);
+        assert_need_privileges(&response, CAL_A);
         let text = response.text();
         assert!(!text.contains("loto.ics"), "member leaked: {text}");
         assert!(!text.contains("getetag>"), "etag leaked: {text}");

@@ -65,7 +65,21 @@ fn adding_a_taken_login_fails_clearly_and_changes_nothing() {
 fn invalid_logins_are_refused() {
     let server = Server::start();
     let before = list(&server);
-    for login in ["Asso-C", "asso c", "été", "a", "asso/c", "_asso", "asso;c"] {
+    for login in [
+        "Asso-C",
+        "asso c",
+        "été",
+        "a",
+        "asso/c",
+        "_asso",
+        "asso;c",
+        // Names the URL layout uses.
+        "intercommunal",
+        "conflits",
+        "principals",
+        "calendars",
+        "feeds",
+    ] {
         let out = concord(
             &server,
             &[

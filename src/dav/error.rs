@@ -77,11 +77,11 @@ impl DavError {
                     "<D:need-privileges><D:resource><D:href>{}</D:href><D:privilege><D:{privilege}/></D:privilege></D:resource></D:need-privileges>",
                     escape(&href)
                 );
-                error_body(
-                    StatusCode::FORBIDDEN,
-                    &body,
-                    "You may not change this resource.",
-                )
+                let message = match privilege {
+                    "read" | "read-current-user-privilege-set" => "You may not read this resource.",
+                    _ => "You may not change this resource.",
+                };
+                error_body(StatusCode::FORBIDDEN, &body, message)
             }
             DavError::NotFound => {
                 http::text(StatusCode::NOT_FOUND, "Nothing exists at this address.")

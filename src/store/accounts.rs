@@ -80,6 +80,25 @@ pub fn valid_login(login: &str) -> bool {
         && login.as_bytes()[0].is_ascii_alphanumeric()
 }
 
+/// Names the URL layout gives a meaning to, as a top-level DAV name, a feed
+/// (`/feeds/intercommunal.ics`) or a calendar in every home: an account
+/// with one of them would be shadowed or would shadow.
+pub const RESERVED_LOGINS: &[&str] = &[
+    crate::paths::AGGREGATE,
+    crate::conflicts::calendar::PATH,
+    "principals",
+    "calendars",
+    "dav",
+    "feeds",
+    "api",
+    "well-known",
+];
+
+/// True when a new account may not take `login` (see [`RESERVED_LOGINS`]).
+pub fn reserved_login(login: &str) -> bool {
+    RESERVED_LOGINS.contains(&login)
+}
+
 pub fn insert(conn: &Connection, new: &NewPrincipal) -> Result<i64> {
     conn.execute(
         "INSERT INTO principals (login, display_name, kind, role, commune, password_hash, created_at)
