@@ -174,12 +174,7 @@ async fn acknowledge(app: &Arc<App>, user: &Principal, body: &[u8]) -> Result<Re
     let app2 = app.clone();
     let done = app
         .store
-        .write(move |tx| {
-            if !conflicts::exists(tx, &app2.config, app2.timezone, &key2)? {
-                return Ok(false);
-            }
-            crate::store::acks::acknowledge_current(tx, &key2, &by)
-        })
+        .write(move |tx| conflicts::acknowledge(tx, &app2.config, app2.timezone, &key2, &by))
         .await
         .map_err(internal)?;
     if done {

@@ -389,10 +389,7 @@ pub fn acknowledge(config: &Config, key: &str) -> Result<String, String> {
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let done = in_transaction(&mut conn, |tx| {
         let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
-        if !crate::conflicts::exists(tx, config, tz, key)? {
-            return Ok(false);
-        }
-        crate::store::acks::acknowledge_current(tx, key, "admin")
+        crate::conflicts::acknowledge(tx, config, tz, key, "admin")
     })
     .map_err(|e| e.to_string())?;
     if done {

@@ -4,6 +4,7 @@
 //! with the number of overlapping pairs, not with the square of the events.
 
 pub mod calendar;
+pub mod key;
 pub mod venues;
 
 use crate::categories::CategoryMatcher;
@@ -228,7 +229,7 @@ impl<'a> Detector<'a> {
                 };
                 let a = side(i);
                 let b = j.map(side);
-                let key = conflict_key(&rule.name, &a, b.as_deref());
+                let key = key::format(&rule.name, &a, b.as_deref());
                 let acknowledged = acknowledged.get(&key).is_some_and(|(sa, sb)| {
                     *sa == a.seq && *sb == b.as_ref().map(|b| b.seq).unwrap_or(0)
                 });
@@ -513,22 +514,6 @@ struct Detail {
     category: Option<Arc<str>>,
 }
 
-/// `rule:id@rid:id@rid`, the name staff acknowledge a conflict by.
-fn conflict_key(rule: &str, a: &EventSide, b: Option<&EventSide>) -> String {
-    use std::fmt::Write;
-    let mut key = String::with_capacity(rule.len() + 48);
-    let _ = write!(
-        key,
-        "{rule}:{}@{}:",
-        a.object_id,
-        a.recurrence_id.unwrap_or(0)
-    );
-    if let Some(b) = b {
-        let _ = write!(key, "{}@{}", b.object_id, b.recurrence_id.unwrap_or(0));
-    }
-    key
-}
-
 /// Zero-length events still occupy their instant.
 fn effective_end(occurrence: &Occurrence) -> i64 {
     occurrence.end.max(occurrence.start + 1)
@@ -574,17 +559,34 @@ pub fn exists(
     tz: chrono_tz::Tz,
     key: &str,
 ) -> crate::store::Result<bool> {
-    let ids: Vec<i64> = key
-        .split(':')
-        .skip(1)
-        .filter_map(|part| part.split('@').next()?.parse().ok())
-        .collect();
+    let Some((a, b)) = key::objects(key) else {
+        return Ok(false);
+    };
+    let ids: Vec<i64> = std::iter::once(a).chain(b).collect();
     let Some((from, to)) = crate::store::views::instance_bounds(conn, &ids)? else {
         return Ok(false);
     };
     let day = 86_400;
     let report = compute(conn, config, tz, (from - day, to + day), Audience::Staff)?;
     Ok(report.conflicts.iter().any(|c| c.key == key))
+}
+
+/// Acknowledges the conflict named `key`, as it stands now (until either
+/// event changes); false when there is no such conflict.
+pub fn acknowledge(
+    tx: &rusqlite::Connection,
+    config: &Config,
+    tz: chrono_tz::Tz,
+    key: &str,
+    by: &str,
+) -> crate::store::Result<bool> {
+    let Some((a, b)) = key::objects(key) else {
+        return Ok(false);
+    };
+    if !exists(tx, config, tz, key)? {
+        return Ok(false);
+    }
+    crate::store::acks::acknowledge_current(tx, key, (a, b), by)
 }
 
 /// Keeps the conflicts that involve `organiser` (a login) or happen in

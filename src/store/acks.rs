@@ -22,33 +22,32 @@ pub fn acknowledge(conn: &Connection, key: &str, seq_a: i64, seq_b: i64, by: &st
     Ok(())
 }
 
-/// Acknowledges a conflict by its key (`rule:id@rid:id@rid`) with the
-/// events' current sequence numbers; false when an event no longer exists.
-pub fn acknowledge_current(conn: &Connection, key: &str, by: &str) -> Result<bool> {
-    let mut parts = key.split(':').skip(1);
-    let seq_of = |part: Option<&str>| -> Result<Option<i64>> {
-        let Some(id) = part
-            .and_then(|p| p.split('@').next())
-            .filter(|p| !p.is_empty())
-        else {
-            return Ok(Some(0));
-        };
-        let Ok(id) = id.parse::<i64>() else {
-            return Ok(None);
-        };
-        use rusqlite::OptionalExtension;
+/// Acknowledges the conflict `key` between objects `a` and `b` with their
+/// current sequence numbers; false when one no longer exists.
+pub fn acknowledge_current(
+    conn: &Connection,
+    key: &str,
+    (a, b): (i64, Option<i64>),
+    by: &str,
+) -> Result<bool> {
+    use rusqlite::OptionalExtension;
+    let seq_of = |id: i64| -> Result<Option<i64>> {
         Ok(conn
             .query_row("SELECT seq FROM objects WHERE id = ?1", [id], |row| {
                 row.get(0)
             })
             .optional()?)
     };
-    let (Some(seq_a), Some(seq_b)) = (seq_of(parts.next())?, seq_of(parts.next())?) else {
+    let Some(seq_a) = seq_of(a)? else {
         return Ok(false);
     };
-    if seq_a == 0 {
-        return Ok(false);
-    }
+    let seq_b = match b {
+        Some(b) => match seq_of(b)? {
+            Some(seq) => seq,
+            None => return Ok(false),
+        },
+        None => 0,
+    };
     acknowledge(conn, key, seq_a, seq_b, by)?;
     Ok(true)
 }
