@@ -211,9 +211,30 @@ fn personal_fields_of_public_events_never_leave() {
     assert_eq!(own.body, body);
 }
 
+/// A sync-collection on the intercommunal calendar from `token` (initial
+/// when empty): its sync token and multistatus.
+fn sync(server: &Server, token: &str) -> davxml::Multistatus {
+    let token = if token.is_empty() {
+        "<D:sync-token/>".to_owned()
+    } else {
+        format!("<D:sync-token>{token}</D:sync-token>")
+    };
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><D:sync-collection xmlns:D="DAV:">{token}<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+    );
+    let text = server
+        .as_user("asso-b", "REPORT", AGG)
+        .xml(&body)
+        .send()
+        .expect(207)
+        .text();
+    davxml::multistatus(&text)
+}
+
 /// An object stored before a second CLASS was refused (simulated by
 /// writing its body into the database and marking the schema as it was
-/// then): the upgrade takes it out of every public output.
+/// then): the upgrade takes it out of every public output, and the
+/// intercommunal calendar's sync reports it gone to clients that hold it.
 #[test]
 fn an_object_stored_with_two_classes_before_the_fix_is_not_public() {
     let mut server = Server::start_with(COMMUNES);
@@ -229,6 +250,10 @@ fn an_object_stored_with_two_classes_before_the_fix_is_not_public() {
         .ics(&clean)
         .send()
         .expect(201);
+    let before = sync(&server, "");
+    let held = before.hrefs();
+    assert_eq!(held.len(), 1, "the event is public at first: {held:?}");
+    let token = before.sync_token.clone().expect("a sync token");
     let two_classes = String::from_utf8(clean)
         .unwrap()
         .replace("SUMMARY:", "CLASS:PUBLIC\r\nCLASS:PRIVATE\r\nSUMMARY:")
@@ -244,6 +269,12 @@ fn an_object_stored_with_two_classes_before_the_fix_is_not_public() {
     drop(conn);
     server.restart();
     assert_eq!(intercommunal_hrefs(&server), Vec::<String>::new());
+    let after = sync(&server, &token);
+    assert_eq!(
+        after.one(&held[0]).status,
+        Some(404),
+        "the held copy is reported gone"
+    );
     for (output, text) in public_outputs(&server, &[]) {
         assert!(
             !text.contains("Assemblée générale"),

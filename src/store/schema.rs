@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, Transaction};
 /// One step: SQL, or Rust for what SQL cannot read (stored bodies).
 enum Migration {
     Sql(&'static str),
-    Rust(fn(&Transaction) -> rusqlite::Result<()>),
+    Rust(fn(&Transaction) -> super::Result<()>),
 }
 use Migration::{Rust, Sql};
 
@@ -175,37 +175,41 @@ const MIGRATIONS: &[Migration] = &[
     // PUBLIC or absent, and a second CLASS is refused at PUT. Objects
     // written before took their class from the master's first CLASS: those
     // the public rule now refuses (a `CLASS:PUBLIC` then `CLASS:PRIVATE`,
-    // a private override) leave the public views.
+    // a private override) leave the public views, and are recorded as
+    // changed so that the intercommunal calendar's next sync reports them
+    // gone to clients that already hold them.
     Rust(reclassify),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
-fn reclassify(tx: &Transaction) -> rusqlite::Result<()> {
-    let mut not_public = Vec::new();
+fn reclassify(tx: &Transaction) -> super::Result<()> {
+    let mut not_public: Vec<(i64, i64, String)> = Vec::new();
     {
-        let mut stmt = tx.prepare("SELECT id, body FROM objects WHERE class = 'PUBLIC'")?;
+        let mut stmt =
+            tx.prepare("SELECT id, collection_id, name, body FROM objects WHERE class = 'PUBLIC'")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let body = row.get_ref(1)?.as_bytes()?;
+            let body = row.get_ref(3)?.as_bytes().map_err(rusqlite::Error::from)?;
             if crate::query::public::public_calendar(body).is_none() {
-                not_public.push(row.get::<_, i64>(0)?);
+                not_public.push((row.get(0)?, row.get(1)?, row.get(2)?));
             }
         }
     }
     let mut update = tx.prepare("UPDATE objects SET class = 'PRIVATE' WHERE id = ?1")?;
-    for id in not_public {
+    for (id, collection_id, name) in not_public {
         update.execute(params![id])?;
+        super::collections::record_change(tx, collection_id, &name, id, false)?;
     }
     Ok(())
 }
 
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+pub fn migrate(conn: &mut Connection) -> super::Result<()> {
     migrate_to(conn, MIGRATIONS.len())
 }
 
 /// Moves the database forward to version `target` (tests start from older
 /// versions).
-fn migrate_to(conn: &mut Connection, target: usize) -> rusqlite::Result<()> {
+fn migrate_to(conn: &mut Connection, target: usize) -> super::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let pending = MIGRATIONS.iter().enumerate().take(target);
     for (index, migration) in pending.skip(version.max(0) as usize) {
@@ -295,6 +299,15 @@ mod tests {
         assert_eq!(class("plain.ics"), "PUBLIC");
         assert_eq!(class("public.ics"), "PUBLIC");
         assert_eq!(class("private.ics"), "PRIVATE");
+        // Only the reclassified object is recorded as changed.
+        let changed: Vec<String> = conn
+            .prepare("SELECT name FROM changes")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(changed, vec!["two.ics"]);
     }
 
     /// Migration 4 rebuilds the change log: its rows stay, and no sequence
