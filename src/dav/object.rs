@@ -72,8 +72,12 @@ async fn export(ctx: &Ctx, resource: &Resource, scope: Scope) -> DavResult<Respo
     let mut export = Export::new();
     for body in &bodies {
         match scope {
-            Scope::Public => export.add(body, public::strip),
-            Scope::Collection(_) => export.add(body, |_| true),
+            Scope::Public => {
+                if let Some(calendar) = public::public_calendar(body) {
+                    export.add(calendar);
+                }
+            }
+            Scope::Collection(_) => export.add(crate::query::tree::parse(body)),
         }
     }
     let (name, tag) = match resource {

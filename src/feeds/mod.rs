@@ -170,7 +170,9 @@ fn build(
                 continue;
             }
         }
-        export.add(&item.body, public::strip);
+        if let Some(calendar) = public::public_calendar(&item.body) {
+            export.add(calendar);
+        }
     }
     let refresh = format!("PT{}M", app.config.feeds.refresh_minutes.max(1));
     let name = escape_text(title);

@@ -139,6 +139,15 @@ pub enum Class {
 }
 
 impl Class {
+    /// The stricter of two classes (PRIVATE over CONFIDENTIAL over PUBLIC).
+    pub fn or_stricter(self, other: Class) -> Class {
+        match (self, other) {
+            (Class::Private, _) | (_, Class::Private) => Class::Private,
+            (Class::Confidential, _) | (_, Class::Confidential) => Class::Confidential,
+            _ => Class::Public,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Class::Public => "PUBLIC",

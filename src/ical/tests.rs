@@ -1006,3 +1006,24 @@ fn fixture_corpus() {
         assert!(expected, "{name}: {result:?}");
     }
 }
+
+#[test]
+fn a_second_class_is_refused() {
+    let body = event(
+        "DTSTART:20270101T100000Z
+         CLASS:PUBLIC
+         CLASS:PRIVATE",
+    );
+    match parse(&body) {
+        Err(IcalError::InvalidObject(msg)) => assert!(msg.contains("more than one CLASS"), "{msg}"),
+        other => panic!("expected InvalidObject, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_strictest_class_of_any_component_is_the_objects() {
+    let body = cal("BEGIN:VEVENT\nUID:e1@test\nDTSTART:20270101T100000Z\nRRULE:FREQ=DAILY;COUNT=3\nCLASS:PUBLIC\nEND:VEVENT\nBEGIN:VEVENT\nUID:e1@test\nRECURRENCE-ID:20270102T100000Z\nDTSTART:20270102T110000Z\nCLASS:CONFIDENTIAL\nEND:VEVENT");
+    assert_eq!(ok(&body).class, Class::Confidential);
+    let private = cal("BEGIN:VEVENT\nUID:e1@test\nDTSTART:20270101T100000Z\nRRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT\nBEGIN:VEVENT\nUID:e1@test\nRECURRENCE-ID:20270102T100000Z\nDTSTART:20270102T110000Z\nCLASS:PRIVATE\nEND:VEVENT");
+    assert_eq!(ok(&private).class, Class::Private);
+}

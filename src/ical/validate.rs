@@ -90,6 +90,10 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
     let mut master: Option<(Comp, &ICalendarComponent)> = None;
     let mut overrides: Vec<(Comp, &ICalendarComponent)> = Vec::new();
     let mut rids = std::collections::HashSet::new();
+    // The object's class is the strictest of its components' (overrides
+    // included): one private occurrence keeps the whole object out of
+    // public views, as `query::public` decides on stored bodies.
+    let mut class = Class::Public;
     for &(idx, comp, kind) in &mains {
         let ctx = Ctx {
             lines,
@@ -110,6 +114,7 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
             Some(_) => {}
         }
         let parsed = component(comp, kind, &ctx, &mut zones, floating)?;
+        class = class.or_stricter(class_of(comp, &ctx)?);
         if let Some(rid) = &parsed.recurrence_id {
             if !rids.insert(rid.to_utc(floating)) {
                 return Err(IcalError::InvalidObject(format!(
@@ -134,7 +139,7 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
         .as_ref()
         .map(|(_, c)| *c)
         .or_else(|| overrides.first().map(|(_, c)| *c));
-    let info = info_source.map(info).unwrap_or(Info {
+    let mut info = info_source.map(info).unwrap_or(Info {
         summary: None,
         location: None,
         class: Class::Public,
@@ -142,6 +147,7 @@ pub(crate) fn build(ical: &ICalendar, lines: &LineMap, floating: Tz) -> Result<M
         status: None,
         transparent: false,
     });
+    info.class = class;
     Ok(Model {
         kind,
         uid: uid.unwrap_or_default(),
@@ -546,20 +552,35 @@ fn transparent_of(comp: &ICalendarComponent) -> bool {
         })
 }
 
-/// Index data of the master component.
-fn info(comp: &ICalendarComponent) -> Info {
-    // RFC 5545 3.8.1.3: an unknown classification is treated as PRIVATE.
-    let class = match occurrences(comp, &Prop::Class)
-        .next()
-        .and_then(|(_, e)| e.values.first())
-    {
-        None => Class::Public,
+/// The CLASS of one component. RFC 5545 allows one: a second one is refused,
+/// since readers disagree on which counts (concord once published
+/// `CLASS:PUBLIC` then `CLASS:PRIVATE` on the strength of the first).
+fn class_of(comp: &ICalendarComponent, ctx: &Ctx<'_>) -> Result<Class, IcalError> {
+    let mut found = occurrences(comp, &Prop::Class);
+    let Some((_, entry)) = found.next() else {
+        return Ok(Class::Public);
+    };
+    if let Some((nth, _)) = found.next() {
+        return Err(IcalError::InvalidObject(format!(
+            "{}{} has more than one CLASS (RFC 5545 allows one)",
+            ctx.prefix(ctx.line("CLASS", nth)),
+            ctx.kind
+        )));
+    }
+    // RFC 5545 3.8.1.3: an unknown classification is treated as PRIVATE;
+    // so is a CLASS without a value, as `query::public` reads it.
+    Ok(match entry.values.first() {
         Some(ICalendarValue::Classification(ICalendarClassification::Public)) => Class::Public,
         Some(ICalendarValue::Classification(ICalendarClassification::Confidential)) => {
             Class::Confidential
         }
-        Some(_) => Class::Private,
-    };
+        _ => Class::Private,
+    })
+}
+
+/// Index data of the master component (its class is set by `build`, from
+/// every component).
+fn info(comp: &ICalendarComponent) -> Info {
     let mut categories: Vec<String> = Vec::new();
     for (_, entry) in occurrences(comp, &Prop::Categories) {
         for value in &entry.values {
@@ -574,7 +595,7 @@ fn info(comp: &ICalendarComponent) -> Info {
     Info {
         summary: first_text(comp, &Prop::Summary),
         location: first_text(comp, &Prop::Location),
-        class,
+        class: Class::Public,
         categories,
         status: status_of(comp),
         transparent: transparent_of(comp),

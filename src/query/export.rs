@@ -1,7 +1,10 @@
 //! One VCALENDAR holding many stored objects: their components side by side
 //! and each time zone once (a calendar's export, the basis of feeds).
 
-use super::tree::{self, Component, Property};
+use super::tree::{Component, Property};
+
+/// What concord writes as PRODID.
+pub const PRODID: &str = "-//concord//CalDAV server//FR";
 
 pub struct Export {
     timezones: Vec<Component>,
@@ -22,16 +25,15 @@ impl Export {
         }
     }
 
-    /// Adds a stored object; `keep` decides which of its components stay
-    /// (and may strip them), time zones follow the components that stay.
-    pub fn add(&mut self, body: &[u8], mut keep: impl FnMut(&mut Component) -> bool) {
-        let calendar = tree::parse(body);
+    /// Adds a parsed object (already stripped by the caller for public
+    /// views): its components, and its time zones when it has any.
+    pub fn add(&mut self, calendar: Component) {
         let mut kept_any = false;
         let mut zones = Vec::new();
-        for mut child in calendar.children {
+        for child in calendar.children {
             if child.name == "VTIMEZONE" {
                 zones.push(child);
-            } else if keep(&mut child) {
+            } else {
                 kept_any = true;
                 self.components.push(child);
             }
@@ -39,10 +41,7 @@ impl Export {
         if !kept_any {
             return;
         }
-        for mut zone in zones {
-            if !keep(&mut zone) {
-                continue;
-            }
+        for zone in zones {
             let id = zone.property("TZID").map(|p| p.raw_value.clone());
             let known = self
                 .timezones
@@ -57,10 +56,7 @@ impl Export {
     /// The whole calendar; `header` properties (X-WR-CALNAME, ...) go
     /// after VERSION and PRODID.
     pub fn finish(self, header: Vec<Property>) -> String {
-        let mut properties = vec![
-            plain("VERSION", "2.0"),
-            plain("PRODID", "-//concord//CalDAV server//FR"),
-        ];
+        let mut properties = vec![plain("VERSION", "2.0"), plain("PRODID", PRODID)];
         properties.extend(header);
         let mut children = self.timezones;
         children.extend(self.components);

@@ -49,7 +49,7 @@ pub fn render(busy: &[BusyInstance], start: i64, end: i64, now: i64) -> String {
         name: "VCALENDAR".into(),
         properties: vec![
             property("VERSION", Vec::new(), "2.0".into()),
-            property("PRODID", Vec::new(), "-//concord//CalDAV server//FR".into()),
+            property("PRODID", Vec::new(), super::export::PRODID.into()),
         ],
         children: vec![freebusy],
     };

@@ -1,11 +1,18 @@
 //! Versioned schema: each entry of `MIGRATIONS` moves the database one
 //! `PRAGMA user_version` forward, inside one transaction.
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection, Transaction};
 
-const MIGRATIONS: &[&str] = &[
+/// One step: SQL, or Rust for what SQL cannot read (stored bodies).
+enum Migration {
+    Sql(&'static str),
+    Rust(fn(&Transaction) -> super::Result<()>),
+}
+use Migration::{Rust, Sql};
+
+const MIGRATIONS: &[Migration] = &[
     // 1: accounts, collections, objects, change log, instance index.
-    r#"
+    Sql(r#"
     CREATE TABLE principals (
         id            INTEGER PRIMARY KEY,
         login         TEXT NOT NULL UNIQUE,
@@ -122,22 +129,22 @@ const MIGRATIONS: &[&str] = &[
         acknowledged_by TEXT NOT NULL,
         acknowledged_at INTEGER NOT NULL
     );
-    "#,
+    "#),
     // 2: the instance scans of conflicts and of the agenda page read every
     // column they need from the index, without a lookup per instance.
-    r#"
+    Sql(r#"
     DROP INDEX instances_by_start;
     CREATE INDEX instances_by_start ON instances
         (start_utc, end_utc, cancelled, transparent, object_id, recurrence_id, all_day);
-    "#,
+    "#),
     // 3: changes_by_object served only the intercommunal calendar's
     // incremental sync, and badly: SQLite scanned all of it (the whole
     // change log) to group by object rather than read the changes after
     // the token by sequence number. Without it every write also updates
     // one index less.
-    r#"
+    Sql(r#"
     DROP INDEX changes_by_object;
-    "#,
+    "#),
     // 4: a deleted collection's change rows outlive it (collection_id
     // becomes NULL) instead of going with it, so that the intercommunal
     // calendar, which reads the last change of each object, can report its
@@ -145,7 +152,7 @@ const MIGRATIONS: &[&str] = &[
     // object first). SQLite cannot change a foreign key in place: the table
     // is rebuilt, keeping the AUTOINCREMENT counter, since a sequence number
     // given again would be an ETag and a sync token given twice.
-    r#"
+    Sql(r#"
     CREATE TABLE changes_new (
         seq           INTEGER PRIMARY KEY AUTOINCREMENT,
         -- NULL once the collection is deleted.
@@ -163,21 +170,54 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE changes_new RENAME TO changes;
     CREATE INDEX changes_by_collection ON changes (collection_id, seq);
     CREATE INDEX changes_by_name ON changes (collection_id, name, seq);
-    "#,
+    "#),
+    // 5: an object is public only when every CLASS of every component is
+    // PUBLIC or absent, and a second CLASS is refused at PUT. Objects
+    // written before took their class from the master's first CLASS: those
+    // the public rule now refuses (a `CLASS:PUBLIC` then `CLASS:PRIVATE`,
+    // a private override) leave the public views, and are recorded as
+    // changed so that the intercommunal calendar's next sync reports them
+    // gone to clients that already hold them.
+    Rust(reclassify),
 ];
 
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Marks PRIVATE the objects indexed as public whose body is not.
+fn reclassify(tx: &Transaction) -> super::Result<()> {
+    let mut not_public: Vec<(i64, i64, String)> = Vec::new();
+    {
+        let mut stmt =
+            tx.prepare("SELECT id, collection_id, name, body FROM objects WHERE class = 'PUBLIC'")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let body = row.get_ref(3)?.as_bytes().map_err(rusqlite::Error::from)?;
+            if crate::query::public::public_calendar(body).is_none() {
+                not_public.push((row.get(0)?, row.get(1)?, row.get(2)?));
+            }
+        }
+    }
+    let mut update = tx.prepare("UPDATE objects SET class = 'PRIVATE' WHERE id = ?1")?;
+    for (id, collection_id, name) in not_public {
+        update.execute(params![id])?;
+        super::collections::record_change(tx, collection_id, &name, id, false)?;
+    }
+    Ok(())
+}
+
+pub fn migrate(conn: &mut Connection) -> super::Result<()> {
     migrate_to(conn, MIGRATIONS.len())
 }
 
 /// Moves the database forward to version `target` (tests start from older
 /// versions).
-fn migrate_to(conn: &mut Connection, target: usize) -> rusqlite::Result<()> {
+fn migrate_to(conn: &mut Connection, target: usize) -> super::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let pending = MIGRATIONS.iter().enumerate().take(target);
-    for (index, sql) in pending.skip(version.max(0) as usize) {
+    for (index, migration) in pending.skip(version.max(0) as usize) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        match migration {
+            Sql(sql) => tx.execute_batch(sql)?,
+            Rust(step) => step(&tx)?,
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }
@@ -217,6 +257,59 @@ mod tests {
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
+    /// Migration 5 takes out of the public views the objects stored as
+    /// public whose body carries a CLASS other than PUBLIC anywhere.
+    #[test]
+    fn objects_with_a_private_class_anywhere_become_private() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::configure_reads(&conn).unwrap();
+        migrate_to(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO principals (id, login, display_name, kind, role, password_hash, created_at)
+                 VALUES (1, 'asso-a', 'A', 'association', 'organiser', 'x', 0);
+             INSERT INTO collections (id, owner_id, path, is_calendar, created_at, modified_at)
+                 VALUES (1, 1, 'main', 1, 0, 0);",
+        )
+        .unwrap();
+        let bodies = [
+            ("two.ics", "CLASS:PUBLIC\r\nCLASS:PRIVATE\r\n", "PUBLIC"),
+            ("plain.ics", "", "PUBLIC"),
+            ("public.ics", "CLASS:PUBLIC\r\n", "PUBLIC"),
+            ("private.ics", "CLASS:PRIVATE\r\n", "PRIVATE"),
+        ];
+        for (name, class, indexed) in bodies {
+            let body = format!(
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{name}\r\n{class}END:VEVENT\r\nEND:VCALENDAR\r\n"
+            );
+            conn.execute(
+                "INSERT INTO objects (collection_id, name, uid, component, seq, modified_at, class, body)
+                 VALUES (1, ?1, ?1, 'VEVENT', 1, 0, ?2, ?3)",
+                rusqlite::params![name, indexed, body.into_bytes()],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let class = |name: &str| -> String {
+            conn.query_row("SELECT class FROM objects WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(class("two.ics"), "PRIVATE");
+        assert_eq!(class("plain.ics"), "PUBLIC");
+        assert_eq!(class("public.ics"), "PUBLIC");
+        assert_eq!(class("private.ics"), "PRIVATE");
+        // Only the reclassified object is recorded as changed.
+        let changed: Vec<String> = conn
+            .prepare("SELECT name FROM changes")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(changed, vec!["two.ics"]);
+    }
+
     /// Migration 4 rebuilds the change log: its rows stay, and no sequence
     /// number is given twice (they are ETags and sync tokens), not even
     /// that of a row already gone with its collection.
@@ -236,7 +329,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(count(&conn, "PRAGMA user_version"), 4);
+        assert_eq!(count(&conn, "PRAGMA user_version"), 5);
         assert_eq!(count(&conn, "SELECT count(*) FROM changes"), 1);
         conn.execute_batch(
             "INSERT INTO changes (collection_id, name, object_id, deleted) VALUES (1, 'd.ics', 4, 0)",

@@ -78,24 +78,18 @@ impl Server {
             PASSWORD,
         );
         assert!(out.status.success());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
-            .env("CONCORD_CLOCK", NOW)
-            .args(["--config", config.to_str().unwrap(), "serve"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start concord");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let line = lines.next().expect("server output").expect("utf-8 line");
-            if let Some(rest) = line.strip_prefix("listening on http://") {
-                break rest.trim_end_matches('/').to_owned();
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, addr) = serve(&config);
         Server { addr, dir, child }
+    }
+
+    /// Stops the server and starts it again on the same database (which it
+    /// migrates on the way, if a test made it older).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, addr) = serve(&self.config_path());
+        self.child = child;
+        self.addr = addr;
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -124,6 +118,28 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `concord serve` and waits for the address it listens on.
+fn serve(config: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .env("CONCORD_CLOCK", NOW)
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start concord");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("server output").expect("utf-8 line");
+        if let Some(rest) = line.strip_prefix("listening on http://") {
+            break rest.trim_end_matches('/').to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
 }
 
 pub fn cli_with_stdin(config: &Path, args: &[&str], stdin: &str) -> std::process::Output {
