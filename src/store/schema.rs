@@ -164,6 +164,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX changes_by_collection ON changes (collection_id, seq);
     CREATE INDEX changes_by_name ON changes (collection_id, name, seq);
     "#,
+    // Co-organised events (the same UID in several organisers' calendars)
+    // are shown once in public views: finding the other copies of a UID.
+    r#"
+    CREATE INDEX objects_by_uid ON objects (uid);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -236,7 +241,10 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(count(&conn, "PRAGMA user_version"), 4);
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            super::MIGRATIONS.len() as i64
+        );
         assert_eq!(count(&conn, "SELECT count(*) FROM changes"), 1);
         conn.execute_batch(
             "INSERT INTO changes (collection_id, name, object_id, deleted) VALUES (1, 'd.ics', 4, 0)",
