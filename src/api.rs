@@ -302,7 +302,10 @@ async fn availability(
         categories: category.clone(),
         public: true,
         cancelled: false,
+        transparent: false,
+        uid: Arc::from(""),
         organiser: card.clone(),
+        co_organisers: None,
     };
     let tz = app.timezone;
     let local = |t: i64| tz.timestamp_opt(t, 0).single().map(|t| t.naive_local());

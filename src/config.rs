@@ -97,6 +97,11 @@ pub struct ConflictRule {
     pub severity: Severity,
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// Public events marked free (TRANSP:TRANSPARENT, iOS's default for
+    /// all-day events) take part in the rule unless this is set; private
+    /// ones never do.
+    #[serde(default)]
+    pub ignore_transparent: bool,
 }
 
 fn enabled() -> bool {
@@ -114,6 +119,7 @@ impl Config {
             kind,
             severity,
             enabled: true,
+            ignore_transparent: false,
         };
         vec![
             rule("meme-lieu", RuleKind::SameVenue, Severity::Hard),

@@ -19,6 +19,7 @@ pub mod ical;
 pub mod locks;
 pub mod params;
 pub mod paths;
+pub mod places;
 pub mod query;
 pub mod server;
 pub mod store;

@@ -17,7 +17,7 @@
 //! | 10 | meme-lieu | one-day all-day "Vide-grenier" (c) vs a timed match (b) |
 //! | 11 | meme-lieu | DST night 28 Mar: 01:30-03:30 (c) vs 03:00-03:20 (b); 03:30 (a) is back to back |
 //!
-//! and near-misses that must not be reported: a cancelled and a transparent
+//! and near-misses that must not be reported: a cancelled and a private transparent
 //! event at a booked hall, back-to-back events, same venue on different
 //! days, one organiser twice at one venue, lotos in different communes,
 //! events just after a series' COUNT, after an all-day event's exclusive end
@@ -233,11 +233,11 @@ const DATASET: &[Ev] = &[
     ev("asso-c", "veillee", "Veillée de Pâques", "Église de Sarbazan", "20270328T013000", "20270328T033000", &[]),
     ev("asso-b", "cloches", "Sonnerie des cloches", "Eglise, Sarbazan", "20270328T030000", "20270328T032000", &[]),
     ev("asso-a", "marche-aube", "Marche de l'aube", "Église de Sarbazan", "20270328T033000", "20270328T050000", &[]),
-    // Near-misses: cancelled and transparent events at a booked hall (and
+    // Near-misses: cancelled and private transparent events at a booked hall (and
     // lotos the same evening in the same commune).
     ev("asso-a", "loto-automne", "Loto d'automne", "Salle des fêtes d'Arue", "20271009T200000", "20271009T230000", &["CATEGORIES:Loto"]),
     ev("asso-b", "repas-club", "Repas du club", "Salle des fêtes, Arue", "20271009T200000", "20271009T230000", &["STATUS:CANCELLED"]),
-    ev("asso-c", "quine-chorale", "Quine de la chorale", "SDF Arue", "20271009T200000", "20271009T230000", &["CATEGORIES:Quine", "TRANSP:TRANSPARENT"]),
+    ev("asso-c", "quine-chorale", "Quine de la chorale", "SDF Arue", "20271009T200000", "20271009T230000", &["CATEGORIES:Quine", "TRANSP:TRANSPARENT", "CLASS:PRIVATE"]),
     // Near-misses: back to back (18:00 end, 18:00 start).
     ev("asso-a", "couture", "Atelier couture", "Salle des fêtes, Bourriot-Bergonce", "20270904T140000", "20270904T180000", &[]),
     ev("asso-b", "aperitif", "Apéritif du club", "Salle des fêtes de Bourriot-Bergonce", "20270904T180000", "20270904T200000", &[]),

@@ -9,12 +9,13 @@ pub mod venues;
 
 use crate::categories::CategoryMatcher;
 use crate::config::{Config, ConflictRule, RuleKind, Severity};
+use crate::places::Places;
 use crate::store::views::{Occurrence, OrganiserCard};
 use chrono::TimeZone;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
-use venues::VenueIndex;
 
 /// One side of a conflict, as others may see it: a private event shows
 /// only its time and organiser.
@@ -29,6 +30,8 @@ pub struct EventSide {
     pub start: String,
     pub end: String,
     pub organiser: Arc<OrganiserCard>,
+    /// Where it happens (commune slug; see `crate::places`).
+    pub commune: Arc<str>,
     #[serde(skip)]
     pub start_utc: i64,
     #[serde(skip)]
@@ -65,8 +68,42 @@ pub struct Report {
     /// Locations that matched no venue, with how often they occur, so that
     /// staff can add aliases.
     pub unmatched_locations: BTreeMap<String, usize>,
+    /// The same, per commune where they happen: (location, commune, count).
+    #[serde(skip)]
+    pub unmatched_by_commune: Vec<(String, Arc<str>, usize)>,
+    /// Public events in no category (not by their CATEGORIES, their
+    /// organiser's defaults or their SUMMARY): the rules on categories
+    /// cannot see them.
+    pub uncategorised: Vec<Uncategorised>,
+    /// Public events several organisers put (the same UID): shown once and
+    /// never in conflict with themselves; staff see whether copies differ.
+    pub co_organised: Vec<CoOrganised>,
     #[serde(skip)]
     pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Uncategorised {
+    pub object_id: i64,
+    pub summary: Arc<str>,
+    /// Its first occurrence in the report's period.
+    pub start: String,
+    pub commune: Arc<str>,
+    pub organiser: Arc<OrganiserCard>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CoOrganised {
+    pub uid: Arc<str>,
+    /// The earliest copy's summary, what the public sees.
+    pub summary: Arc<str>,
+    pub start: String,
+    pub commune: Arc<str>,
+    /// Its organisers, the earliest copy's first.
+    pub organisers: Vec<Arc<OrganiserCard>>,
+    /// What differs between copies: "summary", "location", "categories",
+    /// "times"; empty when they agree.
+    pub differences: Vec<&'static str>,
 }
 
 /// Where the time of `compute` went (benchmarks, `--timings`).
@@ -84,22 +121,30 @@ impl Report {
     }
 }
 
-/// What each occurrence brings to the rules, computed once per distinct
-/// location, categories and organiser (a venue's events share them).
+/// What each event brings to the rules, computed once per event; its
+/// parts once per distinct location, and per distinct categories and
+/// organiser (a venue's events share them).
 struct Facts {
-    venue: Option<String>,
-    /// Where it happens: its venue's commune, else its organiser's.
-    commune: String,
+    venue: Option<Arc<str>>,
+    /// Where it happens (see `crate::places`).
+    commune: Arc<str>,
+    kinds: Rc<Kinds>,
+}
+
+/// What an event's categories mean to the rules.
+struct Kinds {
     /// Its territory-wide categories, by slug.
     territory_wide: Vec<String>,
     /// In a "large public event" category.
     large: bool,
+    /// In no category at all (listed to staff when public).
+    none: bool,
 }
 
 pub struct Detector<'a> {
     config: &'a Config,
     tz: chrono_tz::Tz,
-    venues: VenueIndex,
+    places: Places,
     categories: CategoryMatcher,
     /// Staff see private events as they are; organisers only their time.
     reveal_private: bool,
@@ -110,7 +155,7 @@ impl<'a> Detector<'a> {
         Detector {
             config,
             tz,
-            venues: VenueIndex::new(config),
+            places: Places::new(config),
             categories: CategoryMatcher::new(config),
             reveal_private: false,
         }
@@ -122,20 +167,7 @@ impl<'a> Detector<'a> {
         self
     }
 
-    fn facts(&self, occurrence: &Occurrence) -> Facts {
-        let venue = occurrence
-            .location
-            .as_deref()
-            .and_then(|l| self.venues.find(l))
-            .map(str::to_owned);
-        let commune = venue
-            .as_ref()
-            .and_then(|slug| self.config.venues.iter().find(|v| &v.slug == slug))
-            .map(|v| v.commune.clone())
-            .unwrap_or_else(|| occurrence.organiser.commune.clone());
-        let categories = self
-            .categories
-            .slugs(&occurrence.categories, &occurrence.organiser.categories);
+    fn kinds(&self, categories: &HashSet<String>) -> Kinds {
         let category = |slug: &String| self.config.category(slug);
         let mut territory_wide: Vec<String> = categories
             .iter()
@@ -143,13 +175,12 @@ impl<'a> Detector<'a> {
             .cloned()
             .collect();
         territory_wide.sort_unstable();
-        Facts {
-            venue,
-            commune,
+        Kinds {
             territory_wide,
             large: categories
                 .iter()
                 .any(|c| category(c).is_some_and(|c| c.large_public_event)),
+            none: categories.is_empty(),
         }
     }
 
@@ -169,46 +200,112 @@ impl<'a> Detector<'a> {
                 .entry(rule.kind)
                 .or_insert_with(|| (rule, Arc::from(rule.name.as_str())));
         }
-        // Facts are computed once per distinct location, categories and
-        // organiser (venue matching normalises text, which is not free), and
-        // organisers are numbered so that telling them apart is cheap.
-        type FactsKey<'o> = (Option<&'o str>, &'o str, &'o str);
-        let mut known: HashMap<FactsKey, std::rc::Rc<Facts>> = HashMap::new();
-        let mut organiser_numbers: HashMap<&str, usize> = HashMap::new();
+        // Whether an occurrence takes part in a rule: an event marked free
+        // (TRANSP:TRANSPARENT, iOS's default for all-day events) still
+        // takes part when public, unless the rule says otherwise; a
+        // private one does not block anything.
+        let takes_part = |kind: RuleKind, x: &Occurrence| {
+            !x.transparent
+                || (x.public
+                    && !enabled
+                        .get(&kind)
+                        .is_some_and(|(rule, _)| rule.ignore_transparent))
+        };
+        // Facts are computed once per event, from parts computed once per
+        // distinct location (matching normalises text, which is not free)
+        // and per distinct categories, organiser (and summary, for events
+        // without category); organisers and UIDs are numbered so that
+        // telling them apart is cheap.
+        let mut resolver = self.places.resolver();
+        let mut kinds_known: HashMap<(&str, &str), Option<Rc<Kinds>>> = HashMap::new();
+        let mut kinds_by_summary: HashMap<&str, Rc<Kinds>> = HashMap::new();
+        let mut organiser_numbers: HashMap<&str, (usize, Arc<str>)> = HashMap::new();
+        let mut uid_numbers: HashMap<&str, usize> = HashMap::new();
         // The occurrences of one series follow the first one's facts.
         let mut by_object: HashMap<i64, usize> = HashMap::new();
-        let mut facts: Vec<std::rc::Rc<Facts>> = Vec::with_capacity(occurrences.len());
+        let mut facts: Vec<Rc<Facts>> = Vec::with_capacity(occurrences.len());
         let mut organiser: Vec<usize> = Vec::with_capacity(occurrences.len());
+        let mut uid: Vec<usize> = Vec::with_capacity(occurrences.len());
+        // Public events by UID (first occurrence of each), to find
+        // co-organised ones.
+        let mut public_by_uid: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut report = Report::default();
         for (i, occurrence) in occurrences.iter().enumerate() {
             if let Some(&first) = by_object.get(&occurrence.object_id) {
                 facts.push(facts[first].clone());
                 organiser.push(organiser[first]);
+                uid.push(uid[first]);
                 continue;
             }
             by_object.insert(occurrence.object_id, i);
             let card = &occurrence.organiser;
-            let key = (
-                occurrence.location.as_deref(),
-                &*occurrence.categories,
-                card.login.as_str(),
-            );
-            let fact = known
-                .entry(key)
-                .or_insert_with(|| std::rc::Rc::new(self.facts(occurrence)));
-            facts.push(fact.clone());
             let next = organiser_numbers.len();
-            organiser.push(*organiser_numbers.entry(&card.login).or_insert(next));
+            let (number, home) = organiser_numbers
+                .entry(&card.login)
+                .or_insert_with(|| (next, Arc::from(card.commune.as_str())));
+            organiser.push(*number);
+            let located = resolver.locate(occurrence.location.as_deref());
+            let venue = located.venue.clone();
+            let commune = located.commune.clone().unwrap_or_else(|| home.clone());
+            let kinds = kinds_known
+                .entry((&occurrence.categories, &card.categories))
+                .or_insert_with(|| {
+                    let (slugs, source) =
+                        self.categories
+                            .effective(&occurrence.categories, &card.categories, "");
+                    (source != crate::categories::Source::None).then(|| Rc::new(self.kinds(&slugs)))
+                })
+                .clone()
+                .unwrap_or_else(|| {
+                    let summary = occurrence.summary.as_deref().unwrap_or("");
+                    kinds_by_summary
+                        .entry(summary)
+                        .or_insert_with(|| {
+                            Rc::new(self.kinds(&self.categories.in_summary(summary)))
+                        })
+                        .clone()
+                });
+            let next = uid_numbers.len();
+            let number = *uid_numbers.entry(&occurrence.uid).or_insert(next);
+            uid.push(number);
+            if occurrence.public {
+                let copies = public_by_uid.entry(&occurrence.uid).or_default();
+                if kinds.none && copies.is_empty() {
+                    report.uncategorised.push(Uncategorised {
+                        object_id: occurrence.object_id,
+                        summary: occurrence.summary.clone().unwrap_or_default(),
+                        start: self.time(occurrence.start),
+                        commune: commune.clone(),
+                        organiser: card.clone(),
+                    });
+                }
+                copies.push(i);
+            }
+            facts.push(Rc::new(Facts {
+                venue,
+                commune,
+                kinds,
+            }));
         }
-        let mut report = Report::default();
+        self.co_organised(occurrences, &public_by_uid, &facts, &mut report);
+        let mut unmatched: HashMap<(&str, &str), usize> = HashMap::new();
         for (occurrence, fact) in occurrences.iter().zip(&facts) {
             if let (Some(location), None) = (&occurrence.location, &fact.venue) {
                 if !location.trim().is_empty() {
-                    *report
-                        .unmatched_locations
-                        .entry(location.trim().to_owned())
+                    *unmatched
+                        .entry((location.trim(), &fact.commune))
                         .or_default() += 1;
                 }
             }
+        }
+        for ((location, commune), count) in unmatched {
+            *report
+                .unmatched_locations
+                .entry(location.to_owned())
+                .or_default() += count;
+            report
+                .unmatched_by_commune
+                .push((location.to_owned(), Arc::from(commune), count));
         }
         // Each occurrence's side is made once, when a first conflict needs it.
         let sides: Vec<std::cell::OnceCell<Arc<EventSide>>> =
@@ -218,13 +315,17 @@ impl<'a> Detector<'a> {
                 let Some((rule, rule_name)) = enabled.get(&kind) else {
                     return;
                 };
+                // Copies of one co-organised event never clash.
+                if j.is_some_and(|j| uid[j] == uid[i]) {
+                    return;
+                }
                 let (i, j) = match j {
                     Some(j) if occurrences[j].object_id < occurrences[i].object_id => (j, Some(i)),
                     _ => (i, j),
                 };
                 let side = |k: usize| {
                     sides[k]
-                        .get_or_init(|| Arc::new(self.side(&occurrences[k])))
+                        .get_or_init(|| Arc::new(self.side(&occurrences[k], &facts[k].commune)))
                         .clone()
                 };
                 let a = side(i);
@@ -258,14 +359,18 @@ impl<'a> Detector<'a> {
         // work grows with the pairs that matter, not with every overlap.
         let mut at_venue: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut in_category: HashMap<&str, Vec<usize>> = HashMap::new();
-        let wide = |i: usize| &facts[i].territory_wide;
+        let wide = |i: usize| &facts[i].kinds.territory_wide;
         let still_running = |list: &mut Vec<usize>, start: i64| {
             list.retain(|&k| effective_end(&occurrences[k]) > start);
         };
         let mut venue_texts: HashMap<&str, (Arc<str>, Arc<str>)> = HashMap::new();
         let mut category_texts: HashMap<&str, (Arc<str>, Arc<str>)> = HashMap::new();
         for (i, x) in occurrences.iter().enumerate() {
-            if let Some(venue) = facts[i].venue.as_deref() {
+            if let Some(venue) = facts[i]
+                .venue
+                .as_deref()
+                .filter(|_| takes_part(RuleKind::SameVenue, x))
+            {
                 let (slug, description) = venue_texts
                     .entry(venue)
                     .or_insert_with(|| {
@@ -298,7 +403,8 @@ impl<'a> Detector<'a> {
                 }
                 list.push(i);
             }
-            for category in wide(i).iter().map(String::as_str) {
+            let in_wide_rule = takes_part(RuleKind::SameCategoryTerritory, x);
+            for category in wide(i).iter().map(String::as_str).filter(|_| in_wide_rule) {
                 let list = in_category.entry(category).or_default();
                 still_running(list, x.start);
                 for &k in list.iter() {
@@ -347,16 +453,16 @@ impl<'a> Detector<'a> {
         // Only two occurrences of several days each can meet on two days.
         let mut several_days = vec![false; occurrences.len()];
         for (i, x) in occurrences.iter().enumerate() {
-            if !facts[i].large || facts[i].commune.is_empty() {
+            if !facts[i].kinds.large
+                || facts[i].commune.is_empty()
+                || !takes_part(RuleKind::SameCommuneLargeEvents, x)
+            {
                 continue;
             }
             let days = self.days(x);
             several_days[i] = days.len() > 1;
             for day in days {
-                by_day
-                    .entry((facts[i].commune.as_str(), day))
-                    .or_default()
-                    .push(i);
+                by_day.entry((&*facts[i].commune, day)).or_default().push(i);
             }
         }
         let mut seen = HashSet::new();
@@ -404,7 +510,10 @@ impl<'a> Detector<'a> {
             let Some(slug) = &facts[i].venue else {
                 continue;
             };
-            let Some(venue) = self.config.venues.iter().find(|v| &v.slug == slug) else {
+            if !takes_part(RuleKind::VenueClosed, x) {
+                continue;
+            }
+            let Some(venue) = self.config.venues.iter().find(|v| *v.slug == **slug) else {
                 continue;
             };
             let days = self.days(x);
@@ -430,7 +539,7 @@ impl<'a> Detector<'a> {
                             period.from.format("%d/%m/%Y"),
                             period.to.format("%d/%m/%Y")
                         )),
-                        venue: Some(Arc::from(slug.as_str())),
+                        venue: Some(slug.clone()),
                         ..Detail::default()
                     },
                 );
@@ -440,6 +549,77 @@ impl<'a> Detector<'a> {
             .conflicts
             .sort_unstable_by(|x, y| x.start.cmp(&y.start).then_with(|| x.key.cmp(&y.key)));
         report
+    }
+
+    /// Lists the public events several organisers put, and what differs
+    /// between their copies (`public_by_uid`: the first occurrence of each
+    /// copy, by UID, copies in order of their first occurrence).
+    fn co_organised(
+        &self,
+        occurrences: &[Occurrence],
+        public_by_uid: &HashMap<&str, Vec<usize>>,
+        facts: &[Rc<Facts>],
+        report: &mut Report,
+    ) {
+        let shared: Vec<&Vec<usize>> = public_by_uid.values().filter(|c| c.len() > 1).collect();
+        if shared.is_empty() {
+            return;
+        }
+        // The times of each copy in the period, to compare them.
+        let mut times: HashMap<i64, Vec<(i64, i64)>> = shared
+            .iter()
+            .flat_map(|copies| {
+                copies
+                    .iter()
+                    .map(|&i| (occurrences[i].object_id, Vec::new()))
+            })
+            .collect();
+        for x in occurrences {
+            if let Some(list) = times.get_mut(&x.object_id) {
+                list.push((x.start, x.end));
+            }
+        }
+        for copies in shared {
+            let mut copies = copies.clone();
+            // The earliest created (lowest id) is what the public sees.
+            copies.sort_by_key(|&i| occurrences[i].object_id);
+            let first = &occurrences[copies[0]];
+            let mut differences = Vec::new();
+            let differ = |f: &dyn Fn(&Occurrence) -> Option<&str>| {
+                copies.iter().any(|&i| f(&occurrences[i]) != f(first))
+            };
+            if differ(&|x| x.summary.as_deref()) {
+                differences.push("summary");
+            }
+            if differ(&|x| x.location.as_deref().map(str::trim)) {
+                differences.push("location");
+            }
+            if differ(&|x| Some(&*x.categories)) {
+                differences.push("categories");
+            }
+            let times_of = |i: usize| times.get(&occurrences[i].object_id);
+            if copies.iter().any(|&i| times_of(i) != times_of(copies[0])) {
+                differences.push("times");
+            }
+            let mut organisers: Vec<Arc<OrganiserCard>> = Vec::new();
+            for &i in &copies {
+                let card = &occurrences[i].organiser;
+                if !organisers.iter().any(|c| c.login == card.login) {
+                    organisers.push(card.clone());
+                }
+            }
+            report.co_organised.push(CoOrganised {
+                uid: first.uid.clone(),
+                summary: first.summary.clone().unwrap_or_default(),
+                start: self.time(first.start),
+                commune: facts[copies[0]].commune.clone(),
+                organisers,
+                differences,
+            });
+        }
+        report
+            .co_organised
+            .sort_unstable_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
     }
 
     fn venue_name(&self, slug: &str) -> String {
@@ -475,14 +655,16 @@ impl<'a> Detector<'a> {
             .collect()
     }
 
-    fn side(&self, occurrence: &Occurrence) -> EventSide {
-        let time = |t: i64| {
-            self.tz
-                .timestamp_opt(t, 0)
-                .single()
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default()
-        };
+    fn time(&self, t: i64) -> String {
+        self.tz
+            .timestamp_opt(t, 0)
+            .single()
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default()
+    }
+
+    fn side(&self, occurrence: &Occurrence, commune: &Arc<str>) -> EventSide {
+        let time = |t: i64| self.time(t);
         EventSide {
             object_id: occurrence.object_id,
             seq: occurrence.seq,
@@ -499,6 +681,7 @@ impl<'a> Detector<'a> {
             start: time(occurrence.start),
             end: time(occurrence.end),
             organiser: occurrence.organiser.clone(),
+            commune: commune.clone(),
             start_utc: occurrence.start,
             end_utc: occurrence.end,
             all_day: occurrence.all_day,
@@ -590,7 +773,9 @@ pub fn acknowledge(
 }
 
 /// Keeps the conflicts that involve `organiser` (a login) or happen in
-/// `commune` (a slug: the organisers' home commune or the venue's).
+/// `commune` (a slug: where either event happens, see `crate::places`),
+/// and likewise the lists for staff: unmatched locations, uncategorised
+/// and co-organised events.
 pub fn retain(
     report: &mut Report,
     config: &Config,
@@ -608,10 +793,27 @@ pub fn retain(
         let by_commune = commune.is_none_or(|m| {
             c.commune.as_deref() == Some(m)
                 || venue_commune == Some(m)
-                || sides().any(|s| s.organiser.commune == m)
+                || sides().any(|s| &*s.commune == m)
         });
         by_organiser && by_commune
     });
+    if let Some(m) = commune {
+        report.unmatched_locations.clear();
+        for (location, _, count) in report.unmatched_by_commune.iter().filter(|u| &*u.1 == m) {
+            *report
+                .unmatched_locations
+                .entry(location.clone())
+                .or_default() += count;
+        }
+        report.uncategorised.retain(|u| &*u.commune == m);
+        report.co_organised.retain(|e| &*e.commune == m);
+    }
+    if let Some(o) = organiser {
+        report.uncategorised.retain(|u| u.organiser.login == o);
+        report
+            .co_organised
+            .retain(|e| e.organisers.iter().any(|c| c.login == o));
+    }
 }
 
 /// One line per conflict, for people.
@@ -639,6 +841,34 @@ pub fn table(report: &Report) -> String {
         out.push_str("locations matching no venue (add aliases in config.toml):\n");
         for (location, count) in &report.unmatched_locations {
             out.push_str(&format!("  {count:>4}  {location}\n"));
+        }
+    }
+    if !report.uncategorised.is_empty() {
+        out.push_str(
+            "public events in no category (add CATEGORIES, organiser categories or aliases):\n",
+        );
+        for u in &report.uncategorised {
+            out.push_str(&format!(
+                "  {}  {} ({}, {})\n",
+                u.start, u.summary, u.organiser.name, u.commune
+            ));
+        }
+    }
+    if !report.co_organised.is_empty() {
+        out.push_str("co-organised events (shown once, never in conflict):\n");
+        for e in &report.co_organised {
+            let names: Vec<&str> = e.organisers.iter().map(|c| c.name.as_str()).collect();
+            let differences = if e.differences.is_empty() {
+                String::new()
+            } else {
+                format!(" [copies differ: {}]", e.differences.join(", "))
+            };
+            out.push_str(&format!(
+                "  {}  {} ({}){differences}\n",
+                e.start,
+                e.summary,
+                names.join(" + ")
+            ));
         }
     }
     out
@@ -670,9 +900,12 @@ pub fn summary(report: &Report) -> String {
         ));
     }
     out.push_str(&format!(
-        "{:>7}  conflict(s) in all; {} location(s) match no venue\n",
+        "{:>7}  conflict(s) in all; {} location(s) match no venue; {} public event(s) in no category; {} co-organised event(s), {} with differing copies\n",
         report.conflicts.len(),
-        report.unmatched_locations.len()
+        report.unmatched_locations.len(),
+        report.uncategorised.len(),
+        report.co_organised.len(),
+        report.co_organised.iter().filter(|e| !e.differences.is_empty()).count()
     ));
     out
 }
@@ -719,6 +952,9 @@ mod tests {
             categories: Arc::from(""),
             public: true,
             cancelled: false,
+            transparent: false,
+            uid: Arc::from(format!("{object_id}@test")),
+            co_organisers: None,
             organiser: Arc::new(OrganiserCard {
                 login: login.into(),
                 name: login.into(),

@@ -8,8 +8,9 @@ pub mod cache;
 pub mod request;
 
 use crate::app::App;
-use crate::categories::CategoryMatcher;
+use crate::categories::{CategoryMatcher, Source as CategorySource};
 use crate::http::{self, Response};
+use crate::places::Places;
 use crate::query::export::{escape_text, plain, Export};
 use crate::query::public;
 use crate::query::tree::Property;
@@ -141,38 +142,86 @@ async fn render(
     };
     let (from, to) = request.window(app.timezone);
     let query = request.clone();
+    let app2 = app.clone();
     let items = app
         .store
-        .read(move |conn| views::feed_items(conn, from, to, &query.organisers, &query.communes))
+        .read(move |conn| {
+            // Filters by where each event happens and by its categories,
+            // before its body is read.
+            let places = Places::new(&app2.config);
+            let mut resolver = places.resolver();
+            let matcher = CategoryMatcher::new(&app2.config);
+            let mut keep = |item: &FeedItem| {
+                let first = &item.organisers[0];
+                let by_commune = query.communes.is_empty() || {
+                    let commune = resolver.commune(item.location.as_deref(), &first.commune);
+                    query.communes.iter().any(|c| c == commune)
+                };
+                by_commune
+                    && (query.categories.is_empty() || {
+                        let slugs =
+                            matcher.slugs(&item.categories, &first.categories, &item.summary);
+                        query.categories.iter().any(|c| slugs.contains(c))
+                    })
+            };
+            views::feed_items(conn, from, to, &query.organisers, &mut keep)
+        })
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
     let app = app.clone();
     let filename = format!("{name}.ics");
-    tokio::task::spawn_blocking(move || build(&app, &request, items, &title, filename))
+    tokio::task::spawn_blocking(move || build(&app, items, &title, filename))
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::Internal(e.to_string()).into_response()))
 }
 
+/// What a feed says of an event beyond what its organiser wrote: the
+/// categories it is filed under when its own CATEGORIES name none of the
+/// territory's (its organiser's defaults, or words of its SUMMARY), in the
+/// configuration's order; and, for a co-organised event, each organiser's
+/// name as a CONTACT.
+fn added_properties(app: &App, matcher: &CategoryMatcher, item: &FeedItem) -> Vec<Property> {
+    let mut added = Vec::new();
+    let first = &item.organisers[0];
+    let (slugs, source) = matcher.effective(&item.categories, &first.categories, &item.summary);
+    if matches!(source, CategorySource::Organiser | CategorySource::Summary) {
+        let names: Vec<String> = app
+            .config
+            .categories
+            .iter()
+            .filter(|c| slugs.contains(&c.slug))
+            .map(|c| escape_text(&c.name))
+            .collect();
+        if !names.is_empty() {
+            added.push(plain("CATEGORIES", &names.join(",")));
+        }
+    }
+    if item.organisers.len() > 1 {
+        for organiser in &item.organisers {
+            added.push(plain("CONTACT", &escape_text(&organiser.name)));
+        }
+    }
+    added
+}
+
 /// Renders, compresses and tags a feed (CPU work, off the async workers).
-fn build(
-    app: &App,
-    request: &FeedRequest,
-    items: Vec<FeedItem>,
-    title: &str,
-    filename: String,
-) -> Content {
+fn build(app: &App, items: Vec<FeedItem>, title: &str, filename: String) -> Content {
     let matcher = CategoryMatcher::new(&app.config);
     let mut export = Export::new();
     for item in &items {
-        if !request.categories.is_empty() {
-            let slugs = matcher.slugs(&item.categories, &item.organiser_categories);
-            if !request.categories.iter().any(|c| slugs.contains(c)) {
-                continue;
+        let Some(mut calendar) = public::public_calendar(&item.body) else {
+            continue;
+        };
+        let added = added_properties(app, &matcher, item);
+        for component in calendar.children.iter_mut().filter(|c| c.name == "VEVENT") {
+            for property in &added {
+                let present = component.properties.iter().any(|p| p.name == property.name);
+                if property.name != "CATEGORIES" || !present {
+                    component.properties.push(property.clone());
+                }
             }
         }
-        if let Some(calendar) = public::public_calendar(&item.body) {
-            export.add(calendar);
-        }
+        export.add(calendar);
     }
     let refresh = format!("PT{}M", app.config.feeds.refresh_minutes.max(1));
     let name = escape_text(title);

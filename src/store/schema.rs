@@ -179,6 +179,12 @@ const MIGRATIONS: &[Migration] = &[
     // changed so that the intercommunal calendar's next sync reports them
     // gone to clients that already hold them.
     Rust(reclassify),
+    // 6: co-organised events (the same UID in several organisers'
+    // calendars) are shown once in public views: finding the other copies
+    // of a UID.
+    Sql(r#"
+    CREATE INDEX IF NOT EXISTS objects_by_uid ON objects (uid);
+    "#),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
@@ -329,7 +335,10 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(count(&conn, "PRAGMA user_version"), 5);
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            super::MIGRATIONS.len() as i64
+        );
         assert_eq!(count(&conn, "SELECT count(*) FROM changes"), 1);
         conn.execute_batch(
             "INSERT INTO changes (collection_id, name, object_id, deleted) VALUES (1, 'd.ics', 4, 0)",

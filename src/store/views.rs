@@ -23,13 +23,25 @@ pub const PUBLISHED_CALENDARS: &str =
      WHERE c.is_calendar = 1 AND c.published = 1 AND p.publishes = 1 AND p.disabled = 0
        AND p.role = 'organiser'";
 
+/// Condition on `o` keeping only the earliest public copy (lowest id) of
+/// an event that several organisers put (co-organised: one invited the
+/// other), so that public views show it once. Uses the `objects_by_uid`
+/// index; co-organised events are rare, so the probe almost always finds
+/// nothing.
+pub const FIRST_COPY: &str =
+    "NOT EXISTS (SELECT 1 FROM objects e WHERE e.uid = o.uid AND e.id < o.id
+       AND e.class = 'PUBLIC' AND e.component = o.component
+       AND e.collection_id IN (SELECT c.id FROM collections c JOIN principals p ON p.id = c.owner_id
+           WHERE c.is_calendar = 1 AND c.published = 1 AND p.publishes = 1 AND p.disabled = 0
+             AND p.role = 'organiser'))";
+
 impl Scope {
     /// SQL condition on `o` (objects); binds `?1` to `self.param()`.
     fn condition(self) -> String {
         match self {
             Scope::Collection(_) => "o.collection_id = ?1".into(),
             Scope::Public => format!(
-                "?1 = 0 AND o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})"
+                "?1 = 0 AND o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS}) AND {FIRST_COPY}"
             ),
         }
     }
@@ -326,25 +338,73 @@ pub fn all_bodies(conn: &Connection, scope: Scope) -> Result<Vec<Vec<u8>>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// One public event as feeds need it.
+/// One public event as feeds need it: of a co-organised event, the
+/// earliest copy, with every organiser.
 pub struct FeedItem {
+    pub id: i64,
+    /// Read only for the items the caller keeps.
     pub body: Vec<u8>,
     pub modified_at: i64,
     /// The event's CATEGORIES, comma-joined as stored.
     pub categories: String,
-    /// The organiser's category slugs, comma-joined.
-    pub organiser_categories: String,
+    pub summary: String,
+    pub location: Option<String>,
+    /// Its organisers, the earliest copy's first.
+    pub organisers: Vec<Arc<OrganiserCard>>,
 }
 
-/// Public events with an instance in [from, to), optionally only those of
-/// the given organisers (logins) and home communes.
+/// The public copies of events that several organisers put (the same UID),
+/// by UID, earliest copy first: (object id, organiser).
+pub type CoOrganised = HashMap<String, Vec<(i64, Arc<OrganiserCard>)>>;
+
+/// Every co-organised public event, whatever its dates (a copy's dates may
+/// differ from the others'). Few events are: the UID index answers which.
+pub fn co_organised(conn: &Connection) -> Result<CoOrganised> {
+    let sql = format!(
+        "SELECT o.uid, o.id, {CARD_COLUMNS}
+         FROM objects o JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
+         WHERE o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})
+           AND o.uid IN (SELECT uid FROM objects GROUP BY uid HAVING count(*) > 1)
+         ORDER BY o.uid, o.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([])?;
+    let mut cards = Cards::default();
+    let mut groups: CoOrganised = HashMap::new();
+    while let Some(row) = rows.next()? {
+        let card = cards.card(row, 2)?;
+        groups
+            .entry(row.get(0)?)
+            .or_default()
+            .push((row.get(1)?, card));
+    }
+    groups.retain(|_, copies| copies.len() > 1);
+    Ok(groups)
+}
+
+/// The organisers of a co-organised event, each once, earliest copy's first.
+fn organisers_of(copies: &[(i64, Arc<OrganiserCard>)]) -> Vec<Arc<OrganiserCard>> {
+    let mut out: Vec<Arc<OrganiserCard>> = Vec::with_capacity(copies.len());
+    for (_, card) in copies {
+        if !out.iter().any(|c| c.login == card.login) {
+            out.push(card.clone());
+        }
+    }
+    out
+}
+
+/// Public events with an instance in [from, to), each once (see
+/// `co_organised`), optionally only those one of the given organisers
+/// (logins) runs, and only those `keep` keeps (bodies are read for those
+/// alone).
 pub fn feed_items(
     conn: &Connection,
     from: i64,
     to: i64,
     organisers: &[String],
-    communes: &[String],
+    keep: &mut dyn FnMut(&FeedItem) -> bool,
 ) -> Result<Vec<FeedItem>> {
+    let groups = co_organised(conn)?;
     // Placeholders for the optional lists follow ?1..?4; values are bound.
     let placeholders = |offset: usize, count: usize| {
         (0..count)
@@ -353,18 +413,30 @@ pub fn feed_items(
             .join(", ")
     };
     let mut extra = String::new();
+    let mut values: Vec<rusqlite::types::Value> = Vec::new();
     if !organisers.is_empty() {
-        extra += &format!(" AND p.login IN ({})", placeholders(5, organisers.len()));
-    }
-    if !communes.is_empty() {
-        extra += &format!(
-            " AND p.commune IN ({})",
-            placeholders(5 + organisers.len(), communes.len())
-        );
+        // An organiser's events include those it co-organises, whose
+        // earliest copy is another organiser's.
+        let shared: Vec<i64> = groups
+            .values()
+            .filter(|copies| copies.iter().any(|(_, c)| organisers.contains(&c.login)))
+            .map(|copies| copies[0].0)
+            .collect();
+        extra += &format!(" AND (p.login IN ({})", placeholders(5, organisers.len()));
+        if !shared.is_empty() {
+            extra += &format!(
+                " OR o.id IN ({})",
+                placeholders(5 + organisers.len(), shared.len())
+            );
+        }
+        extra += ")";
+        values.extend(organisers.iter().map(|v| v.clone().into()));
+        values.extend(shared.into_iter().map(Into::into));
     }
     let span = max_span(conn)?;
     let sql = format!(
-        "SELECT o.body, o.modified_at, coalesce(o.categories, ''), coalesce(p.categories, '')
+        "SELECT o.id, o.uid, o.modified_at, coalesce(o.categories, ''), coalesce(o.summary, ''), o.location,
+                {CARD_COLUMNS}
          FROM objects o JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
          WHERE {}
            AND o.id IN (
@@ -376,23 +448,71 @@ pub fn feed_items(
          ORDER BY o.id",
         Scope::Public.condition()
     );
-    let mut values: Vec<rusqlite::types::Value> = vec![
+    let mut bound: Vec<rusqlite::types::Value> = vec![
         Scope::Public.param().into(),
         from.into(),
         to.into(),
         span.into(),
     ];
-    values.extend(organisers.iter().chain(communes).map(|v| v.clone().into()));
+    bound.extend(values);
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(values), |row| {
-        Ok(FeedItem {
-            body: row.get(0)?,
-            modified_at: row.get(1)?,
-            categories: row.get(2)?,
-            organiser_categories: row.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query(rusqlite::params_from_iter(bound))?;
+    let mut cards = Cards::default();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let uid: String = row.get(1)?;
+        let card = cards.card(row, 6)?;
+        let item = FeedItem {
+            id: row.get(0)?,
+            body: Vec::new(),
+            modified_at: row.get(2)?,
+            categories: row.get(3)?,
+            summary: row.get(4)?,
+            location: row.get(5)?,
+            organisers: match groups.get(&uid) {
+                Some(copies) => organisers_of(copies),
+                None => vec![card],
+            },
+        };
+        if keep(&item) {
+            out.push(item);
+        }
+    }
+    let mut body = conn.prepare_cached("SELECT body FROM objects WHERE id = ?1")?;
+    for item in &mut out {
+        item.body = body.query_row([item.id], |row| row.get(0))?;
+    }
+    Ok(out)
+}
+
+/// The organiser columns `Cards::card` reads, from `p` (principals).
+const CARD_COLUMNS: &str =
+    "p.id, p.login, p.display_name, coalesce(p.commune, ''), coalesce(p.categories, ''),
+                p.email, p.phone, p.website";
+
+/// Organisers' cards read from rows, one per organiser.
+#[derive(Default)]
+struct Cards(HashMap<i64, Arc<OrganiserCard>>);
+
+impl Cards {
+    /// The card whose `CARD_COLUMNS` start at `at`.
+    fn card(&mut self, row: &Row, at: usize) -> rusqlite::Result<Arc<OrganiserCard>> {
+        let principal: i64 = row.get(at)?;
+        if let Some(card) = self.0.get(&principal) {
+            return Ok(card.clone());
+        }
+        let card = Arc::new(OrganiserCard {
+            login: row.get(at + 1)?,
+            name: row.get(at + 2)?,
+            commune: row.get(at + 3)?,
+            categories: row.get(at + 4)?,
+            email: row.get(at + 5)?,
+            phone: row.get(at + 6)?,
+            website: row.get(at + 7)?,
+        });
+        self.0.insert(principal, card.clone());
+        Ok(card)
+    }
 }
 
 /// One occurrence of an organiser's event, with what conflict rules need.
@@ -411,7 +531,23 @@ pub struct Occurrence {
     pub categories: Arc<str>,
     pub public: bool,
     pub cancelled: bool,
+    /// TRANSP:TRANSPARENT ("free"): it does not block its organiser's time.
+    pub transparent: bool,
+    pub uid: Arc<str>,
     pub organiser: Arc<OrganiserCard>,
+    /// Every organiser of a co-organised public event (the same UID put by
+    /// several), `organiser` first; `None` for the others.
+    pub co_organisers: Option<Arc<[Arc<OrganiserCard>]>>,
+}
+
+impl Occurrence {
+    /// Its organisers: one, or those of a co-organised event.
+    pub fn organisers(&self) -> &[Arc<OrganiserCard>] {
+        match &self.co_organisers {
+            Some(all) => all,
+            None => std::slice::from_ref(&self.organiser),
+        }
+    }
 }
 
 /// An organiser as shown to others: name and contact.
@@ -427,17 +563,40 @@ pub struct OrganiserCard {
     pub website: Option<String>,
 }
 
-/// Opaque, not cancelled VEVENT occurrences of enabled organisers that
-/// overlap [from, to), in start order.
+/// Not cancelled VEVENT occurrences of enabled organisers that overlap
+/// [from, to), in start order; transparent ones too (conflict rules decide
+/// what transparency means to them).
 pub fn occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurrence>> {
-    occurrences_where(conn, from, to, "i.cancelled = 0 AND i.transparent = 0", "1")
+    occurrences_where(conn, from, to, "i.cancelled = 0", "1")
 }
 
 /// Occurrences of public events only (the public agenda page): what the
 /// intercommunal view shows, cancelled ones included so people see them.
+/// A co-organised event appears once, as its earliest copy, with all its
+/// organisers.
 pub fn public_occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurrence>> {
     let condition = format!("o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})");
-    occurrences_where(conn, from, to, "1", &condition)
+    let groups = co_organised(conn)?;
+    let mut all = occurrences_where(conn, from, to, "1", &condition)?;
+    if groups.is_empty() {
+        return Ok(all);
+    }
+    let mut organisers: HashMap<i64, Arc<[Arc<OrganiserCard>]>> = HashMap::new();
+    all.retain_mut(|occurrence| {
+        let Some(copies) = groups.get(&*occurrence.uid) else {
+            return true;
+        };
+        if copies[0].0 != occurrence.object_id {
+            return false;
+        }
+        let all = organisers
+            .entry(copies[0].0)
+            .or_insert_with(|| Arc::from(organisers_of(copies)))
+            .clone();
+        occurrence.co_organisers = (all.len() > 1).then_some(all);
+        true
+    });
+    Ok(all)
 }
 
 /// Instances overlapping [from, to) that pass `instance_condition` (on
@@ -474,7 +633,7 @@ fn occurrences_in_snapshot(
     );
     let events = events_of_instances(conn, (from, to, span), &in_range, event_condition)?;
     let sql = format!(
-        "SELECT i.start_utc, i.end_utc, i.all_day, i.recurrence_id, i.object_id, i.cancelled
+        "SELECT i.start_utc, i.end_utc, i.all_day, i.recurrence_id, i.object_id, i.cancelled, i.transparent
          FROM instances i WHERE {in_range} ORDER BY i.start_utc, i.object_id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -498,7 +657,10 @@ fn occurrences_in_snapshot(
             categories: event.categories.clone(),
             public: event.public,
             cancelled: row.get(5)?,
+            transparent: row.get(6)?,
+            uid: event.uid.clone(),
             organiser: event.organiser.clone(),
+            co_organisers: None,
         });
     }
     Ok(out)
@@ -512,6 +674,7 @@ struct EventText {
     location: Option<Arc<str>>,
     categories: Arc<str>,
     public: bool,
+    uid: Arc<str>,
     organiser: Arc<OrganiserCard>,
 }
 
@@ -524,9 +687,8 @@ fn events_of_instances(
     event_condition: &str,
 ) -> Result<HashMap<i64, EventText>> {
     let sql = format!(
-        "SELECT o.id, o.seq, o.summary, o.location, coalesce(o.categories, ''), o.class,
-                p.id, p.login, p.display_name, coalesce(p.commune, ''), coalesce(p.categories, ''),
-                p.email, p.phone, p.website
+        "SELECT o.id, o.seq, o.summary, o.location, coalesce(o.categories, ''), o.class, o.uid,
+                {CARD_COLUMNS}
          FROM objects o JOIN collections c ON c.id = o.collection_id
               JOIN principals p ON p.id = c.owner_id
          WHERE o.id IN (SELECT i.object_id FROM instances i WHERE {in_range})
@@ -535,26 +697,10 @@ fn events_of_instances(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params![bounds.0, bounds.1, bounds.2])?;
-    let mut cards: HashMap<i64, Arc<OrganiserCard>> = HashMap::new();
+    let mut cards = Cards::default();
     let mut events = HashMap::new();
     while let Some(row) = rows.next()? {
-        let principal: i64 = row.get(6)?;
-        let organiser = match cards.get(&principal) {
-            Some(card) => card.clone(),
-            None => {
-                let card = Arc::new(OrganiserCard {
-                    login: row.get(7)?,
-                    name: row.get(8)?,
-                    commune: row.get(9)?,
-                    categories: row.get(10)?,
-                    email: row.get(11)?,
-                    phone: row.get(12)?,
-                    website: row.get(13)?,
-                });
-                cards.insert(principal, card.clone());
-                card
-            }
-        };
+        let organiser = cards.card(row, 7)?;
         events.insert(
             row.get(0)?,
             EventText {
@@ -566,6 +712,7 @@ fn events_of_instances(
                     .get_ref(5)?
                     .as_str()
                     .is_ok_and(|class| class == "PUBLIC"),
+                uid: shared_text(row, 6)?.unwrap_or_else(|| Arc::from("")),
                 organiser,
             },
         );

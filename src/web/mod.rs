@@ -10,6 +10,7 @@ mod html;
 use crate::app::App;
 use crate::categories::CategoryMatcher;
 use crate::http::{self, Response};
+use crate::places::Places;
 use crate::store::accounts::{self, Role};
 use crate::store::views::{self, Occurrence};
 use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
@@ -101,18 +102,26 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
             )
         })?;
     let matcher = CategoryMatcher::new(&app.config);
-    let mut days: BTreeMap<NaiveDate, Vec<&Occurrence>> = BTreeMap::new();
+    let places = Places::new(&app.config);
+    let mut resolver = places.resolver();
+    // Each event with the commune where it happens.
+    let mut days: BTreeMap<NaiveDate, Vec<(&Occurrence, String)>> = BTreeMap::new();
     for occurrence in &occurrences {
-        if filters
-            .commune
-            .as_ref()
-            .is_some_and(|c| &occurrence.organiser.commune != c)
-        {
+        let commune = resolver.commune(
+            occurrence.location.as_deref(),
+            &occurrence.organiser.commune,
+        );
+        if filters.commune.as_ref().is_some_and(|c| commune != c) {
             continue;
         }
+        let commune = commune.to_owned();
         if let Some(category) = &filters.category {
             if !matcher
-                .slugs(&occurrence.categories, &occurrence.organiser.categories)
+                .slugs(
+                    &occurrence.categories,
+                    &occurrence.organiser.categories,
+                    occurrence.summary.as_deref().unwrap_or(""),
+                )
                 .contains(category)
             {
                 continue;
@@ -122,7 +131,7 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
             continue;
         };
         let day = start.date_naive().max(filters.from);
-        days.entry(day).or_default().push(occurrence);
+        days.entry(day).or_default().push((occurrence, commune));
     }
     let mut body = String::new();
     body.push_str(&form(app, &filters));
@@ -138,8 +147,8 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
             "<section class=\"jour\"><h2>{}</h2><ul>",
             french_date(*day)
         );
-        for event in events {
-            body.push_str(&event_item(app, event));
+        for (event, commune) in events {
+            body.push_str(&event_item(app, event, commune));
         }
         body.push_str("</ul></section>");
     }
@@ -151,7 +160,7 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
     ))
 }
 
-fn event_item(app: &App, event: &Occurrence) -> String {
+fn event_item(app: &App, event: &Occurrence, commune: &str) -> String {
     let time = |t: i64| app.timezone.timestamp_opt(t, 0).single();
     let when = match (event.all_day, time(event.start), time(event.end)) {
         (true, _, _) => "Toute la journée".to_owned(),
@@ -185,12 +194,34 @@ fn event_item(app: &App, event: &Occurrence) -> String {
             escape(location)
         );
     }
+    if !commune.is_empty() {
+        let name = app
+            .config
+            .commune(commune)
+            .map(|c| c.name.as_str())
+            .unwrap_or(commune);
+        let _ = write!(
+            out,
+            "<p class=\"commune\"><span class=\"etiquette\">Commune :</span> {}</p>",
+            escape(name)
+        );
+    }
+    let names: Vec<&str> = event.organisers().iter().map(|o| o.name.as_str()).collect();
     let _ = write!(
         out,
         "<p><span class=\"etiquette\">Organisé par :</span> {}</p></li>",
-        escape(&event.organiser.name)
+        escape(&french_list(&names))
     );
     out
+}
+
+/// "A", "A et B", "A, B et C".
+fn french_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} et {last}", rest.join(", ")),
+    }
 }
 
 fn hour(h: u32, m: u32) -> String {
