@@ -411,6 +411,9 @@ pub struct Occurrence {
     pub categories: Arc<str>,
     pub public: bool,
     pub cancelled: bool,
+    /// STATUS:TENTATIVE on the event (its master component): a date still
+    /// to be confirmed.
+    pub tentative: bool,
     pub organiser: Arc<OrganiserCard>,
 }
 
@@ -498,6 +501,7 @@ fn occurrences_in_snapshot(
             categories: event.categories.clone(),
             public: event.public,
             cancelled: row.get(5)?,
+            tentative: event.tentative,
             organiser: event.organiser.clone(),
         });
     }
@@ -512,6 +516,7 @@ struct EventText {
     location: Option<Arc<str>>,
     categories: Arc<str>,
     public: bool,
+    tentative: bool,
     organiser: Arc<OrganiserCard>,
 }
 
@@ -526,7 +531,7 @@ fn events_of_instances(
     let sql = format!(
         "SELECT o.id, o.seq, o.summary, o.location, coalesce(o.categories, ''), o.class,
                 p.id, p.login, p.display_name, coalesce(p.commune, ''), coalesce(p.categories, ''),
-                p.email, p.phone, p.website
+                p.email, p.phone, p.website, o.status
          FROM objects o JOIN collections c ON c.id = o.collection_id
               JOIN principals p ON p.id = c.owner_id
          WHERE o.id IN (SELECT i.object_id FROM instances i WHERE {in_range})
@@ -566,6 +571,10 @@ fn events_of_instances(
                     .get_ref(5)?
                     .as_str()
                     .is_ok_and(|class| class == "PUBLIC"),
+                tentative: row
+                    .get_ref(14)?
+                    .as_str()
+                    .is_ok_and(|status| status == "TENTATIVE"),
                 organiser,
             },
         );
