@@ -79,10 +79,20 @@ fn internal(error: crate::store::StoreError) -> Response {
     DavError::from(error).into_response()
 }
 
-/// The query's parameters; a repeated one keeps its last value.
+/// The query's parameters; a repeated one keeps its last value. Filters
+/// are stored under their canonical name (`du` for `from`, `categorie` for
+/// `category`: the pages' and feeds' vocabulary, `params::canonical_name`).
 fn parse_query(query: &str) -> Result<HashMap<String, String>, Response> {
     crate::params::pairs(query)
-        .map(|pairs| pairs.into_iter().collect())
+        .map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(name, value)| match crate::params::canonical_name(&name) {
+                    Some(canonical) => (canonical.to_owned(), value),
+                    None => (name, value),
+                })
+                .collect()
+        })
         .map_err(|e| bad(e.to_string()))
 }
 
@@ -116,15 +126,17 @@ async fn report(
 ) -> Result<Response, Response> {
     require_staff(user)?;
     let today = crate::clock::today(app.timezone);
-    let from = date_param(params, "from")?.unwrap_or(today);
-    let to = date_param(params, "to")?.unwrap_or_else(|| crate::params::add_days(from, 365));
+    let from = date_param(params, "du")?.unwrap_or(today);
+    let to = date_param(params, "au")?.unwrap_or_else(|| crate::params::add_days(from, 365));
     if to < from {
-        return Err(bad("to must not be before from."));
+        return Err(bad(
+            "La période doit finir après son début\u{202f}: «\u{202f}au\u{202f}» (ou to) ne peut précéder «\u{202f}du\u{202f}» (ou from).",
+        ));
     }
     if let Some(commune) = params.get("commune") {
         if !app.config.communes.is_empty() && app.config.commune(commune).is_none() {
-            return Err(bad(crate::feeds::request::unknown(
-                "commune",
+            return Err(bad(crate::params::unknown_value(
+                "une commune",
                 commune,
                 app.config.communes.iter().map(|c| c.slug.as_str()),
             )));
@@ -151,7 +163,7 @@ async fn report(
     conflicts::retain(
         &mut report,
         &app.config,
-        params.get("organiser").map(String::as_str),
+        params.get("organisateur").map(String::as_str),
         params.get("commune").map(String::as_str),
     );
     Ok(json_sized(&report, report.size_hint()))
@@ -238,8 +250,8 @@ async fn availability(
         match params.get("venue") {
             Some(slug) => Some(config.venues.iter().find(|v| &v.slug == slug).ok_or_else(
                 || {
-                    bad(crate::feeds::request::unknown(
-                        "venue",
+                    bad(crate::params::unknown_value(
+                        "un lieu",
                         slug,
                         config.venues.iter().map(|v| v.slug.as_str()),
                     ))
@@ -249,8 +261,8 @@ async fn availability(
         };
     let commune = match params.get("commune") {
         Some(c) if !config.communes.is_empty() && config.commune(c).is_none() => {
-            return Err(bad(crate::feeds::request::unknown(
-                "commune",
+            return Err(bad(crate::params::unknown_value(
+                "une commune",
                 c,
                 config.communes.iter().map(|c| c.slug.as_str()),
             )))
@@ -261,10 +273,10 @@ async fn availability(
             .or(user.commune.clone())
             .unwrap_or_default(),
     };
-    let category = match params.get("category") {
+    let category = match params.get("categorie") {
         Some(c) if config.category(c).is_none() => {
-            return Err(bad(crate::feeds::request::unknown(
-                "category",
+            return Err(bad(crate::params::unknown_value(
+                "une catégorie",
                 c,
                 config.categories.iter().map(|c| c.slug.as_str()),
             )))
@@ -304,6 +316,7 @@ async fn availability(
         cancelled: false,
         transparent: false,
         uid: Arc::from(""),
+        tentative: false,
         organiser: card.clone(),
         co_organisers: None,
     };

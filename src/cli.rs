@@ -88,9 +88,8 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
                 &props,
             )?;
         }
-        if account.role == Role::Organiser {
-            crate::conflicts::calendar::create(tx, id)?;
-        }
+        // Staff get one too: every conflict of the territory.
+        crate::conflicts::calendar::create(tx, id, account.role)?;
         Ok(true)
     })
     .map_err(|e| e.to_string())?;
@@ -183,8 +182,21 @@ pub fn change(config: &Config, login: &str, change: Change) -> Result<String, St
 
 /// On first start, creates the `admin` account and returns its password to
 /// print once.
+/// Also gives staff accounts made before staff had one their conflicts
+/// calendar.
 pub fn ensure_admin(config: &Config) -> Result<Option<String>, String> {
-    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    in_transaction(&mut conn, |tx| {
+        for account in accounts::list(tx)? {
+            if account.role.reads_everything()
+                && collections::get(tx, account.id, crate::conflicts::calendar::PATH)?.is_none()
+            {
+                crate::conflicts::calendar::create(tx, account.id, account.role)?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
     if accounts::any_admin(&conn).map_err(|e| e.to_string())? {
         return Ok(None);
     }
@@ -228,12 +240,25 @@ pub fn resolve_commune(config: &Config, input: &str) -> Result<String, String> {
         .find(|c| c.slug == input || crate::text::normalize(&c.name) == wanted)
         .map(|c| c.slug.clone())
         .ok_or_else(|| {
-            crate::feeds::request::unknown(
+            unknown(
                 "commune",
                 input,
                 config.communes.iter().map(|c| c.slug.as_str()),
             )
         })
+}
+
+/// An unknown value given to a command, with the valid ones.
+fn unknown<'a>(what: &str, value: &str, valid: impl Iterator<Item = &'a str>) -> String {
+    let valid: Vec<&str> = valid.collect();
+    if valid.is_empty() {
+        format!("unknown {what} {value:?}: none is configured")
+    } else {
+        format!(
+            "unknown {what} {value:?}; valid values: {}",
+            valid.join(", ")
+        )
+    }
 }
 
 fn resolve_categories(config: &Config, input: &str) -> Result<Vec<String>, String> {
@@ -243,7 +268,7 @@ fn resolve_categories(config: &Config, input: &str) -> Result<Vec<String>, Strin
         .filter(|c| !c.is_empty())
         .map(|c| {
             config.category(c).map(|c| c.slug.clone()).ok_or_else(|| {
-                crate::feeds::request::unknown(
+                unknown(
                     "category",
                     c,
                     config.categories.iter().map(|c| c.slug.as_str()),

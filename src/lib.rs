@@ -14,6 +14,7 @@ pub mod config;
 pub mod conflicts;
 pub mod dav;
 pub mod feeds;
+pub mod french;
 pub mod http;
 pub mod ical;
 pub mod locks;

@@ -43,6 +43,49 @@ fn decode(text: &str) -> Result<String, NotUtf8> {
         .map_err(|_| NotUtf8)
 }
 
+/// The filters that pages, feeds and the conflicts API take, each under
+/// its French and its English name.
+pub const FILTERS: [(&str, &[&str]); 5] = [
+    ("commune", &["commune"]),
+    ("categorie", &["categorie", "catégorie", "category"]),
+    ("organisateur", &["organisateur", "organiser", "organizer"]),
+    ("du", &["du", "from"]),
+    ("au", &["au", "to"]),
+];
+
+/// The canonical (French) name of a filter parameter, whatever the name it
+/// came under (`category=` is `categorie`, `from=` is `du`...); `None` for
+/// a name no page, feed or API takes. The one alias table: everything that
+/// reads a query string asks it.
+pub fn canonical_name(name: &str) -> Option<&'static str> {
+    FILTERS
+        .iter()
+        .find(|(_, names)| names.contains(&name))
+        .map(|(canonical, _)| *canonical)
+}
+
+/// The refusal of a parameter name nothing takes, listing those it could be.
+pub fn unknown_parameter(name: &str) -> String {
+    format!(
+        "Le paramètre «\u{202f}{name}\u{202f}» n'est pas connu. Paramètres possibles\u{202f}: commune, categorie (ou category), organisateur (ou organiser), du (ou from), au (ou to)."
+    )
+}
+
+/// The refusal of a value not in a configured list, listing the valid ones.
+/// `what` names the filter with its indefinite article ("une commune",
+/// "une catégorie", "un organisateur"), so that nothing needs agreeing.
+pub fn unknown_value<'a>(what: &str, value: &str, valid: impl Iterator<Item = &'a str>) -> String {
+    let valid: Vec<&str> = valid.collect();
+    let valid = if valid.is_empty() {
+        "aucune n'est configurée".to_owned()
+    } else {
+        valid.join(", ")
+    };
+    format!(
+        "«\u{202f}{value}\u{202f}» n'est pas {what} de l'agenda. Valeurs possibles\u{202f}: {valid}."
+    )
+}
+
 /// A date that was refused, with the text as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateError {
@@ -54,11 +97,14 @@ impl std::fmt::Display for DateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DateError::Malformed(text) => {
-                write!(f, "La date « {text} » doit s'écrire AAAA-MM-JJ.")
+                write!(
+                    f,
+                    "La date «\u{202f}{text}\u{202f}» doit s'écrire AAAA-MM-JJ."
+                )
             }
             DateError::OutOfRange(text) => write!(
                 f,
-                "La date « {text} » est hors des années acceptées ({} à {}).",
+                "La date «\u{202f}{text}\u{202f}» est hors des années acceptées ({} à {}).",
                 YEARS.start(),
                 YEARS.end()
             ),
@@ -148,6 +194,23 @@ mod tests {
             assert!(matches!(date(far), Err(DateError::OutOfRange(_))), "{far}");
         }
         assert!(date("1900-01-01").is_ok() && date("2200-12-31").is_ok());
+    }
+
+    #[test]
+    fn every_filter_has_one_canonical_name() {
+        for (name, canonical) in [
+            ("categorie", "categorie"),
+            ("category", "categorie"),
+            ("organizer", "organisateur"),
+            ("organiser", "organisateur"),
+            ("from", "du"),
+            ("to", "au"),
+            ("commune", "commune"),
+        ] {
+            assert_eq!(canonical_name(name), Some(canonical), "{name}");
+        }
+        assert_eq!(canonical_name("communes"), None);
+        assert_eq!(canonical_name("Category"), None);
     }
 
     #[test]

@@ -472,7 +472,7 @@ fn cli_json_reports_exactly_the_known_conflicts() {
     assert_eq!(lotos["commune"], "arue");
     assert_eq!(
         lotos["description"],
-        "Deux grands événements à Arue le 17/01/2027"
+        "Deux grands événements à Arue le dimanche 17 janvier 2027"
     );
     assert_eq!(
         side(lotos, "Grand quine de l'amicale")["start"],
@@ -487,7 +487,7 @@ fn cli_json_reports_exactly_the_known_conflicts() {
     assert!(closed["b"].is_null());
     assert_eq!(
         closed["description"],
-        "Gymnase est fermé du 01/04/2027 au 30/04/2027 (travaux)"
+        "Gymnase, Roquefort : fermeture du 1er au 30 avril 2027 (travaux)"
     );
     assert_eq!(
         find(&report, "Gala de danse")["a"]["start"],
@@ -1086,7 +1086,7 @@ fn body_of<'a>(events: &'a [(String, String)], summary: &str) -> &'a str {
 #[test]
 fn conflits_calendar_lists_one_event_per_conflict() {
     let server = dataset();
-    let closed = "Conflit : Gymnase est fermé du 01/04/2027 au 30/04/2027 (travaux)";
+    let closed = "Conflit : Gymnase, Roquefort : fermeture du 1er au 30 avril 2027 (travaux)";
     let expected: [(&str, Vec<&str>); 4] = [
         (
             "asso-a",
@@ -1151,7 +1151,9 @@ fn conflits_calendar_lists_one_event_per_conflict() {
     );
     let description = prop(ag, "DESCRIPTION").unwrap();
     assert!(
-        description.contains("Autre événement : Assemblée générale du FCB (2027-02-13T16:30:00+01:00 – 2027-02-13T19:00:00+01:00)"),
+        description.contains(
+            "Autre événement : Assemblée générale du FCB, samedi 13 février 2027 de 16 h 30 à 19 h."
+        ),
         "{description}"
     );
     assert!(
@@ -1160,7 +1162,7 @@ fn conflits_calendar_lists_one_event_per_conflict() {
         "{description}"
     );
     assert!(
-        description.contains("Votre événement : Repas des aînés"),
+        description.contains("Votre événement : Repas des aînés, samedi 13 février 2027 à 12 h."),
         "{description}"
     );
     assert_eq!(line_of(ag, "DTSTART"), "DTSTART:20270213T110000Z");

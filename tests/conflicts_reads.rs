@@ -193,13 +193,12 @@ fn another_organisers_conflits_calendar_is_refused_before_any_work() {
 }
 
 #[test]
-fn conflits_paths_of_missing_logins_and_of_staff_are_not_found_and_change_nothing() {
+fn conflits_paths_of_missing_logins_are_not_found_and_change_nothing() {
     let server = clashing();
     let before = state(&server);
     for (login, target) in [
         ("asso-a", "nobody"),
         ("staff", "nobody"),
-        ("staff", "staff"),
         ("asso-a", "asso-a-nobody"),
     ] {
         for (method, path, depth, body) in reads(&conflits(target)) {

@@ -840,7 +840,7 @@ fn a_window_wider_than_the_cap_is_refused_with_the_cap() {
         &server,
         "/feeds/intercommunal.ics?from=2027-01-01&to=2030-01-02",
         400,
-        &["3 years", "2030-01-01"],
+        &["3 ans au plus", "2030-01-01"],
     );
     // A configured one (the default window must fit in it).
     let server = Server::start_with("[feeds]\nmax_window_years = 1\nmonths_ahead = 6\n");
@@ -852,7 +852,7 @@ fn a_window_wider_than_the_cap_is_refused_with_the_cap() {
         &server,
         "/feeds/asso-a.ics?from=2027-03-01&to=2028-03-02",
         400,
-        &["1 year", "2028-03-01"],
+        &["1 an au plus", "2028-03-01"],
     );
     // A cap the default window (13 months) does not fit in is refused.
     let dir = tempfile::tempdir().unwrap();

@@ -266,11 +266,11 @@ fn an_event_belongs_to_the_commune_where_it_happens() {
         assert!(cavignac.contains(summary), "{summary} missing: {cavignac}");
     }
     assert!(!cavignac.contains("Réunion du club"), "{cavignac}");
-    assert!(cavignac.contains("Commune :</span> Cavignac"), "{cavignac}");
+    assert!(cavignac.contains("Commune\u{202f}:</span> Cavignac"), "{cavignac}");
     let bourriot = page(&server, "commune=bourriot-bergonce");
     assert!(bourriot.contains("Réunion du club"), "{bourriot}");
     assert!(
-        bourriot.contains("Commune :</span> Bourriot-Bergonce"),
+        bourriot.contains("Commune\u{202f}:</span> Bourriot-Bergonce"),
         "{bourriot}"
     );
     for summary in ["Cérémonie intercommunale", "Atelier LAEP"] {

@@ -117,7 +117,10 @@ fn agenda_filters_and_refuses_unknown_values() {
         .send()
         .expect(400)
         .text();
-    assert!(refused.contains("n&apos;est pas connue"), "{refused}");
+    assert!(
+        refused.contains("n&apos;est pas une commune de l&apos;agenda"),
+        "{refused}"
+    );
     server.request("GET", "/?du=2027-13-01").send().expect(400);
 }
 

@@ -1,11 +1,13 @@
 //! Each organiser's read-only "Conflits" calendar: one event per conflict
 //! that involves it, so the conflict shows in its own phone or Thunderbird.
+//! Staff get one too, with every conflict of the territory (private events
+//! shown as they are, as staff read every calendar).
 //! It is a real calendar collection, so sync tokens, ETags and queries work
 //! as for any calendar. The server brings it up to date when someone who
 //! may read it asks for it and the data changed since: reading has no other
 //! effect, and a calendar that is already up to date is never written.
 
-use super::{Conflict, EventSide, Report};
+use super::{Audience, Conflict, EventSide, Report};
 use crate::app::App;
 use crate::ical::CalendarObject;
 use crate::locks::lock;
@@ -18,7 +20,7 @@ use chrono::TimeZone;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Its path in every organiser's calendar home.
+/// Its path in every organiser's and staff member's calendar home.
 pub const PATH: &str = "conflits";
 
 /// What the calendars were last brought up to: the store generation read
@@ -45,27 +47,41 @@ impl Stamp {
     }
 }
 
-/// Per organiser (by account id: only accounts that exist, that are
-/// organisers and that the requester may read get an entry, so the map is
-/// bounded by the number of organisers), what its calendar was last brought
-/// up to; and the report shared by all of them.
+/// Per account (by id: only accounts that exist and that the requester may
+/// read get an entry, so the map is bounded by the number of accounts),
+/// what its calendar was last brought up to; and the reports shared by all
+/// of them: one as organisers see conflicts, one as staff do.
 #[derive(Default)]
 pub struct State {
     refreshed: std::sync::Mutex<HashMap<i64, Stamp>>,
     report: std::sync::Mutex<Option<(Stamp, Arc<Report>)>>,
+    staff_report: std::sync::Mutex<Option<(Stamp, Arc<Report>)>>,
     /// One refresh at a time: concurrent readers wait for the running one,
     /// then find their calendar (or at least the report) up to date rather
     /// than each computing every conflict.
     turn: tokio::sync::Mutex<()>,
 }
 
-pub fn create(conn: &rusqlite::Connection, owner_id: i64) -> crate::store::Result<i64> {
+impl State {
+    fn report_of(&self, audience: Audience) -> &std::sync::Mutex<Option<(Stamp, Arc<Report>)>> {
+        match audience {
+            Audience::Organisers => &self.report,
+            Audience::Staff => &self.staff_report,
+        }
+    }
+}
+
+/// Makes the calendar in the home of `owner_id`, whose role says what it
+/// will hold.
+pub fn create(conn: &rusqlite::Connection, owner_id: i64, role: Role) -> crate::store::Result<i64> {
+    let description = if role.reads_everything() {
+        "Tous les conflits entre événements des organisateurs du territoire (lecture seule)."
+    } else {
+        "Les événements d'autres organisateurs qui entrent en conflit avec les vôtres (lecture seule)."
+    };
     let props = CalendarProps {
         display_name: Some(Some("Conflits".into())),
-        description: Some(Some(
-            "Les événements d'autres organisateurs qui entrent en conflit avec les vôtres (lecture seule)."
-                .into(),
-        )),
+        description: Some(Some(description.into())),
         color: Some(Some("#C62828FF".into())),
         ..CalendarProps::default()
     };
@@ -76,9 +92,11 @@ pub fn create(conn: &rusqlite::Connection, owner_id: i64) -> crate::store::Resul
 /// it last was; true when it wrote (the caller's view of the calendar is
 /// then stale). The caller has checked that the requester may read it.
 pub async fn refresh(app: &Arc<App>, owner: &Principal) -> Result<bool, StoreError> {
-    if owner.role != Role::Organiser {
-        return Ok(false);
-    }
+    let audience = if owner.role.reads_everything() {
+        Audience::Staff
+    } else {
+        Audience::Organisers
+    };
     let state = &app.conflict_calendars;
     let wanted = Stamp::now(app);
     let fresh = || {
@@ -93,13 +111,16 @@ pub async fn refresh(app: &Arc<App>, owner: &Principal) -> Result<bool, StoreErr
     if fresh() {
         return Ok(false);
     }
-    let (stamp, report) = shared_report(app, wanted).await?;
+    let (stamp, report) = shared_report(app, wanted, audience).await?;
     let events: Vec<(String, String)> = report
         .conflicts
         .iter()
-        .filter_map(|c| event(app, c, &owner.login))
+        .filter_map(|c| match audience {
+            Audience::Organisers => event(app, c, &owner.login),
+            Audience::Staff => Some(staff_event(app, c)),
+        })
         .collect();
-    let (owner_id, tz, limits) = (owner.id, app.timezone, app.ical_limits());
+    let (owner_id, role, tz, limits) = (owner.id, owner.role, app.timezone, app.ical_limits());
     // Compared on a reader: most refreshes find nothing to change, and
     // then write nothing (a write would also empty every cache).
     let changes = app
@@ -109,7 +130,7 @@ pub async fn refresh(app: &Arc<App>, owner: &Principal) -> Result<bool, StoreErr
     let wrote = match changes {
         Some(changes) => {
             app.store
-                .write(move |tx| changes.apply(tx, owner_id))
+                .write(move |tx| changes.apply(tx, owner_id, role))
                 .await?;
             true
         }
@@ -153,11 +174,16 @@ impl Changes {
         Ok((!exists || !put.is_empty() || !delete.is_empty()).then_some(Changes { put, delete }))
     }
 
-    fn apply(self, tx: &rusqlite::Transaction, owner_id: i64) -> crate::store::Result<()> {
+    fn apply(
+        self,
+        tx: &rusqlite::Transaction,
+        owner_id: i64,
+        role: Role,
+    ) -> crate::store::Result<()> {
         let id = match collections::get(tx, owner_id, PATH)? {
             Some(collection) if collection.managed => collection.id,
             Some(_) => return Ok(()),
-            None => create(tx, owner_id)?,
+            None => create(tx, owner_id, role)?,
         };
         for (name, body, object) in &self.put {
             objects::put(tx, id, name, body.as_bytes(), object)?;
@@ -170,9 +196,14 @@ impl Changes {
 }
 
 /// Conflicts from a month back to a year ahead, computed once for every
-/// organiser's calendar from data at least as recent as `wanted`.
-async fn shared_report(app: &Arc<App>, wanted: Stamp) -> Result<(Stamp, Arc<Report>), StoreError> {
-    if let Some((stamp, report)) = lock(&app.conflict_calendars.report).as_ref() {
+/// calendar of the audience from data at least as recent as `wanted`.
+async fn shared_report(
+    app: &Arc<App>,
+    wanted: Stamp,
+    audience: Audience,
+) -> Result<(Stamp, Arc<Report>), StoreError> {
+    let slot = app.conflict_calendars.report_of(audience);
+    if let Some((stamp, report)) = lock(slot).as_ref() {
         if stamp.covers(wanted) {
             return Ok((*stamp, report.clone()));
         }
@@ -189,17 +220,11 @@ async fn shared_report(app: &Arc<App>, wanted: Stamp) -> Result<(Stamp, Arc<Repo
     let report = Arc::new(
         app.store
             .read(move |conn| {
-                super::compute(
-                    conn,
-                    &app2.config,
-                    app2.timezone,
-                    (from, to),
-                    super::Audience::Organisers,
-                )
+                super::compute(conn, &app2.config, app2.timezone, (from, to), audience)
             })
             .await?,
     );
-    *lock(&app.conflict_calendars.report) = Some((stamp, report.clone()));
+    *lock(slot) = Some((stamp, report.clone()));
     Ok((stamp, report))
 }
 
@@ -217,14 +242,6 @@ fn event(app: &App, conflict: &Conflict, login: &str) -> Option<(String, String)
     } else {
         return None;
     };
-    let name = {
-        use blake2::{Blake2s256, Digest};
-        let digest = Blake2s256::digest(conflict.key.as_bytes());
-        digest[..10]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
     let seen = if conflict.acknowledged {
         " (vu par l'intercommunalité)"
     } else {
@@ -237,18 +254,101 @@ fn event(app: &App, conflict: &Conflict, login: &str) -> Option<(String, String)
         ),
         None => format!("Conflit : {}{seen}", conflict.description),
     };
+    let tz = app.timezone;
     let mut description = format!("{}.\n", conflict.description);
     description.push_str(&format!(
-        "Votre événement : {} ({}).\n",
-        mine.summary, mine.start
+        "Votre événement : {}, {}.\n",
+        mine.summary,
+        crate::french::instant(tz, mine.start_utc, mine.all_day)
     ));
     if let Some(other) = other {
         description.push_str(&format!(
-            "Autre événement : {} ({} – {}).\n",
-            other.summary, other.start, other.end
+            "Autre événement : {}, {}.\n",
+            other.summary,
+            crate::french::span(tz, other.start_utc, other.end_utc, other.all_day)
         ));
         description.push_str(&contact(other));
     }
+    let when = When {
+        start: mine.start_utc,
+        end: mine.end_utc,
+        all_day: mine.all_day,
+    };
+    Some(object(
+        app,
+        conflict,
+        &summary,
+        &description,
+        when,
+        mine.location.as_deref(),
+    ))
+}
+
+/// The calendar object describing `conflict` to staff: both events, when
+/// and where, and how to reach both organisers. It spans both events.
+fn staff_event(app: &App, conflict: &Conflict) -> (String, String) {
+    let tz = app.timezone;
+    let (a, b): (&EventSide, _) = (&conflict.a, conflict.b.as_deref());
+    let seen = if conflict.acknowledged { " (vu)" } else { "" };
+    let summary = match b {
+        Some(b) => format!(
+            "Conflit : {} ({}) / {} ({}){seen}",
+            a.summary, a.organiser.name, b.summary, b.organiser.name
+        ),
+        None => format!("Conflit : {}{seen}", conflict.description),
+    };
+    let mut description = format!("{}.\n", conflict.description);
+    for side in std::iter::once(a).chain(b) {
+        description.push_str(&format!(
+            "{}, {}.\n",
+            side.summary,
+            crate::french::span(tz, side.start_utc, side.end_utc, side.all_day)
+        ));
+        description.push_str(&contact(side));
+    }
+    description.push_str(&format!(
+        "Pour le marquer comme vu : concord acknowledge {}\n",
+        conflict.key
+    ));
+    let sides = || std::iter::once(a).chain(b);
+    let when = When {
+        start: sides().map(|s| s.start_utc).min().unwrap_or(a.start_utc),
+        end: sides().map(|s| s.end_utc).max().unwrap_or(a.end_utc),
+        all_day: sides().all(|s| s.all_day),
+    };
+    let location = a
+        .location
+        .as_deref()
+        .or(b.and_then(|b| b.location.as_deref()));
+    object(app, conflict, &summary, &description, when, location)
+}
+
+/// When a conflict event is shown: UTC instants, or the local days they
+/// cover for all-day events.
+struct When {
+    start: i64,
+    end: i64,
+    all_day: bool,
+}
+
+/// The object's name (from the conflict's key, stable while the conflict
+/// lasts) and its iCalendar text.
+fn object(
+    app: &App,
+    conflict: &Conflict,
+    summary: &str,
+    description: &str,
+    when: When,
+    location: Option<&str>,
+) -> (String, String) {
+    let name = {
+        use blake2::{Blake2s256, Digest};
+        let digest = Blake2s256::digest(conflict.key.as_bytes());
+        digest[..10]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
     let utc = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
             .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
@@ -261,18 +361,18 @@ fn event(app: &App, conflict: &Conflict, login: &str) -> Option<(String, String)
             .map(|t| t.format("%Y%m%d").to_string())
             .unwrap_or_default()
     };
-    let (start, end) = if mine.all_day {
+    let (start, end) = if when.all_day {
         (
-            format!("DTSTART;VALUE=DATE:{}", date(mine.start_utc)),
+            format!("DTSTART;VALUE=DATE:{}", date(when.start)),
             format!(
                 "DTEND;VALUE=DATE:{}",
-                date(mine.end_utc.max(mine.start_utc + 86400))
+                date(when.end.max(when.start + 86400))
             ),
         )
     } else {
         (
-            format!("DTSTART:{}", utc(mine.start_utc)),
-            format!("DTEND:{}", utc(mine.end_utc.max(mine.start_utc))),
+            format!("DTSTART:{}", utc(when.start)),
+            format!("DTEND:{}", utc(when.end.max(when.start))),
         )
     };
     let mut text = String::new();
@@ -282,11 +382,11 @@ fn event(app: &App, conflict: &Conflict, login: &str) -> Option<(String, String)
         "PRODID:-//concord//conflits//FR".to_owned(),
         "BEGIN:VEVENT".to_owned(),
         format!("UID:conflit-{name}@concord"),
-        format!("DTSTAMP:{}", utc(mine.start_utc)),
+        format!("DTSTAMP:{}", utc(when.start)),
         start,
         end,
-        format!("SUMMARY:{}", escape_text(&summary)),
-        format!("DESCRIPTION:{}", escape_text(&description)),
+        format!("SUMMARY:{}", escape_text(summary)),
+        format!("DESCRIPTION:{}", escape_text(description)),
         "CLASS:PRIVATE".to_owned(),
         "TRANSP:TRANSPARENT".to_owned(),
         "CATEGORIES:Conflit".to_owned(),
@@ -295,12 +395,12 @@ fn event(app: &App, conflict: &Conflict, login: &str) -> Option<(String, String)
     for line in lines {
         fold_into(&mut text, &line);
     }
-    if let Some(location) = &mine.location {
+    if let Some(location) = location {
         fold_into(&mut text, &format!("LOCATION:{}", escape_text(location)));
     }
     fold_into(&mut text, "END:VEVENT");
     fold_into(&mut text, "END:VCALENDAR");
-    Some((format!("{name}.ics"), text))
+    (format!("{name}.ics"), text)
 }
 
 fn contact(side: &EventSide) -> String {

@@ -486,7 +486,7 @@ impl<'a> Detector<'a> {
                             Arc::from(*commune),
                             Arc::from(format!(
                                 "Deux grands événements à {name} le {}",
-                                day.format("%d/%m/%Y")
+                                crate::french::date(*day)
                             )),
                         )
                     });
@@ -533,11 +533,12 @@ impl<'a> Detector<'a> {
                     i,
                     None,
                     Detail {
+                        // Worded so that nothing agrees with the venue's
+                        // gender, which config.toml does not give.
                         description: Arc::from(format!(
-                            "{} est fermé du {} au {}{reason}",
-                            venue.name,
-                            period.from.format("%d/%m/%Y"),
-                            period.to.format("%d/%m/%Y")
+                            "{} : fermeture {}{reason}",
+                            self.venue_name(slug),
+                            crate::french::period(period.from, period.to)
                         )),
                         venue: Some(slug.clone()),
                         ..Detail::default()
@@ -955,6 +956,7 @@ mod tests {
             transparent: false,
             uid: Arc::from(format!("{object_id}@test")),
             co_organisers: None,
+            tentative: false,
             organiser: Arc::new(OrganiserCard {
                 login: login.into(),
                 name: login.into(),

@@ -122,8 +122,8 @@ async fn render(
     let title = if name == crate::paths::AGGREGATE {
         for login in &request.organisers {
             if !publishing.iter().any(|p| &p.login == login) {
-                return Err(bad(request::unknown(
-                    "organiser",
+                return Err(bad(crate::params::unknown_value(
+                    "un organisateur",
                     login,
                     publishing.iter().map(|p| p.login.as_str()),
                 )));

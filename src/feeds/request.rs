@@ -21,8 +21,8 @@ pub struct FeedRequest {
 impl FeedRequest {
     /// A stable text naming feed `feed` (its file name without `.ics`)
     /// asked with these parameters: its cache key. URLs that ask the same
-    /// (parameters in another order, repeated or percent-encoded,
-    /// `organizer` for `organiser`, the default window written out) give
+    /// (parameters in another order, repeated or percent-encoded, under
+    /// their French or English names, the default window written out) give
     /// the same key, so they share one render. An organiser's own feed
     /// ignores `organiser=`, so its key does too.
     pub fn key(&self, feed: &str) -> String {
@@ -63,45 +63,46 @@ pub fn parse(query: &str, config: &Config, today: NaiveDate) -> Result<FeedReque
     };
     let pairs = crate::params::pairs(query).map_err(|e| e.to_string())?;
     for (key, value) in pairs {
-        match key.as_str() {
-            "organiser" | "organizer" => push_unique(&mut request.organisers, value),
-            "commune" => {
+        // One vocabulary with the pages: `categorie=` or `category=`,
+        // `du=` or `from=`... (params::canonical_name).
+        match crate::params::canonical_name(&key) {
+            Some("organisateur") => push_unique(&mut request.organisers, value),
+            Some("commune") => {
                 if config.commune(&value).is_none() {
-                    return Err(unknown(
-                        "commune",
+                    return Err(crate::params::unknown_value(
+                        "une commune",
                         &value,
                         config.communes.iter().map(|c| c.slug.as_str()),
                     ));
                 }
                 push_unique(&mut request.communes, value)
             }
-            "category" => {
+            Some("categorie") => {
                 if config.category(&value).is_none() {
-                    return Err(unknown(
-                        "category",
+                    return Err(crate::params::unknown_value(
+                        "une catégorie",
                         &value,
                         config.categories.iter().map(|c| c.slug.as_str()),
                     ));
                 }
                 push_unique(&mut request.categories, value)
             }
-            "from" => request.from = date(&value)?,
-            "to" => request.to = date(&value)?,
-            other => {
-                return Err(format!(
-                    "Unknown parameter {other:?}: use commune, category, organiser, from or to."
-                ))
-            }
+            Some("du") => request.from = date(&value)?,
+            Some("au") => request.to = date(&value)?,
+            _ => return Err(crate::params::unknown_parameter(&key)),
         }
     }
     if request.to <= request.from {
-        return Err("The window must end after it starts (to > from).".into());
+        return Err(format!(
+            "La période doit finir après son début\u{202f}: «\u{202f}au\u{202f}» ({}) doit être après «\u{202f}du\u{202f}» ({}).",
+            request.to, request.from
+        ));
     }
     let years = feeds.max_window_years;
     let last = add_months(request.from, 12 * years as i32);
     if request.to > last {
         return Err(format!(
-            "The window may span {years} year{} at most: from {}, to is at the latest {last}.",
+            "La période peut couvrir {years} an{} au plus\u{202f}: avec du={}, au vaut au plus {last}.",
             if years == 1 { "" } else { "s" },
             request.from
         ));
@@ -110,18 +111,6 @@ pub fn parse(query: &str, config: &Config, today: NaiveDate) -> Result<FeedReque
     request.communes.sort();
     request.categories.sort();
     Ok(request)
-}
-
-pub fn unknown<'a>(what: &str, value: &str, valid: impl Iterator<Item = &'a str>) -> String {
-    let valid: Vec<&str> = valid.collect();
-    if valid.is_empty() {
-        format!("Unknown {what} {value:?}: none is configured.")
-    } else {
-        format!(
-            "Unknown {what} {value:?}. Valid values: {}.",
-            valid.join(", ")
-        )
-    }
 }
 
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -185,6 +174,7 @@ mod tests {
         let base = key("intercommunal", "commune=arue&commune=losse&organiser=b");
         for same in [
             "organizer=b&commune=losse&commune=arue",
+            "organisateur=b&commune=losse&commune=arue&du=2026-12-01&au=2028-01-01",
             "commune=losse&commune=arue&commune=arue&organiser=b",
             "commune=%61rue&commune=losse&organiser=b&from=2026-12-01&to=2028-01-01",
         ] {

@@ -178,6 +178,43 @@ pub fn set_disabled(conn: &Connection, login: &str, disabled: bool) -> Result<bo
     Ok(true)
 }
 
+/// An organiser as the public directory shows it.
+#[derive(Debug, Clone)]
+pub struct PublicOrganiser {
+    pub login: String,
+    pub display_name: String,
+    pub kind: String,
+    pub commune: Option<String>,
+    /// Category slugs, comma-separated as stored.
+    pub categories: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+}
+
+/// Enabled organisers that publish, with their public details (as set by
+/// `concord organiser set`), in login order.
+pub fn publishing_organisers(conn: &Connection) -> Result<Vec<PublicOrganiser>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT login, display_name, kind, commune, categories, email, phone, website
+         FROM principals WHERE role = 'organiser' AND publishes = 1 AND disabled = 0
+         ORDER BY login",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(PublicOrganiser {
+            login: row.get(0)?,
+            display_name: row.get(1)?,
+            kind: row.get(2)?,
+            commune: row.get(3)?,
+            categories: row.get(4)?,
+            email: row.get(5)?,
+            phone: row.get(6)?,
+            website: row.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Public details of an organiser; `None` fields are left as they are,
 /// `Some("")` clears a text field.
 #[derive(Debug, Default)]

@@ -534,6 +534,9 @@ pub struct Occurrence {
     /// TRANSP:TRANSPARENT ("free"): it does not block its organiser's time.
     pub transparent: bool,
     pub uid: Arc<str>,
+    /// STATUS:TENTATIVE on the event (its master component): a date still
+    /// to be confirmed.
+    pub tentative: bool,
     pub organiser: Arc<OrganiserCard>,
     /// Every organiser of a co-organised public event (the same UID put by
     /// several), `organiser` first; `None` for the others.
@@ -659,6 +662,7 @@ fn occurrences_in_snapshot(
             cancelled: row.get(5)?,
             transparent: row.get(6)?,
             uid: event.uid.clone(),
+            tentative: event.tentative,
             organiser: event.organiser.clone(),
             co_organisers: None,
         });
@@ -675,6 +679,7 @@ struct EventText {
     categories: Arc<str>,
     public: bool,
     uid: Arc<str>,
+    tentative: bool,
     organiser: Arc<OrganiserCard>,
 }
 
@@ -688,7 +693,7 @@ fn events_of_instances(
 ) -> Result<HashMap<i64, EventText>> {
     let sql = format!(
         "SELECT o.id, o.seq, o.summary, o.location, coalesce(o.categories, ''), o.class, o.uid,
-                {CARD_COLUMNS}
+                {CARD_COLUMNS}, o.status
          FROM objects o JOIN collections c ON c.id = o.collection_id
               JOIN principals p ON p.id = c.owner_id
          WHERE o.id IN (SELECT i.object_id FROM instances i WHERE {in_range})
@@ -713,6 +718,10 @@ fn events_of_instances(
                     .as_str()
                     .is_ok_and(|class| class == "PUBLIC"),
                 uid: shared_text(row, 6)?.unwrap_or_else(|| Arc::from("")),
+                tentative: row
+                    .get_ref(15)?
+                    .as_str()
+                    .is_ok_and(|status| status == "TENTATIVE"),
                 organiser,
             },
         );

@@ -9,11 +9,12 @@ mod html;
 
 use crate::app::App;
 use crate::categories::CategoryMatcher;
+use crate::french;
 use crate::http::{self, Response};
 use crate::places::Places;
-use crate::store::accounts::{self, Role};
+use crate::store::accounts;
 use crate::store::views::{self, Occurrence};
-use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
+use chrono::{NaiveDate, TimeZone};
 use html::escape;
 use hyper::StatusCode;
 use std::collections::BTreeMap;
@@ -48,28 +49,50 @@ fn page_error(status: StatusCode, message: &str) -> Response {
 struct Filters {
     commune: Option<String>,
     category: Option<String>,
+    /// An organiser's login.
+    organiser: Option<String>,
     from: NaiveDate,
     to: NaiveDate,
 }
 
+/// Reads the page's filters under their French or English names (the
+/// feeds' vocabulary, `params::canonical_name`); other parameters are
+/// ignored. A value that names nothing gets a 400 listing the valid ones.
 fn filters(app: &App, query: &str) -> Result<Filters, Response> {
     let today = crate::clock::today(app.timezone);
     let mut filters = Filters {
         commune: None,
         category: None,
+        organiser: None,
         from: today,
         to: crate::params::add_days(today, 56),
     };
     let bad = |m: String| page_error(StatusCode::BAD_REQUEST, &m);
     let pairs = crate::params::pairs(query).map_err(|e| bad(e.to_string()))?;
     for (key, value) in pairs {
-        match key.as_str() {
-            "commune" if value.is_empty() => {}
+        let Some(name) = crate::params::canonical_name(&key) else {
+            continue;
+        };
+        match name {
+            _ if value.is_empty() => {}
             "commune" if app.config.commune(&value).is_some() => filters.commune = Some(value),
-            "commune" => return Err(bad(format!("La commune « {value} » n'est pas connue."))),
-            "categorie" if value.is_empty() => {}
+            "commune" => {
+                return Err(bad(crate::params::unknown_value(
+                    "une commune",
+                    &value,
+                    app.config.communes.iter().map(|c| c.slug.as_str()),
+                )))
+            }
             "categorie" if app.config.category(&value).is_some() => filters.category = Some(value),
-            "categorie" => return Err(bad(format!("La catégorie « {value} » n'est pas connue."))),
+            "categorie" => {
+                return Err(bad(crate::params::unknown_value(
+                    "une catégorie",
+                    &value,
+                    app.config.categories.iter().map(|c| c.slug.as_str()),
+                )))
+            }
+            // Checked against the publishing organisers by `agenda`.
+            "organisateur" => filters.organiser = Some(value),
             "du" => filters.from = crate::params::date(&value).map_err(|e| bad(e.to_string()))?,
             "au" => filters.to = crate::params::date(&value).map_err(|e| bad(e.to_string()))?,
             _ => {}
@@ -86,6 +109,23 @@ fn filters(app: &App, query: &str) -> Result<Filters, Response> {
 
 async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
     let filters = filters(app, query)?;
+    if let Some(login) = &filters.organiser {
+        let organisers = app
+            .store
+            .read(accounts::publishing_organisers)
+            .await
+            .map_err(|_| unavailable("L'agenda"))?;
+        if !organisers.iter().any(|o| &o.login == login) {
+            return Err(page_error(
+                StatusCode::BAD_REQUEST,
+                &crate::params::unknown_value(
+                    "un organisateur",
+                    login,
+                    organisers.iter().map(|o| o.login.as_str()),
+                ),
+            ));
+        }
+    }
     let midnight = |d: NaiveDate| crate::time::local_midnight(app.timezone, d);
     let (from, to) = (
         midnight(filters.from),
@@ -95,12 +135,7 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
         .store
         .read(move |conn| views::public_occurrences(conn, from, to))
         .await
-        .map_err(|_| {
-            page_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "L'agenda est momentanément indisponible.",
-            )
-        })?;
+        .map_err(|_| unavailable("L'agenda"))?;
     let matcher = CategoryMatcher::new(&app.config);
     let places = Places::new(&app.config);
     let mut resolver = places.resolver();
@@ -112,6 +147,13 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
             &occurrence.organiser.commune,
         );
         if filters.commune.as_ref().is_some_and(|c| commune != c) {
+            continue;
+        }
+        if filters
+            .organiser
+            .as_ref()
+            .is_some_and(|login| !occurrence.organisers().iter().any(|o| &o.login == login))
+        {
             continue;
         }
         let commune = commune.to_owned();
@@ -145,7 +187,7 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
         let _ = write!(
             body,
             "<section class=\"jour\"><h2>{}</h2><ul>",
-            french_date(*day)
+            french::date(*day)
         );
         for (event, commune) in events {
             body.push_str(&event_item(app, event, commune));
@@ -161,27 +203,18 @@ async fn agenda(app: &Arc<App>, query: &str) -> Result<Response, Response> {
 }
 
 fn event_item(app: &App, event: &Occurrence, commune: &str) -> String {
-    let time = |t: i64| app.timezone.timestamp_opt(t, 0).single();
-    let when = match (event.all_day, time(event.start), time(event.end)) {
-        (true, _, _) => "Toute la journée".to_owned(),
-        (false, Some(s), Some(e)) if e > s && e.date_naive() == s.date_naive() => {
-            format!(
-                "{} – {}",
-                hour(s.hour(), s.minute()),
-                hour(e.hour(), e.minute())
-            )
-        }
-        (false, Some(s), _) => format!("À partir de {}", hour(s.hour(), s.minute())),
-        _ => String::new(),
-    };
     let mut out = String::from("<li class=\"evenement\">");
-    let _ = write!(out, "<p class=\"heure\">{}</p>", escape(&when));
+    let _ = write!(out, "<p class=\"heure\">{}", escape(&when(app, event)));
+    if event.tentative {
+        out.push_str(" <span class=\"a-confirmer\">(date à confirmer)</span>");
+    }
+    out.push_str("</p>");
     let title = event.summary.as_deref().unwrap_or("Événement");
     let _ = write!(
         out,
         "<h3>{}{}</h3>",
         if event.cancelled {
-            "<span class=\"annule\">Annulé :</span> "
+            "<span class=\"annule\">Annulé\u{202f}:</span> "
         } else {
             ""
         },
@@ -190,7 +223,7 @@ fn event_item(app: &App, event: &Occurrence, commune: &str) -> String {
     if let Some(location) = event.location.as_deref().filter(|l| !l.trim().is_empty()) {
         let _ = write!(
             out,
-            "<p><span class=\"etiquette\">Lieu :</span> {}</p>",
+            "<p><span class=\"etiquette\">Lieu\u{202f}:</span> {}</p>",
             escape(location)
         );
     }
@@ -202,14 +235,14 @@ fn event_item(app: &App, event: &Occurrence, commune: &str) -> String {
             .unwrap_or(commune);
         let _ = write!(
             out,
-            "<p class=\"commune\"><span class=\"etiquette\">Commune :</span> {}</p>",
+            "<p class=\"commune\"><span class=\"etiquette\">Commune\u{202f}:</span> {}</p>",
             escape(name)
         );
     }
     let names: Vec<&str> = event.organisers().iter().map(|o| o.name.as_str()).collect();
     let _ = write!(
         out,
-        "<p><span class=\"etiquette\">Organisé par :</span> {}</p></li>",
+        "<p><span class=\"etiquette\">Organisé par\u{202f}:</span> {}</p></li>",
         escape(&french_list(&names))
     );
     out
@@ -224,43 +257,18 @@ fn french_list(names: &[&str]) -> String {
     }
 }
 
-fn hour(h: u32, m: u32) -> String {
-    if m == 0 {
-        format!("{h} h")
-    } else {
-        format!("{h} h {m:02}")
+/// An occurrence's hours: "20 h – 23 h", "À partir de 20 h", "Toute la
+/// journée".
+fn when(app: &App, event: &Occurrence) -> String {
+    let time = |t: i64| app.timezone.timestamp_opt(t, 0).single();
+    match (event.all_day, time(event.start), time(event.end)) {
+        (true, _, _) => "Toute la journée".to_owned(),
+        (false, Some(s), Some(e)) if e > s && e.date_naive() == s.date_naive() => {
+            format!("{} – {}", french::time_of(&s), french::time_of(&e))
+        }
+        (false, Some(s), _) => format!("À partir de {}", french::time_of(&s)),
+        _ => String::new(),
     }
-}
-
-pub fn french_date(day: NaiveDate) -> String {
-    const DAYS: [&str; 7] = [
-        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-    ];
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!(
-        "{} {} {} {}",
-        DAYS[day.weekday().num_days_from_monday() as usize],
-        if day.day() == 1 {
-            "1er".to_owned()
-        } else {
-            day.day().to_string()
-        },
-        MONTHS[day.month0() as usize],
-        day.year()
-    )
 }
 
 fn form(app: &App, filters: &Filters) -> String {
@@ -327,49 +335,83 @@ fn subscribe(app: &App, filters: &Filters) -> String {
     if let Some(c) = &filters.category {
         query.push(format!("category={c}"));
     }
+    if let Some(o) = &filters.organiser {
+        query.push(format!("organiser={o}"));
+    }
     let path = if query.is_empty() {
         "/feeds/intercommunal.ics".to_owned()
     } else {
         format!("/feeds/intercommunal.ics?{}", query.join("&"))
     };
-    let base = app.config.base_url.trim_end_matches('/');
-    let host = base.split_once("://").map(|(_, h)| h).unwrap_or(base);
+    let (webcal, address) = feed_addresses(app, &path);
     format!(
-        "<aside class=\"abonnement\"><h2>Recevoir ces événements dans votre agenda</h2><p><a class=\"bouton\" href=\"webcal://{}{}\">S'abonner à cet agenda</a></p><p>Si le bouton ne fonctionne pas, copiez cette adresse dans votre application d'agenda (« ajouter un calendrier par adresse » ou « s'abonner ») : <code>{}{}</code></p></aside>",
-        escape(host), escape(&path), escape(base), escape(&path)
+        "<aside class=\"abonnement\"><h2>Recevoir ces événements dans votre agenda</h2><p><a class=\"bouton\" href=\"{}\">S'abonner à cet agenda</a></p><p>Si le bouton ne fonctionne pas, copiez cette adresse dans votre application d'agenda («\u{202f}ajouter un calendrier par adresse\u{202f}» ou «\u{202f}s'abonner\u{202f}»)\u{202f}: <code>{}</code></p></aside>",
+        escape(&webcal), escape(&address)
     )
 }
 
+/// A feed's `webcal://` address (calendar apps subscribe when it is
+/// followed) and its plain address, from the configured base URL.
+fn feed_addresses(app: &App, path: &str) -> (String, String) {
+    let base = app.config.base_url.trim_end_matches('/');
+    let host = base.split_once("://").map(|(_, h)| h).unwrap_or(base);
+    (format!("webcal://{host}{path}"), format!("{base}{path}"))
+}
+
+fn unavailable(what: &str) -> Response {
+    page_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("{what} est momentanément indisponible."),
+    )
+}
+
+/// How many upcoming events the directory shows per organiser.
+const NEXT_EVENTS: usize = 3;
+
+/// The directory: publishing organisers by name in French order (accents
+/// and case ignored: "Écoles" sorts with E), each with its public contact,
+/// commune, categories, next events (within a year) and feed.
 async fn directory(app: &Arc<App>) -> Result<Response, Response> {
-    let everyone = app.store.read(accounts::list).await.map_err(|_| {
-        page_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "L'annuaire est momentanément indisponible.",
+    let today = crate::clock::today(app.timezone);
+    let (from, to) = (
+        crate::time::local_midnight(app.timezone, today),
+        crate::time::local_midnight(app.timezone, crate::params::add_days(today, 366)),
+    );
+    let (mut organisers, occurrences) = app
+        .store
+        .read(move |conn| {
+            Ok((
+                accounts::publishing_organisers(conn)?,
+                views::public_occurrences(conn, from, to)?,
+            ))
+        })
+        .await
+        .map_err(|_| unavailable("L'annuaire"))?;
+    organisers.sort_by_cached_key(|o| {
+        (
+            crate::text::normalize(&o.display_name),
+            o.display_name.clone(),
+            o.login.clone(),
         )
-    })?;
+    });
+    // Occurrences come in start order: the first ones of each organiser
+    // are its next ones.
+    let mut upcoming: std::collections::HashMap<&str, Vec<&Occurrence>> = Default::default();
+    for occurrence in occurrences.iter().filter(|o| !o.cancelled) {
+        let list = upcoming
+            .entry(occurrence.organiser.login.as_str())
+            .or_default();
+        if list.len() < NEXT_EVENTS {
+            list.push(occurrence);
+        }
+    }
     let mut body = String::from("<p>Les associations, communes et services qui publient leurs événements dans l'agenda.</p><ul class=\"annuaire\">");
-    for organiser in everyone
-        .iter()
-        .filter(|p| p.role == Role::Organiser && p.publishes && !p.disabled)
-    {
-        let commune = organiser
-            .commune
-            .as_deref()
-            .map(|c| {
-                app.config
-                    .commune(c)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_else(|| c.to_owned())
-            })
-            .unwrap_or_default();
-        let _ = write!(
-            body,
-            "<li><h2>{}</h2><p>{}{}</p><p><a href=\"/feeds/{}.ics\">S'abonner à ses événements</a></p></li>",
-            escape(&organiser.display_name),
-            escape(kind_label(&organiser.kind)),
-            if commune.is_empty() { String::new() } else { format!(", {}", escape(&commune)) },
-            escape(&organiser.login)
-        );
+    for organiser in &organisers {
+        let next = upcoming
+            .get(organiser.login.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        body.push_str(&directory_entry(app, organiser, next));
     }
     body.push_str("</ul><p><a href=\"/\">Retour à l'agenda</a></p>");
     Ok(http::response(
@@ -377,6 +419,128 @@ async fn directory(app: &Arc<App>) -> Result<Response, Response> {
         HTML,
         html::page("Les organisateurs", &body),
     ))
+}
+
+fn directory_entry(
+    app: &App,
+    organiser: &accounts::PublicOrganiser,
+    next: &[&Occurrence],
+) -> String {
+    let commune = organiser
+        .commune
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            app.config
+                .commune(c)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| c.to_owned())
+        });
+    let mut out = String::from("<li class=\"organisateur\">");
+    let _ = write!(
+        out,
+        "<h2>{}</h2><p>{}{}</p>",
+        escape(&organiser.display_name),
+        escape(kind_label(&organiser.kind)),
+        commune
+            .map(|c| format!(", {}", escape(&c)))
+            .unwrap_or_default()
+    );
+    let categories: Vec<&str> = organiser
+        .categories
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| app.config.category(c).map(|x| x.name.as_str()).unwrap_or(c))
+        .collect();
+    if !categories.is_empty() {
+        let _ = write!(
+            out,
+            "<p><span class=\"etiquette\">Catégories\u{202f}:</span> {}</p>",
+            escape(&categories.join(", "))
+        );
+    }
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(email) = present(&organiser.email) {
+        let _ = write!(
+            out,
+            "<p><span class=\"etiquette\">Courriel\u{202f}:</span> <a href=\"mailto:{}\">{}</a></p>",
+            escape(&email),
+            escape(&email)
+        );
+    }
+    if let Some(phone) = present(&organiser.phone) {
+        let dial: String = phone
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        let _ = write!(
+            out,
+            "<p><span class=\"etiquette\">Téléphone\u{202f}:</span> <a href=\"tel:{}\">{}</a></p>",
+            escape(&dial),
+            escape(&phone)
+        );
+    }
+    if let Some(website) = present(&organiser.website) {
+        // Only web addresses become links: a stored value is not trusted
+        // to be one (a `javascript:` address stays text).
+        let lower = website.to_ascii_lowercase();
+        if lower.starts_with("https://") || lower.starts_with("http://") {
+            let _ = write!(
+                out,
+                "<p><span class=\"etiquette\">Site\u{202f}:</span> <a href=\"{}\">{}</a></p>",
+                escape(&website),
+                escape(&website)
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<p><span class=\"etiquette\">Site\u{202f}:</span> {}</p>",
+                escape(&website)
+            );
+        }
+    }
+    if next.is_empty() {
+        out.push_str("<p class=\"vide\">Aucun événement public annoncé.</p>");
+    } else {
+        out.push_str("<h3>Prochains événements</h3><ul class=\"prochains\">");
+        for event in next {
+            let day = app
+                .timezone
+                .timestamp_opt(event.start, 0)
+                .single()
+                .map(|s| french::date(s.date_naive()))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "<li>{}, {}\u{202f}: {}{}</li>",
+                escape(&day),
+                escape(&when(app, event).to_lowercase()),
+                escape(event.summary.as_deref().unwrap_or("Événement")),
+                if event.tentative {
+                    " <span class=\"a-confirmer\">(date à confirmer)</span>"
+                } else {
+                    ""
+                }
+            );
+        }
+        out.push_str("</ul>");
+    }
+    let (webcal, address) = feed_addresses(app, &format!("/feeds/{}.ics", organiser.login));
+    let _ = write!(
+        out,
+        "<p><a href=\"{}\">S'abonner à ses événements</a> (adresse\u{202f}: <code>{}</code>)</p></li>",
+        escape(&webcal),
+        escape(&address)
+    );
+    out
 }
 
 fn kind_label(kind: &str) -> &'static str {
