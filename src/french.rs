@@ -145,6 +145,15 @@ pub fn span(tz: chrono_tz::Tz, start: i64, end: i64, all_day: bool) -> String {
     }
 }
 
+/// "A", "A et B", "A, B et C".
+pub fn list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} et {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -524,9 +524,14 @@ fn private_events_attendees_and_alarms_never_reach_a_feed() {
             if !line.starts_with("X-") {
                 continue;
             }
-            let own = ["X-WR-CALNAME:", "X-WR-TIMEZONE:", "X-PUBLISHED-TTL:"]
-                .iter()
-                .any(|p| line.starts_with(p));
+            let own = [
+                "X-WR-CALNAME:",
+                "X-WR-CALDESC:",
+                "X-WR-TIMEZONE:",
+                "X-PUBLISHED-TTL:",
+            ]
+            .iter()
+            .any(|p| line.starts_with(p));
             assert!(own && i < header_end, "X- property leaked: {line}");
         }
     }
@@ -996,7 +1001,13 @@ fn output_is_crlf_folded_on_characters_with_calendar_properties() {
                 .find(|l| l.starts_with("DESCRIPTION:Le comité des fêtes d'Arue"))
                 .unwrap_or_else(|| panic!("{path}: no long DESCRIPTION: {text}"));
             let expected = LONG_DESCRIPTION.replace(',', "\\,").replace(';', "\\;");
-            assert_eq!(description, &format!("DESCRIPTION:{expected}"));
+            // The feed names the organiser on the description's last line.
+            assert_eq!(
+                description,
+                &format!(
+                    "DESCRIPTION:{expected}\\n\\nOrganisé par\u{202f}: Amicale laïque de Losse"
+                )
+            );
             assert!(lines.contains(&format!("SUMMARY:{SUMMARY}")), "{path}");
         }
         if *path != format!("/feeds/asso-c.ics?{WINDOW_2027}") {
@@ -1290,4 +1301,102 @@ fn the_default_window_runs_from_a_month_back_to_a_year_ahead() {
     }
     let text = get(&server, "/feeds/intercommunal.ics");
     assert_eq!(uids(&text), ["last-week", "soon"], "{text}");
+}
+
+/// Reads a feed with Python's `icalendar` and prints, per VEVENT,
+/// `UID|ORGANIZER|CN|last line of DESCRIPTION`, then the calendar's
+/// description: an independent reading of what subscribers' apps show.
+const READ_ORGANISERS: &str = r#"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+for event in cal.walk('VEVENT'):
+    organizer = event.get('ORGANIZER')
+    description = str(event.get('DESCRIPTION', ''))
+    print('|'.join([str(event['UID']), str(organizer), organizer.params.get('CN', ''), description.split('\n')[-1]]))
+print('CALDESC|' + str(cal.get('DESCRIPTION')))
+"#;
+
+#[test]
+fn feeds_name_the_organisers_of_each_event() {
+    let server = territory();
+    concord(
+        &server,
+        &[
+            "organiser",
+            "set",
+            "asso-a",
+            "--email",
+            "contact@comite-arue.fr",
+        ],
+        "",
+    );
+    // A client's own ORGANIZER (a volunteer's address) is replaced by the
+    // organiser's public card; a description keeps its text above the line.
+    put(
+        &server,
+        "asso-a",
+        "loto.ics",
+        &vevent(
+            "loto",
+            "Loto",
+            "20270306",
+            "ORGANIZER;CN=Jean Dupont:mailto:jean.dupont@example.org\r\nDESCRIPTION:Nombreux lots.\\nBuvette.\r\n",
+        ),
+    );
+    put(
+        &server,
+        "asso-b",
+        "match.ics",
+        &vevent("match", "Match", "20270307", ""),
+    );
+    let text = get(&server, FEED);
+    assert!(!text.contains("jean.dupont"), "{text}");
+    let file = server.dir.path().join("organisers.ics");
+    std::fs::write(&file, &text).unwrap();
+    let script = server.dir.path().join("read_organisers.py");
+    std::fs::write(&script, READ_ORGANISERS).unwrap();
+    let out = std::process::Command::new(feed_python())
+        .arg(&script)
+        .arg(&file)
+        .output()
+        .expect("python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("CALDESC|") || l.starts_with("loto|") || l.starts_with("match|"))
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "CALDESC|Les événements publics des associations, communes et services : Agenda du Pays d'Albret, Landes.",
+            "loto|mailto:contact@comite-arue.fr|Comité des fêtes d'Arue|Organisé par\u{202f}: Comité des fêtes d'Arue",
+            "match|http://127.0.0.1:5232/associations#asso-b|Football club de Bourriot|Organisé par\u{202f}: Football club de Bourriot",
+        ]
+    );
+    // The description's own text stays above the added line.
+    assert!(
+        unfold(&text).iter().any(|l| l
+            == "DESCRIPTION:Nombreux lots.\\nBuvette.\\n\\nOrganisé par\u{202f}: Comité des fêtes d'Arue"),
+        "{text}"
+    );
+    assert!(
+        unfold(&text).iter().any(|l| l
+            == "X-WR-CALDESC:Les événements publics des associations\\, communes et services : Agenda du Pays d'Albret\\, Landes."),
+        "{text}"
+    );
+    let (ok, output) = validate(&file);
+    assert!(ok, "{output}");
+    // An organiser's own feed describes itself.
+    let own = get(&server, "/feeds/asso-b.ics?from=2027-01-01&to=2028-01-01");
+    assert!(
+        unfold(&own).iter().any(|l| l
+            == "X-WR-CALDESC:Les événements publics de Football club de Bourriot (Agenda du Pays d'Albret\\, Landes)."),
+        "{own}"
+    );
 }

@@ -13,9 +13,9 @@ use crate::http::{self, Response};
 use crate::places::Places;
 use crate::query::export::{escape_text, plain, Export};
 use crate::query::public;
-use crate::query::tree::Property;
+use crate::query::tree::{Component, Property};
 use crate::store::accounts;
-use crate::store::views::{self, FeedItem};
+use crate::store::views::{self, FeedItem, OrganiserCard};
 use bytes::Bytes;
 use cache::{Content, Rendered, Source};
 use hyper::header::HeaderValue;
@@ -119,7 +119,7 @@ async fn render(
         })
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
-    let title = if name == crate::paths::AGGREGATE {
+    let (title, description) = if name == crate::paths::AGGREGATE {
         for login in &request.organisers {
             if !publishing.iter().any(|p| &p.login == login) {
                 return Err(bad(crate::params::unknown_value(
@@ -129,7 +129,11 @@ async fn render(
                 )));
             }
         }
-        app.config.feeds.territory_name.clone()
+        let territory = &app.config.feeds.territory_name;
+        (
+            territory.clone(),
+            format!("Les événements publics des associations, communes et services : {territory}."),
+        )
     } else {
         let Some(organiser) = publishing.iter().find(|p| p.login == name) else {
             return Err(Box::new(http::text(
@@ -138,7 +142,13 @@ async fn render(
             )));
         };
         request.organisers = vec![organiser.login.clone()];
-        organiser.display_name.clone()
+        (
+            organiser.display_name.clone(),
+            format!(
+                "Les événements publics de {} ({}).",
+                organiser.display_name, app.config.feeds.territory_name
+            ),
+        )
     };
     let (from, to) = request.window(app.timezone);
     let query = request.clone();
@@ -170,7 +180,7 @@ async fn render(
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
     let app = app.clone();
     let filename = format!("{name}.ics");
-    tokio::task::spawn_blocking(move || build(&app, items, &title, filename))
+    tokio::task::spawn_blocking(move || build(&app, items, (&title, &description), filename))
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::Internal(e.to_string()).into_response()))
 }
@@ -196,16 +206,59 @@ fn added_properties(app: &App, matcher: &CategoryMatcher, item: &FeedItem) -> Ve
             added.push(plain("CATEGORIES", &names.join(",")));
         }
     }
-    if item.organisers.len() > 1 {
-        for organiser in &item.organisers {
-            added.push(plain("CONTACT", &escape_text(&organiser.name)));
-        }
-    }
+    added.push(organizer(app, first));
     added
 }
 
+/// The organiser as calendar apps show it: ORGANIZER with its name and its
+/// public e-mail, else its entry in the directory (a client's own
+/// ORGANIZER, often a volunteer's address, never reaches a feed).
+fn organizer(app: &App, card: &OrganiserCard) -> Property {
+    let address = match card.email.as_deref().filter(|e| !e.trim().is_empty()) {
+        Some(email) => format!("mailto:{}", email.trim()),
+        None => format!(
+            "{}/associations#{}",
+            app.config.base_url.trim_end_matches('/'),
+            card.login
+        ),
+    };
+    Property {
+        name: "ORGANIZER".into(),
+        // A parameter value cannot hold a double quote (RFC 5545 3.2).
+        params: vec![("CN".into(), card.name.replace('"', "'"))],
+        raw_value: address,
+    }
+}
+
+/// Appends "Organisé par : A et B" as the last line of the description,
+/// so that every organiser of a co-organised event is named.
+fn name_organisers(component: &mut Component, organisers: &[Arc<OrganiserCard>]) {
+    let names: Vec<&str> = organisers.iter().map(|o| o.name.as_str()).collect();
+    let line = escape_text(&format!(
+        "Organisé par\u{202f}: {}",
+        crate::french::list(&names)
+    ));
+    match component
+        .properties
+        .iter_mut()
+        .find(|p| p.name == "DESCRIPTION")
+    {
+        Some(description) if !description.raw_value.trim().is_empty() => {
+            description.raw_value.push_str("\\n\\n");
+            description.raw_value.push_str(&line);
+        }
+        Some(description) => description.raw_value = line,
+        None => component.properties.push(plain("DESCRIPTION", &line)),
+    }
+}
+
 /// Renders, compresses and tags a feed (CPU work, off the async workers).
-fn build(app: &App, items: Vec<FeedItem>, title: &str, filename: String) -> Content {
+fn build(
+    app: &App,
+    items: Vec<FeedItem>,
+    (title, description): (&str, &str),
+    filename: String,
+) -> Content {
     let matcher = CategoryMatcher::new(&app.config);
     let mut export = Export::new();
     for item in &items {
@@ -220,6 +273,7 @@ fn build(app: &App, items: Vec<FeedItem>, title: &str, filename: String) -> Cont
                     component.properties.push(property.clone());
                 }
             }
+            name_organisers(component, &item.organisers);
         }
         export.add(calendar);
     }
@@ -230,6 +284,8 @@ fn build(app: &App, items: Vec<FeedItem>, title: &str, filename: String) -> Cont
         plain("METHOD", "PUBLISH"),
         plain("NAME", &name),
         plain("X-WR-CALNAME", &name),
+        plain("DESCRIPTION", &escape_text(description)),
+        plain("X-WR-CALDESC", &escape_text(description)),
         plain("X-WR-TIMEZONE", &app.config.default_timezone),
         Property {
             name: "REFRESH-INTERVAL".into(),

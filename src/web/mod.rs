@@ -243,18 +243,9 @@ fn event_item(app: &App, event: &Occurrence, commune: &str) -> String {
     let _ = write!(
         out,
         "<p><span class=\"etiquette\">Organisé par\u{202f}:</span> {}</p></li>",
-        escape(&french_list(&names))
+        escape(&french::list(&names))
     );
     out
-}
-
-/// "A", "A et B", "A, B et C".
-fn french_list(names: &[&str]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [rest @ .., last] => format!("{} et {last}", rest.join(", ")),
-    }
 }
 
 /// An occurrence's hours: "20 h – 23 h", "À partir de 20 h", "Toute la
@@ -436,10 +427,11 @@ fn directory_entry(
                 .map(|x| x.name.clone())
                 .unwrap_or_else(|| c.to_owned())
         });
-    let mut out = String::from("<li class=\"organisateur\">");
+    let mut out = String::new();
     let _ = write!(
         out,
-        "<h2>{}</h2><p>{}{}</p>",
+        "<li class=\"organisateur\" id=\"{}\"><h2>{}</h2><p>{}{}</p>",
+        escape(&organiser.login),
         escape(&organiser.display_name),
         escape(kind_label(&organiser.kind)),
         commune
