@@ -152,6 +152,18 @@ impl<T> Watched<T> {
     }
 }
 
+impl<T> Watched<T> {
+    /// After a write: hyper polls the socket for the next request only
+    /// when woken, and nothing wakes it if the client sends nothing, so
+    /// the idle deadline is armed here, where a finished request's answer
+    /// goes out. Past the deadline, the task is woken to find it out.
+    fn arm(&mut self, cx: &mut Context<'_>) {
+        if self.poll_deadline(cx).is_ready() {
+            cx.waker().wake_by_ref();
+        }
+    }
+}
+
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -186,6 +198,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         match Pin::new(&mut this.io).poll_write(cx, buf) {
             Poll::Ready(Ok(n)) => {
                 this.wrote |= n > 0;
+                this.arm(cx);
                 Poll::Ready(Ok(n))
             }
             Poll::Pending => this.poll_deadline(cx).map(Err),
@@ -202,6 +215,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
             Poll::Ready(Ok(n)) => {
                 this.wrote |= n > 0;
+                this.arm(cx);
                 Poll::Ready(Ok(n))
             }
             Poll::Pending => this.poll_deadline(cx).map(Err),
