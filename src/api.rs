@@ -5,7 +5,6 @@
 #![allow(clippy::result_large_err)]
 
 use crate::app::App;
-use crate::auth::AuthOutcome;
 use crate::conflicts::{self, Detector};
 use crate::dav::error::DavError;
 use crate::http::{self, Response};
@@ -13,28 +12,22 @@ use crate::store::accounts::Principal;
 use crate::store::views::{self, Occurrence, OrganiserCard};
 use bytes::Bytes;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
-use hyper::{HeaderMap, Method, StatusCode};
+use hyper::{Method, StatusCode};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 const JSON: &str = "application/json; charset=utf-8";
 
+/// Answers an authenticated request (the server authenticates before it
+/// reads a body: see `server`).
 pub async fn handle(
     app: &Arc<App>,
+    user: Principal,
     method: &Method,
     path: &str,
     query: &str,
-    headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
-    let user = match app
-        .auth
-        .check(headers.get("authorization").map(|v| v.as_bytes()))
-        .await
-    {
-        AuthOutcome::Authenticated(user) => user,
-        _ => return DavError::Unauthorized.into_response(),
-    };
     let params = match parse_query(query) {
         Ok(params) => params,
         Err(response) => return response,

@@ -6,9 +6,10 @@
 //! through the command-line tools, so the cache is forgotten as soon as
 //! another process writes to the database: a new password or a disabled
 //! account takes effect within a fraction of a second however long the
-//! cache lasts. Failures are counted per login and, past a threshold,
-//! answered only after a delay. A database error is no failure: it is
-//! answered 503, and the client tries again.
+//! cache lasts. Failures are counted per source address and per login,
+//! and limited so that a password that verifies is never delayed (see
+//! `throttle`). A database error is no failure: it is answered 503, and
+//! the client tries again.
 //!
 //! Every attempt that reaches argon2 costs one verification, whether the
 //! login exists, is disabled or not: an unknown login is checked against a
@@ -19,6 +20,8 @@
 //! milliseconds and 19 MiB, and thirty clients connecting at once would
 //! otherwise need 600 MB together and all wait for the slowest.
 
+mod throttle;
+
 use crate::config::AuthSettings;
 use crate::locks::lock;
 use crate::store::accounts::{self, Principal};
@@ -27,6 +30,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -35,7 +39,7 @@ pub struct Authenticator {
     store: Store,
     settings: AuthSettings,
     cache: Mutex<HashMap<String, CachedLogin>>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    throttle: throttle::Throttle,
     verifications: tokio::sync::Semaphore,
     /// What unknown logins are verified against, made on first need (under
     /// the same concurrency limit as verifications).
@@ -56,6 +60,9 @@ pub enum AuthOutcome {
     Anonymous,
     Authenticated(Principal),
     Refused,
+    /// Too many failed attempts from this source: refused without
+    /// verifying (answered 429).
+    Throttled,
     /// The accounts could not be read: neither the client's fault nor a
     /// failed attempt (answered 503).
     Unavailable,
@@ -63,11 +70,15 @@ pub enum AuthOutcome {
 
 impl Authenticator {
     pub fn new(store: Store, settings: AuthSettings) -> Authenticator {
+        let throttle = throttle::Throttle::new(
+            settings.failures_before_delay,
+            settings.failed_verifications_per_minute,
+        );
         Authenticator {
             store,
             settings,
             cache: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
+            throttle,
             verifications: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
@@ -76,8 +87,9 @@ impl Authenticator {
         }
     }
 
-    /// Checks an `Authorization` header value, if any.
-    pub async fn check(&self, header: Option<&[u8]>) -> AuthOutcome {
+    /// Checks an `Authorization` header value, if any, from a client at
+    /// `peer`.
+    pub async fn check(&self, header: Option<&[u8]>, peer: IpAddr) -> AuthOutcome {
         let Some(header) = header else {
             return AuthOutcome::Anonymous;
         };
@@ -88,17 +100,37 @@ impl Authenticator {
         if let Some(principal) = self.cached(&login, &digest) {
             return AuthOutcome::Authenticated(principal);
         }
-        self.delay_if_hammered(&login).await;
+        let source = crate::server::limits::source_key(peer);
+        let login_key = self.throttle.login_key(&login);
+        let Some(_turn) = self.throttle.turn(login_key, source).await else {
+            return AuthOutcome::Throttled;
+        };
+        // The verification this one waited for may have been of the same
+        // password (a client opening several connections at once).
+        if let Some(principal) = self.cached(&login, &digest) {
+            return AuthOutcome::Authenticated(principal);
+        }
+        let attempt = self.throttle.attempt(login_key, source);
+        if attempt.suspect && !self.throttle.take_budget() {
+            return AuthOutcome::Throttled;
+        }
+        let suspect_turn = match attempt.suspect {
+            true => self.throttle.suspect_turn().await,
+            false => None,
+        };
         // Read before the account is: a change in between makes the entry
         // stale rather than the other way round.
         let outside_writes = self.store.outside_writes();
-        match self.verify(&login, password).await {
+        let verified = self.verify(&login, password).await;
+        drop(suspect_turn);
+        match verified {
             Err(error) => {
+                self.throttle.not_failed(&attempt);
                 tracing::error!("cannot check the password of {login:?}: {error}");
                 AuthOutcome::Unavailable
             }
             Ok(Some(principal)) => {
-                lock(&self.failures).remove(&login);
+                self.throttle.not_failed(&attempt);
                 let until = Instant::now() + Duration::from_secs(self.settings.cache_seconds);
                 lock(&self.cache).insert(
                     login,
@@ -112,13 +144,12 @@ impl Authenticator {
                 AuthOutcome::Authenticated(principal)
             }
             Ok(None) => {
-                let mut failures = lock(&self.failures);
-                if failures.len() > 10_000 {
-                    failures.clear(); // bound memory under a login-spraying attack
+                self.throttle.failed(&attempt);
+                // Answered slowly, still holding the turn: this source's
+                // next guesses at this login wait, or are refused at once.
+                if !attempt.delay_on_failure.is_zero() {
+                    tokio::time::sleep(attempt.delay_on_failure).await;
                 }
-                let entry = failures.entry(login).or_insert((0, Instant::now()));
-                entry.0 += 1;
-                entry.1 = Instant::now();
                 AuthOutcome::Refused
             }
         }
@@ -131,28 +162,6 @@ impl Authenticator {
             && &entry.secret_digest == digest
             && entry.outside_writes == self.store.outside_writes())
         .then(|| entry.principal.clone())
-    }
-
-    /// One second per failure past the threshold, at most 30 s; forgotten
-    /// fifteen minutes after the last failure.
-    async fn delay_if_hammered(&self, login: &str) {
-        let delay = {
-            let failures = lock(&self.failures);
-            match failures.get(login) {
-                Some((count, last))
-                    if *count >= self.settings.failures_before_delay
-                        && last.elapsed() < Duration::from_secs(900) =>
-                {
-                    Duration::from_secs(u64::from(
-                        (count - self.settings.failures_before_delay + 1).min(30),
-                    ))
-                }
-                _ => Duration::ZERO,
-            }
-        };
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
     }
 
     async fn verify(&self, login: &str, password: String) -> Result<Option<Principal>, StoreError> {
@@ -269,9 +278,13 @@ mod tests {
     use crate::config::AuthSettings;
     use crate::store::{accounts, Store};
     use base64::Engine;
+    use std::net::IpAddr;
     use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
 
     const PASSWORD: &str = "correct-horse-battery";
+    const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+    const ELSEWHERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
 
     /// An authenticator over a fresh store holding `asso-a` (cheap argon2
     /// parameters), with a runtime shaped like the server's.
@@ -321,13 +334,13 @@ mod tests {
         let (_dir, auth, runtime) = fresh();
         runtime.block_on(async {
             let verified = || auth.verified.load(Ordering::Relaxed);
-            let refused = auth.check(Some(&basic("nobody", PASSWORD))).await;
+            let refused = auth.check(Some(&basic("nobody", PASSWORD)), HOME).await;
             assert!(matches!(refused, AuthOutcome::Refused));
             assert_eq!(verified(), 1, "unknown login");
-            let refused = auth.check(Some(&basic("asso-a", "wrong"))).await;
+            let refused = auth.check(Some(&basic("asso-a", "wrong")), HOME).await;
             assert!(matches!(refused, AuthOutcome::Refused));
             assert_eq!(verified(), 2, "known login, wrong password");
-            let accepted = auth.check(Some(&basic("asso-a", PASSWORD))).await;
+            let accepted = auth.check(Some(&basic("asso-a", PASSWORD)), HOME).await;
             assert!(matches!(accepted, AuthOutcome::Authenticated(_)));
             assert_eq!(verified(), 3, "known login, right password");
         });
@@ -344,11 +357,52 @@ mod tests {
                 .await
                 .unwrap();
             for _ in 0..3 {
-                let outcome = auth.check(Some(&basic("asso-a", PASSWORD))).await;
+                let outcome = auth.check(Some(&basic("asso-a", PASSWORD)), HOME).await;
                 assert!(matches!(outcome, AuthOutcome::Unavailable));
             }
-            assert!(crate::locks::lock(&auth.failures).is_empty());
+            assert_eq!(auth.throttle.attempts_from(HOME), 0);
             assert_eq!(auth.verified.load(Ordering::Relaxed), 0);
+        });
+    }
+
+    /// Wrong passwords from one address, in parallel, are verified one at a
+    /// time, then within the shared budget only, then refused at once;
+    /// the owner at another address is answered at once meanwhile.
+    #[test]
+    fn guessing_is_limited_and_does_not_lock_the_owner_out() {
+        let (_dir, auth, runtime) = fresh();
+        let auth = std::sync::Arc::new(auth);
+        runtime.block_on(async {
+            let guesses: Vec<_> = (0..200)
+                .map(|i| {
+                    let auth = auth.clone();
+                    tokio::spawn(async move {
+                        let header = basic("asso-a", &format!("guess-{i}"));
+                        auth.check(Some(&header), HOME).await
+                    })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let started = Instant::now();
+            let owner = auth
+                .check(Some(&basic("asso-a", PASSWORD)), ELSEWHERE)
+                .await;
+            assert!(matches!(owner, AuthOutcome::Authenticated(_)));
+            assert!(started.elapsed() < Duration::from_secs(1));
+            let mut throttled = 0;
+            for guess in guesses {
+                match guess.await.unwrap() {
+                    AuthOutcome::Throttled => throttled += 1,
+                    AuthOutcome::Refused => {}
+                    _ => panic!("a guess was not refused"),
+                }
+            }
+            // The five free attempts, the rest refused without argon2 (at
+            // most one more verified with the budget while they raced).
+            assert!(throttled >= 190, "{throttled} throttled");
+            assert!(auth.verified.load(Ordering::Relaxed) <= 10);
+            assert!(auth.throttle.attempts_from(HOME) >= 5);
+            assert_eq!(auth.throttle.attempts_from(ELSEWHERE), 0);
         });
     }
 }

@@ -18,6 +18,7 @@ pub struct Config {
     pub default_timezone: String,
     /// Database file; `data_dir/concord.db` when not set.
     pub db_file: Option<PathBuf>,
+    pub server: ServerSettings,
     pub limits: Limits,
     pub auth: AuthSettings,
     pub feeds: FeedSettings,
@@ -211,13 +212,58 @@ pub struct Limits {
     pub horizon_years: i32,
 }
 
+/// What one client may hold: connections, time, memory. concord faces the
+/// open internet, so none of these is unbounded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Seconds a client has to send a request's head (line and headers),
+    /// counted from its first byte, or from the connection's opening for
+    /// the first request.
+    pub header_timeout_seconds: u64,
+    /// Seconds a kept-alive connection may stay idle between requests (and
+    /// a response may wait for the client to read it).
+    pub idle_timeout_seconds: u64,
+    /// Seconds any request body may take, plus its length at
+    /// `min_body_bytes_per_second`.
+    pub body_timeout_seconds: u64,
+    pub min_body_bytes_per_second: u64,
+    /// Memory for request bodies being read and handled, in MiB; past it,
+    /// requests with a body are answered 503.
+    pub body_memory_mib: usize,
+    /// Open connections, in all and from one address (an IPv6 /64 counts
+    /// as one address); lowered at start to what the descriptor limit allows.
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            header_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            body_timeout_seconds: 10,
+            min_body_bytes_per_second: 8 * 1024,
+            body_memory_mib: 64,
+            max_connections: 1000,
+            max_connections_per_address: 64,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// Seconds a verified password stays cached (argon2 is slow on purpose).
     pub cache_seconds: u64,
-    /// Failed attempts for one login before answers to it are slowed down.
+    /// Attempts without success from one address before its attempts need
+    /// the shared budget below and its failures are answered slowly.
     pub failures_before_delay: u32,
+    /// Failed password verifications per minute, for all clients together:
+    /// an address past `failures_before_delay` is verified only while this
+    /// budget lasts (else 429 without verifying), so that argon2 time goes
+    /// to clients that know their password.
+    pub failed_verifications_per_minute: u32,
     /// Argon2 memory cost in KiB (19456 is OWASP's minimum for argon2id).
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -231,6 +277,7 @@ impl Default for Config {
             base_url: "http://127.0.0.1:5232".into(),
             default_timezone: "Europe/Paris".into(),
             db_file: None,
+            server: ServerSettings::default(),
             limits: Limits::default(),
             auth: AuthSettings::default(),
             feeds: FeedSettings::default(),
@@ -260,6 +307,7 @@ impl Default for AuthSettings {
         AuthSettings {
             cache_seconds: 3600,
             failures_before_delay: 5,
+            failed_verifications_per_minute: 120,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
         }
@@ -302,6 +350,20 @@ impl Config {
                 "[feeds] max_window_years = {}: use 1 to 100 years, enough for the default window ({} months back and {} ahead)",
                 feeds.max_window_years, feeds.months_back, feeds.months_ahead
             ));
+        }
+        let server = &self.server;
+        if server.header_timeout_seconds == 0
+            || server.idle_timeout_seconds == 0
+            || server.body_timeout_seconds == 0
+            || server.min_body_bytes_per_second == 0
+            || server.body_memory_mib == 0
+            || server.max_connections == 0
+            || server.max_connections_per_address == 0
+        {
+            return Err("[server]: every timeout, rate and limit must be at least 1".into());
+        }
+        if self.auth.failed_verifications_per_minute == 0 {
+            return Err("[auth] failed_verifications_per_minute must be at least 1".into());
         }
         if self.timezone().is_none() {
             return Err(format!(

@@ -1,18 +1,44 @@
-//! The HTTP server: accepts connections, authenticates, routes by path and
-//! reads bodies within their limits before any handler sees them.
+//! The HTTP server: accepts connections within their limits, authenticates
+//! from the headers, routes by path and reads bodies within their limits
+//! before any handler sees them.
+//!
+//! Nothing a client holds is unbounded: connections (in all and per source
+//! address, `limits`), the time to send a request's head and to stay idle
+//! (`watch`), the time and memory a body may take (`http::read_body`). A
+//! request that needs credentials and has none valid is answered from its
+//! headers, its body discarded unread (or the connection closed), so that
+//! anonymous clients cannot make the server hold their bodies.
+
+pub mod limits;
+mod watch;
 
 use crate::app::App;
 use crate::auth::AuthOutcome;
 use crate::dav::{self, error::DavError};
-use crate::http::{self, read_body, BodyError, Response};
+use crate::http::{self, discard_body, read_body, BodyError, BodyLimits, Response};
+use crate::store::accounts::Principal;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The longest body discarded to keep a refused request's connection open
+/// (clients commonly send their first PROPFIND or PUT without credentials
+/// and expect to send the next one on the same connection); past it, the
+/// connection is closed after the answer.
+const DISCARD_BOUND: usize = 64 * 1024;
+
+/// What every connection's requests share.
+struct Shared {
+    app: Arc<App>,
+    bodies: BodyLimits,
+}
 
 /// Serves until `shutdown` resolves, then lets open connections finish.
 pub async fn serve(
@@ -20,33 +46,134 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    let settings = app.config.server.clone();
+    let max_connections = limits::raise_descriptor_limit(settings.max_connections);
+    let connections =
+        limits::Connections::new(max_connections, settings.max_connections_per_address);
+    let timeouts = watch::Timeouts {
+        header: Duration::from_secs(settings.header_timeout_seconds),
+        idle: Duration::from_secs(settings.idle_timeout_seconds),
+    };
+    let shared = Arc::new(Shared {
+        app,
+        bodies: BodyLimits::new(
+            Duration::from_secs(settings.body_timeout_seconds),
+            settings.min_body_bytes_per_second,
+            settings.body_memory_mib.saturating_mul(1 << 20),
+        ),
+    });
+    // No hyper timer: its header timeout also runs while a kept-alive
+    // connection is idle; `watch` keeps both apart.
+    let mut builder = http1::Builder::new();
+    builder.keep_alive(true);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut warnings = Warnings::default();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        accept_failed(error, &mut warnings).await;
+                        continue;
+                    }
+                };
+                let peer = canonical(peer.ip());
+                let slot = match connections.admit(limits::source_key(peer)) {
+                    Ok(slot) => slot,
+                    Err(full) => {
+                        warnings.warn(&format!("connection from {peer} refused: {full:?} limit reached"));
+                        refuse_connection(stream);
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
-                let app = app.clone();
+                let activity = Arc::new(watch::Activity::default());
+                let io = TokioIo::new(watch::Watched::new(stream, activity.clone(), timeouts));
+                let shared = shared.clone();
                 let service = service_fn(move |request| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(route(app, request).await) }
+                    // Counted from here, where hyper has the head, to the
+                    // answer: the socket's time limits do not apply meanwhile.
+                    let busy = activity.begin();
+                    let shared = shared.clone();
+                    async move {
+                        let response = route(&shared, peer, request).await;
+                        drop(busy);
+                        Ok::<_, Infallible>(response)
+                    }
                 });
-                let connection = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
+                let connection = graceful.watch(builder.serve_connection(io, service));
                 tokio::spawn(async move {
                     let _ = connection.await;
+                    drop(slot);
                 });
             }
             _ = &mut shutdown => break,
         }
     }
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
 }
 
-async fn route(app: Arc<App>, request: hyper::Request<Incoming>) -> Response {
+/// An IPv4 client of a dual-stack listener is itself, not an IPv6 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
+/// Errors about one connection (reset before it was accepted) need no
+/// pause; others (out of descriptors or memory) do: retrying at once would
+/// spin a core while nothing can change.
+async fn accept_failed(error: std::io::Error, warnings: &mut Warnings) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    ) {
+        return;
+    }
+    warnings.warn(&format!("cannot accept connections: {error}"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// A connection past a limit is told so in one write that cannot block,
+/// and closed.
+fn refuse_connection(stream: TcpStream) {
+    const ANSWER: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 10\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 22\r\nconnection: close\r\n\r\nToo many connections.\n";
+    let _ = stream.try_write(ANSWER);
+}
+
+/// Logs at most one warning every ten seconds, with how many were left
+/// out: under attack, the log must not become the next thing to fill up.
+#[derive(Default)]
+struct Warnings {
+    last: Option<Instant>,
+    left_out: u64,
+}
+
+impl Warnings {
+    fn warn(&mut self, message: &str) {
+        if self
+            .last
+            .is_some_and(|last| last.elapsed() < Duration::from_secs(10))
+        {
+            self.left_out += 1;
+            return;
+        }
+        if self.left_out > 0 {
+            tracing::warn!("{message} (and {} similar since the last)", self.left_out);
+        } else {
+            tracing::warn!("{message}");
+        }
+        self.last = Some(Instant::now());
+        self.left_out = 0;
+    }
+}
+
+async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>) -> Response {
+    let app = &shared.app;
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let mut response = if path == "/.well-known/caldav" || path == "/.well-known/caldav/" {
@@ -56,25 +183,34 @@ async fn route(app: Arc<App>, request: hyper::Request<Incoming>) -> Response {
     } else if path.starts_with("/api/") {
         let query = request.uri().query().unwrap_or("").to_owned();
         let (parts, body) = request.into_parts();
-        match read_body(&parts.headers, body, app.config.limits.max_xml_body).await {
-            Ok(body) => {
-                crate::api::handle(&app, &method, &path, &query, &parts.headers, body).await
-            }
-            Err(BodyError::TooLarge(limit)) => DavError::TooLarge(limit).into_response(),
-            Err(BodyError::Broken) => {
-                DavError::BadRequest("The request body could not be read.".into()).into_response()
+        match authenticate(shared, &parts.headers, body, peer, false).await {
+            Err(response) => response,
+            Ok((user, body)) => {
+                match read_body(
+                    &parts.headers,
+                    body,
+                    app.config.limits.max_xml_body,
+                    &shared.bodies,
+                )
+                .await
+                {
+                    Ok((body, _lease)) => {
+                        crate::api::handle(app, user, &method, &path, &query, body).await
+                    }
+                    Err(error) => body_refused(error, false),
+                }
             }
         }
     } else if (path == "/" || path == "/associations")
         && (method == Method::GET || method == Method::HEAD)
     {
         let query = request.uri().query().unwrap_or("").to_owned();
-        crate::web::handle(&app, &path, &query).await
+        crate::web::handle(app, &path, &query).await
     } else if path.starts_with("/feeds/") {
         let query = request.uri().query().unwrap_or("").to_owned();
-        crate::feeds::handle(&app, &method, &path, &query, request.headers()).await
+        crate::feeds::handle(app, &method, &path, &query, request.headers()).await
     } else if path == "/" || path == "/dav" || path.starts_with("/dav/") {
-        dav_request(app, request, &path).await
+        dav_request(shared, peer, request, &path).await
     } else {
         DavError::NotFound.into_response()
     };
@@ -92,7 +228,12 @@ async fn route(app: Arc<App>, request: hyper::Request<Incoming>) -> Response {
     response
 }
 
-async fn dav_request(app: Arc<App>, request: hyper::Request<Incoming>, path: &str) -> Response {
+async fn dav_request(
+    shared: &Shared,
+    peer: IpAddr,
+    request: hyper::Request<Incoming>,
+    path: &str,
+) -> Response {
     let (parts, body) = request.into_parts();
     // Thunderbird and others start discovery at "/": answer it as the DAV root.
     let path = if path == "/" {
@@ -100,52 +241,103 @@ async fn dav_request(app: Arc<App>, request: hyper::Request<Incoming>, path: &st
     } else {
         path
     };
-    // The body is read before authenticating: a response that leaves it
-    // unread makes hyper close the connection, which clients that send
-    // credentials only after a 401 do not expect.
-    let limit = if parts.method == Method::PUT {
-        app.config.limits.max_resource_size
-    } else {
-        app.config.limits.max_xml_body
+    let options = parts.method == Method::OPTIONS;
+    let (user, body) = match authenticate(shared, &parts.headers, body, peer, options).await {
+        Ok(authenticated) => authenticated,
+        Err(response) => return response,
     };
-    let body = match read_body(&parts.headers, body, limit).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge(limit)) if parts.method == Method::PUT => {
-            return DavError::caldav(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "max-resource-size",
-                format!("The calendar object is larger than the limit of {limit} octets."),
-            )
-            .into_response()
-        }
-        Err(BodyError::TooLarge(limit)) => return DavError::TooLarge(limit).into_response(),
-        Err(BodyError::Broken) => {
-            return DavError::BadRequest("The request body could not be read.".into())
-                .into_response()
-        }
+    let put = parts.method == Method::PUT;
+    let limits = &shared.app.config.limits;
+    let limit = match put {
+        true => limits.max_resource_size,
+        false => limits.max_xml_body,
     };
-    let user = match app
-        .auth
-        .check(parts.headers.get("authorization").map(|v| v.as_bytes()))
-        .await
-    {
-        AuthOutcome::Authenticated(user) => user,
-        // Clients probe capabilities before they authenticate; the answer
-        // is the same everywhere so that it tells nothing about accounts.
-        AuthOutcome::Anonymous if parts.method == Method::OPTIONS => {
-            return dav::anonymous_options()
-        }
-        AuthOutcome::Anonymous | AuthOutcome::Refused => {
-            return DavError::Unauthorized.into_response()
-        }
-        AuthOutcome::Unavailable => return unavailable(),
+    // Held until the request is answered: its body is in memory until then.
+    let (body, _lease) = match read_body(&parts.headers, body, limit, &shared.bodies).await {
+        Ok(read) => read,
+        Err(error) => return body_refused(error, put),
     };
     let request = dav::Request {
         method: parts.method,
         headers: parts.headers,
         body,
     };
-    dav::handle(dav::Ctx { app, user }, path, request).await
+    let ctx = dav::Ctx {
+        app: shared.app.clone(),
+        user,
+    };
+    dav::handle(ctx, path, request).await
+}
+
+/// Authenticates from the headers alone, before any body is read. A
+/// refused request's body is discarded when it is small, so that clients
+/// which send credentials only after a 401 keep their connection; else the
+/// connection is closed after the answer, the body unread.
+async fn authenticate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Incoming,
+    peer: IpAddr,
+    options: bool,
+) -> Result<(Principal, Incoming), Response> {
+    let header = headers.get(hyper::header::AUTHORIZATION);
+    let mut response = match shared
+        .app
+        .auth
+        .check(header.map(|v| v.as_bytes()), peer)
+        .await
+    {
+        AuthOutcome::Authenticated(user) => return Ok((user, body)),
+        // Clients probe capabilities before they authenticate; the answer
+        // is the same everywhere so that it tells nothing about accounts.
+        AuthOutcome::Anonymous if options => dav::anonymous_options(),
+        AuthOutcome::Anonymous | AuthOutcome::Refused => DavError::Unauthorized.into_response(),
+        AuthOutcome::Throttled => {
+            let mut response = http::text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed logins from this address; try again later.",
+            );
+            http::set_header(&mut response, "retry-after", "60");
+            response
+        }
+        AuthOutcome::Unavailable => unavailable(),
+    };
+    if !discard_body(headers, body, DISCARD_BOUND, &shared.bodies).await {
+        http::set_header(&mut response, "connection", "close");
+    }
+    Err(response)
+}
+
+fn body_refused(error: BodyError, put: bool) -> Response {
+    match error {
+        BodyError::TooLarge(limit) if put => DavError::caldav(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "max-resource-size",
+            format!("The calendar object is larger than the limit of {limit} octets."),
+        )
+        .into_response(),
+        BodyError::TooLarge(limit) => DavError::TooLarge(limit).into_response(),
+        BodyError::Broken => {
+            DavError::BadRequest("The request body could not be read.".into()).into_response()
+        }
+        BodyError::TimedOut => {
+            let mut response = http::text(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body did not arrive in time.",
+            );
+            http::set_header(&mut response, "connection", "close");
+            response
+        }
+        BodyError::Busy => {
+            let mut response = http::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is receiving too much at the moment; try again shortly.",
+            );
+            http::set_header(&mut response, "retry-after", "5");
+            http::set_header(&mut response, "connection", "close");
+            response
+        }
+    }
 }
 
 /// The accounts could not be read (a database error): a 401 would make the

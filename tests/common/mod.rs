@@ -184,30 +184,8 @@ impl Request<'_> {
     }
 
     pub fn send(self) -> Response {
-        let mut stream = TcpStream::connect(&self.server.addr).expect("connect");
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
-            .unwrap();
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.method,
-            self.path,
-            self.server.addr,
-            self.body.len()
-        );
-        if let Some(auth) = &self.auth {
-            head.push_str(&format!("Authorization: {auth}\r\n"));
-        }
-        for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        // The server may answer (413) before reading a large body.
-        let _ = stream.write_all(&self.body);
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw);
-        Response::parse(&raw, &self.method)
+        let stream = TcpStream::connect(&self.server.addr).expect("connect");
+        self.send_on(stream)
     }
 }
 
@@ -681,5 +659,53 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> Option<String>) {
             panic!("{what}: still {last}");
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A connection to `server` from another loopback address (`127.0.0.2`...),
+/// as another client on the internet would come.
+pub fn connect_from(server: &Server, source: std::net::Ipv4Addr) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from((source, 0)).into())
+        .unwrap();
+    let target: std::net::SocketAddr = server.addr.parse().unwrap();
+    socket.connect(&target.into()).expect("connect");
+    socket.into()
+}
+
+impl Request<'_> {
+    /// Sends the request on a connection of the caller's.
+    pub fn send_on(self, mut stream: TcpStream) -> Response {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.method,
+            self.path,
+            self.server.addr,
+            self.body.len()
+        );
+        if let Some(auth) = &self.auth {
+            head.push_str(&format!("Authorization: {auth}\r\n"));
+        }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) before reading a large body.
+        let _ = stream.write_all(&self.body);
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        Response::parse(&raw, &self.method)
+    }
+
+    /// Sends the request from another loopback address.
+    pub fn send_from(self, source: std::net::Ipv4Addr) -> Response {
+        let stream = connect_from(self.server, source);
+        self.send_on(stream)
     }
 }
