@@ -27,9 +27,11 @@ pub const PUBLISHED_CALENDARS: &str =
 /// an event that several organisers put (co-organised: one invited the
 /// other), so that public views show it once. Uses the `objects_by_uid`
 /// index; co-organised events are rare, so the probe almost always finds
-/// nothing.
+/// nothing. Named with INDEXED BY: left to itself, SQLite probed the
+/// (collection_id, uid) index once per published calendar and object,
+/// which made a month over the intercommunal calendar 2.6 times slower.
 pub const FIRST_COPY: &str =
-    "NOT EXISTS (SELECT 1 FROM objects e WHERE e.uid = o.uid AND e.id < o.id
+    "NOT EXISTS (SELECT 1 FROM objects e INDEXED BY objects_by_uid WHERE e.uid = o.uid AND e.id < o.id
        AND e.class = 'PUBLIC' AND e.component = o.component
        AND e.collection_id IN (SELECT c.id FROM collections c JOIN principals p ON p.id = c.owner_id
            WHERE c.is_calendar = 1 AND c.published = 1 AND p.publishes = 1 AND p.disabled = 0
