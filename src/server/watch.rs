@@ -162,6 +162,24 @@ impl<T> Watched<T> {
             cx.waker().wake_by_ref();
         }
     }
+
+    /// What both write paths do with the socket's answer: an answer going
+    /// out arms the idle deadline; a write that waits is bounded by it.
+    fn after_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Ready(Ok(n)) => {
+                self.wrote |= n > 0;
+                self.arm(cx);
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending => self.poll_deadline(cx).map(Err),
+            ready => ready,
+        }
+    }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
@@ -195,15 +213,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.io).poll_write(cx, buf) {
-            Poll::Ready(Ok(n)) => {
-                this.wrote |= n > 0;
-                this.arm(cx);
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => this.poll_deadline(cx).map(Err),
-            ready => ready,
-        }
+        let written = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.after_write(cx, written)
     }
 
     fn poll_write_vectored(
@@ -212,15 +223,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                this.wrote |= n > 0;
-                this.arm(cx);
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => this.poll_deadline(cx).map(Err),
-            ready => ready,
-        }
+        let written = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.after_write(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
