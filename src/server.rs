@@ -211,6 +211,10 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
         crate::feeds::handle(app, &method, &path, &query, request.headers()).await
     } else if path == "/" || path == "/dav" || path.starts_with("/dav/") {
         dav_request(shared, peer, request, &path).await
+    } else if method == Method::GET || method == Method::HEAD {
+        // A mistyped address in a browser: the French "page not found",
+        // with a way back to the agenda, rather than a line of English.
+        crate::web::handle(app, &path, "").await
     } else {
         DavError::NotFound.into_response()
     };

@@ -145,3 +145,19 @@ fn directory_lists_publishing_organisers() {
         "organisers that do not publish are not listed"
     );
 }
+
+#[test]
+fn a_mistyped_address_gets_a_french_page() {
+    let server = Server::start();
+    let response = server.request("GET", "/agneda").send().expect(404);
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let page = response.text();
+    assert!(page.contains("<html lang=\"fr\">"), "{page}");
+    assert!(page.contains("Cette page n&apos;existe pas."), "{page}");
+    assert!(page.contains("<title>"), "{page}");
+    // Other methods keep the protocol's plain answer.
+    server.request("PROPFIND", "/agneda").send().expect(404);
+}
