@@ -96,6 +96,18 @@ impl Authenticator {
         let Some((login, password)) = parse_basic(header) else {
             return AuthOutcome::Refused;
         };
+        self.check_credentials(login, password, peer).await
+    }
+
+    /// Checks a login and password however they came (Basic header, the
+    /// web sign-in form), with the same cache and the same slow-down on
+    /// failures.
+    pub async fn check_credentials(
+        &self,
+        login: String,
+        password: String,
+        peer: IpAddr,
+    ) -> AuthOutcome {
         let digest = secret_digest(&login, &password);
         if let Some(principal) = self.cached(&login, &digest) {
             return AuthOutcome::Authenticated(principal);

@@ -22,6 +22,7 @@ pub struct Config {
     pub limits: Limits,
     pub auth: AuthSettings,
     pub feeds: FeedSettings,
+    pub web: WebSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -181,6 +182,25 @@ pub struct FeedSettings {
     pub cache_mib: usize,
 }
 
+/// The web pages of organisers and staff.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// Largest form a page may send, in bytes.
+    pub max_form_bytes: usize,
+    /// Largest file upload (`.ics` import), in bytes.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            max_form_bytes: 64 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 impl Default for FeedSettings {
     fn default() -> Self {
         FeedSettings {
@@ -281,6 +301,7 @@ impl Default for Config {
             limits: Limits::default(),
             auth: AuthSettings::default(),
             feeds: FeedSettings::default(),
+            web: WebSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),

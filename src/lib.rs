@@ -26,4 +26,5 @@ pub mod server;
 pub mod store;
 pub mod text;
 pub mod time;
+pub mod tokens;
 pub mod web;

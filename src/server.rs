@@ -201,20 +201,18 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
                 }
             }
         }
-    } else if (path == "/" || path == "/associations")
-        && (method == Method::GET || method == Method::HEAD)
-    {
-        let query = request.uri().query().unwrap_or("").to_owned();
-        crate::web::handle(app, &path, &query).await
     } else if path.starts_with("/feeds/") {
         let query = request.uri().query().unwrap_or("").to_owned();
         crate::feeds::handle(app, &method, &path, &query, request.headers()).await
-    } else if path == "/" || path == "/dav" || path.starts_with("/dav/") {
+    } else if (path == "/" && method != Method::GET && method != Method::HEAD)
+        || path == "/dav"
+        || path.starts_with("/dav/")
+    {
         dav_request(shared, peer, request, &path).await
-    } else if method == Method::GET || method == Method::HEAD {
-        // A mistyped address in a browser: the French "page not found",
-        // with a way back to the agenda, rather than a line of English.
-        crate::web::handle(app, &path, "").await
+    } else if matches!(method, Method::GET | Method::HEAD | Method::POST) {
+        // The pages: the agenda at "/", the organisers' space, the desk,
+        // and the French "page not found" for a mistyped address.
+        web_request(shared, peer, request).await
     } else {
         DavError::NotFound.into_response()
     };
@@ -230,6 +228,26 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
     }
     http::set_header(&mut response, "server", "concord");
     response
+}
+
+/// A page: its body (a form or an upload) is read within the web limits.
+async fn web_request(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>) -> Response {
+    let (parts, body) = request.into_parts();
+    let content_type = http::header(&parts.headers, "content-type");
+    let limit = crate::web::body_limit(&shared.app, content_type);
+    let (body, _lease) = match read_body(&parts.headers, body, limit, &shared.bodies).await {
+        Ok(read) => read,
+        Err(error) => return crate::web::body_refused(error),
+    };
+    let request = crate::web::visit::WebRequest {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers: parts.headers,
+        body,
+        peer,
+    };
+    crate::web::handle(&shared.app, request).await
 }
 
 async fn dav_request(

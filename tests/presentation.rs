@@ -225,24 +225,24 @@ fn refusals_are_in_french_with_the_valid_values() {
         (
             "/?categorie=foot",
             &[
-                "«\u{202f}foot\u{202f}» n&apos;est pas une catégorie",
+                "«\u{202f}foot\u{202f}» n&#39;est pas une catégorie",
                 "sport, fete",
             ][..],
         ),
         (
             "/?category=foot",
-            &["n&apos;est pas une catégorie", "sport, fete"][..],
+            &["n&#39;est pas une catégorie", "sport, fete"][..],
         ),
         (
             "/?commune=paris",
             &[
-                "n&apos;est pas une commune",
+                "n&#39;est pas une commune",
                 "arue, bourriot-bergonce, laruscade",
             ][..],
         ),
         (
             "/?organisateur=nobody",
-            &["n&apos;est pas un organisateur", "asso-a, asso-b"][..],
+            &["n&#39;est pas un organisateur", "asso-a, asso-b"][..],
         ),
         ("/?du=13/03/2027", &["AAAA-MM-JJ"][..]),
     ] {
@@ -389,7 +389,7 @@ fn directory_lists_organisers_in_french_order_with_contacts_and_next_events() {
     let names = [
         "<h2>Amicale</h2>",
         "<h2>Comité</h2>",
-        "<h2>Comité des fêtes d&apos;Arue</h2>",
+        "<h2>Comité des fêtes d&#39;Arue</h2>",
         "<h2>Écoles de musique</h2>",
         "<h2>Football club de Bourriot</h2>",
     ];

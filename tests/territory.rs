@@ -385,7 +385,7 @@ fn a_co_organised_event_is_one_event_with_its_organisers() {
         "{agenda}"
     );
     assert!(
-        agenda.contains("Comité des fêtes d&apos;Arue et Chorale de Saint-Savin")
+        agenda.contains("Comité des fêtes d&#39;Arue et Chorale de Saint-Savin")
             || agenda.contains("Comité des fêtes d'Arue et Chorale de Saint-Savin"),
         "{agenda}"
     );

@@ -110,7 +110,7 @@ fn agenda_filters_and_refuses_unknown_values() {
         .send()
         .expect(200)
         .text();
-    assert!(page.contains("Fête d&apos;Arue"), "{page}");
+    assert!(page.contains("Fête d&#39;Arue"), "{page}");
     assert!(!page.contains("Match à Bourriot"), "{page}");
     let refused = server
         .request("GET", "/?commune=paris")
@@ -118,7 +118,7 @@ fn agenda_filters_and_refuses_unknown_values() {
         .expect(400)
         .text();
     assert!(
-        refused.contains("n&apos;est pas une commune de l&apos;agenda"),
+        refused.contains("n&#39;est pas une commune de l&#39;agenda"),
         "{refused}"
     );
     server.request("GET", "/?du=2027-13-01").send().expect(400);
@@ -138,7 +138,7 @@ fn directory_lists_publishing_organisers() {
         .send()
         .expect(200)
         .text();
-    assert!(page.contains("Comité des fêtes d&apos;Arue"), "{page}");
+    assert!(page.contains("Comité des fêtes d&#39;Arue"), "{page}");
     assert!(page.contains("/feeds/asso-a.ics"));
     assert!(
         !page.contains("Football club"),
@@ -156,7 +156,7 @@ fn a_mistyped_address_gets_a_french_page() {
     );
     let page = response.text();
     assert!(page.contains("<html lang=\"fr\">"), "{page}");
-    assert!(page.contains("Cette page n&apos;existe pas."), "{page}");
+    assert!(page.contains("Cette page n&#39;existe pas."), "{page}");
     assert!(page.contains("<title>"), "{page}");
     // Other methods keep the protocol's plain answer.
     server.request("PROPFIND", "/agneda").send().expect(404);

@@ -124,6 +124,14 @@ pub fn by_login(conn: &Connection, login: &str) -> Result<Option<Principal>> {
         .optional()?)
 }
 
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Principal>> {
+    let sql = format!("SELECT {COLUMNS} FROM principals WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
 /// The principal and its password hash, for authentication.
 pub fn credentials(conn: &Connection, login: &str) -> Result<Option<(Principal, String)>> {
     let sql = format!("SELECT {COLUMNS}, password_hash FROM principals WHERE login = ?1");
@@ -152,11 +160,17 @@ pub fn any_admin(conn: &Connection) -> Result<bool> {
 }
 
 /// Changes one column of a principal; returns false when the login is unknown.
+/// A new password also ends the account's web sessions.
 pub fn set_password_hash(conn: &Connection, login: &str, hash: &str) -> Result<bool> {
-    Ok(conn.execute(
-        "UPDATE principals SET password_hash = ?2 WHERE login = ?1",
-        params![login, hash],
-    )? == 1)
+    let Some(principal) = by_login(conn, login)? else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE principals SET password_hash = ?2 WHERE id = ?1",
+        params![principal.id, hash],
+    )?;
+    super::sessions::delete_all_of(conn, principal.id)?;
+    Ok(true)
 }
 
 pub fn set_display_name(conn: &Connection, login: &str, name: &str) -> Result<bool> {

@@ -185,6 +185,17 @@ const MIGRATIONS: &[Migration] = &[
     Sql(r#"
     CREATE INDEX IF NOT EXISTS objects_by_uid ON objects (uid);
     "#),
+    // 7: web sessions (organisers' space, staff desk). Only a digest of
+    // each token is kept: a copy of the database opens no session.
+    Sql(r#"
+    CREATE TABLE sessions (
+        token_digest BLOB PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        created      INTEGER NOT NULL,
+        last_seen    INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_by_principal ON sessions (principal_id);
+    "#),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.

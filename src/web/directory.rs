@@ -1,0 +1,174 @@
+//! The directory (`/associations`): publishing organisers by name in
+//! French order (accents and case ignored: "Écoles" sorts with E), each
+//! with its public contact, commune, categories, next events (within a
+//! year) and feed.
+
+use super::agenda::{feed_addresses, when};
+use super::page::{self, Chrome};
+use super::visit::Visit;
+use crate::app::App;
+use crate::french;
+use crate::http::Response;
+use crate::store::accounts::{self, PublicOrganiser};
+use crate::store::views::{self, Occurrence};
+use askama::Template;
+use chrono::TimeZone;
+use std::collections::HashMap;
+
+/// How many upcoming events the directory shows per organiser.
+const NEXT_EVENTS: usize = 3;
+
+struct Entry {
+    login: String,
+    name: String,
+    kind: &'static str,
+    commune: Option<String>,
+    categories: String,
+    email: Option<String>,
+    phone: Option<String>,
+    /// The phone number as a `tel:` address takes it.
+    dial: String,
+    website: Option<String>,
+    /// Only web addresses become links: a stored value is not trusted to
+    /// be one (a `javascript:` address stays text).
+    website_is_link: bool,
+    next: Vec<NextEvent>,
+    webcal: String,
+    address: String,
+}
+
+struct NextEvent {
+    day: String,
+    when: String,
+    title: String,
+    tentative: bool,
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    chrome: Chrome,
+    entries: Vec<Entry>,
+}
+
+pub async fn page(visit: &Visit<'_>) -> Response {
+    let app = visit.app;
+    let today = crate::clock::today(app.timezone);
+    let (from, to) = (
+        crate::time::local_midnight(app.timezone, today),
+        crate::time::local_midnight(app.timezone, crate::params::add_days(today, 366)),
+    );
+    let read = app
+        .store
+        .read(move |conn| {
+            Ok((
+                accounts::publishing_organisers(conn)?,
+                views::public_occurrences(conn, from, to)?,
+            ))
+        })
+        .await;
+    let Ok((mut organisers, occurrences)) = read else {
+        return page::unavailable(visit, "L'annuaire");
+    };
+    organisers.sort_by_cached_key(|o| {
+        (
+            crate::text::normalize(&o.display_name),
+            o.display_name.clone(),
+            o.login.clone(),
+        )
+    });
+    // Occurrences come in start order: the first ones of each organiser
+    // are its next ones.
+    let mut upcoming: HashMap<&str, Vec<&Occurrence>> = HashMap::new();
+    for occurrence in occurrences.iter().filter(|o| !o.cancelled) {
+        let list = upcoming
+            .entry(occurrence.organiser.login.as_str())
+            .or_default();
+        if list.len() < NEXT_EVENTS {
+            list.push(occurrence);
+        }
+    }
+    let entries = organisers
+        .iter()
+        .map(|organiser| {
+            let next = upcoming
+                .get(organiser.login.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            entry(app, organiser, next)
+        })
+        .collect();
+    page::render(&DirectoryPage {
+        chrome: Chrome::new(visit, "Les organisateurs"),
+        entries,
+    })
+}
+
+fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry {
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let commune = present(&organiser.commune).map(|c| {
+        app.config
+            .commune(&c)
+            .map(|x| x.name.clone())
+            .unwrap_or(c)
+    });
+    let categories: Vec<&str> = organiser
+        .categories
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| app.config.category(c).map(|x| x.name.as_str()).unwrap_or(c))
+        .collect();
+    let phone = present(&organiser.phone);
+    let website = present(&organiser.website);
+    let lower = website.as_deref().unwrap_or("").to_ascii_lowercase();
+    let (webcal, address) = feed_addresses(app, &format!("/feeds/{}.ics", organiser.login));
+    Entry {
+        login: organiser.login.clone(),
+        name: organiser.display_name.clone(),
+        kind: kind_label(&organiser.kind),
+        commune,
+        categories: categories.join(", "),
+        email: present(&organiser.email),
+        dial: phone
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect(),
+        phone,
+        website_is_link: lower.starts_with("https://") || lower.starts_with("http://"),
+        website,
+        next: next
+            .iter()
+            .map(|event| NextEvent {
+                day: app
+                    .timezone
+                    .timestamp_opt(event.start, 0)
+                    .single()
+                    .map(|s| french::date(s.date_naive()))
+                    .unwrap_or_default(),
+                when: when(app, event).to_lowercase(),
+                title: event.summary.as_deref().unwrap_or("Événement").to_owned(),
+                tentative: event.tentative,
+            })
+            .collect(),
+        webcal,
+        address,
+    }
+}
+
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "commune" => "Commune",
+        "service" => "Service intercommunal",
+        _ => "Association",
+    }
+}

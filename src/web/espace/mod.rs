@@ -1,0 +1,49 @@
+//! The organisers' space (`/espace/`): an organiser's events, its public
+//! card and the help to connect a calendar app. Staff have the desk.
+
+use super::page::{self, Chrome};
+use super::visit::{self, Visit};
+use crate::http::Response;
+use crate::store::accounts::Principal;
+use askama::Template;
+use hyper::StatusCode;
+
+/// The signed-in organiser, or the answer to give: the sign-in page for
+/// anonymous visitors, the desk for staff.
+pub fn organiser<'v>(visit: &'v Visit) -> Result<&'v Principal, Response> {
+    match visit.user() {
+        None => Err(visit::sign_in_first(&path_and_query(visit))),
+        Some(user) if user.role.reads_everything() => Err(page::error(
+            visit,
+            StatusCode::FORBIDDEN,
+            "Cet espace est celui des organisateurs ; le personnel utilise la gestion.",
+        )),
+        Some(user) => Ok(user),
+    }
+}
+
+pub fn path_and_query(visit: &Visit) -> String {
+    match visit.request.query.is_empty() {
+        true => visit.request.path.clone(),
+        false => format!("{}?{}", visit.request.path, visit.request.query),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "espace/home.html")]
+struct HomePage {
+    chrome: Chrome,
+}
+
+pub async fn handle(visit: &Visit<'_>) -> Response {
+    let _user = match organiser(visit) {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    match visit.request.path.as_str() {
+        "/espace" | "/espace/" => page::render(&HomePage {
+            chrome: Chrome::new(visit, "Mon espace"),
+        }),
+        _ => page::not_found(visit),
+    }
+}
