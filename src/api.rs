@@ -5,13 +5,12 @@
 #![allow(clippy::result_large_err)]
 
 use crate::app::App;
-use crate::conflicts::{self, Detector};
+use crate::conflicts;
 use crate::dav::error::DavError;
 use crate::http::{self, Response};
 use crate::store::accounts::Principal;
-use crate::store::views::{self, Occurrence, OrganiserCard};
 use bytes::Bytes;
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono::NaiveDate;
 use hyper::{Method, StatusCode};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -139,14 +138,15 @@ async fn report(
         midnight(app, from),
         midnight(app, crate::params::next_day(to)),
     );
-    let app2 = app.clone();
+    let territory = app.territory().await.map_err(internal)?;
+    let (territory2, tz) = (territory.clone(), app.timezone);
     let mut report = app
         .store
         .read(move |conn| {
             conflicts::compute(
                 conn,
-                &app2.config,
-                app2.timezone,
+                &territory2,
+                tz,
                 (start, end),
                 conflicts::Audience::Staff,
             )
@@ -155,7 +155,7 @@ async fn report(
         .map_err(internal)?;
     conflicts::retain(
         &mut report,
-        &app.config,
+        &territory,
         params.get("organisateur").map(String::as_str),
         params.get("commune").map(String::as_str),
     );
@@ -176,10 +176,10 @@ async fn acknowledge(app: &Arc<App>, user: &Principal, body: &[u8]) -> Result<Re
         .ok_or_else(|| bad("Send the conflict's key, as text or as {\"key\": \"...\"}."))?;
     let by = user.login.clone();
     let key2 = key.clone();
-    let app2 = app.clone();
+    let (territory, tz) = (app.territory().await.map_err(internal)?, app.timezone);
     let done = app
         .store
-        .write(move |tx| conflicts::acknowledge(tx, &app2.config, app2.timezone, &key2, &by))
+        .write(move |tx| conflicts::acknowledge(tx, &territory, tz, &key2, &by))
         .await
         .map_err(internal)?;
     if done {
@@ -192,196 +192,25 @@ async fn acknowledge(app: &Arc<App>, user: &Principal, body: &[u8]) -> Result<Re
     }
 }
 
-/// Reads "2027-03-06T20:30" (local time) or an RFC 3339 instant, within
-/// the years a request may name.
-fn instant(app: &App, text: &str) -> Option<i64> {
-    let timestamp = match chrono::DateTime::parse_from_rfc3339(text) {
-        Ok(t) => t.timestamp(),
-        Err(_) => {
-            let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-                .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-                .ok()?;
-            app.timezone
-                .from_local_datetime(&local)
-                .earliest()?
-                .timestamp()
-        }
-    };
-    let date = chrono::DateTime::from_timestamp(timestamp, 0)?.date_naive();
-    crate::params::within_years(date, text).ok()?;
-    Some(timestamp)
-}
-
-#[derive(serde::Serialize)]
-struct Availability {
-    free: bool,
-    #[allow(clippy::vec_box)] // as in conflicts::Report, where they come from
-    conflicts: Vec<Box<conflicts::Conflict>>,
-    /// Nearest conflict-free slots, same weekday and time first.
-    suggestions: Vec<String>,
-}
-
 async fn availability(
     app: &Arc<App>,
     user: &Principal,
     params: &HashMap<String, String>,
 ) -> Result<Response, Response> {
-    let start = params
-        .get("start")
-        .and_then(|s| instant(app, s))
-        .ok_or_else(|| bad("start must be a local date-time like 2027-03-06T20:30, between the years 1900 and 2200."))?;
-    let end = match params.get("end") {
-        Some(e) => instant(app, e)
-            .ok_or_else(|| bad("end must be a local date-time like 2027-03-06T23:00, between the years 1900 and 2200."))?,
-        None => start + 3 * 3600,
-    };
-    if end <= start || end - start > 14 * 86400 {
-        return Err(bad("end must come after start, at most 14 days later."));
-    }
-    let config = &app.config;
-    let venue =
-        match params.get("venue") {
-            Some(slug) => Some(config.venues.iter().find(|v| &v.slug == slug).ok_or_else(
-                || {
-                    bad(crate::params::unknown_value(
-                        "un lieu",
-                        slug,
-                        config.venues.iter().map(|v| v.slug.as_str()),
-                    ))
-                },
-            )?),
-            None => None,
-        };
-    let commune = match params.get("commune") {
-        Some(c) if !config.communes.is_empty() && config.commune(c).is_none() => {
-            return Err(bad(crate::params::unknown_value(
-                "une commune",
-                c,
-                config.communes.iter().map(|c| c.slug.as_str()),
-            )))
-        }
-        Some(c) => c.clone(),
-        None => venue
-            .map(|v| v.commune.clone())
-            .or(user.commune.clone())
-            .unwrap_or_default(),
-    };
-    let category = match params.get("categorie") {
-        Some(c) if config.category(c).is_none() => {
-            return Err(bad(crate::params::unknown_value(
-                "une catégorie",
-                c,
-                config.categories.iter().map(|c| c.slug.as_str()),
-            )))
-        }
-        other => other.cloned().unwrap_or_default(),
-    };
-    let location = venue.map(|v| {
-        let commune = config
-            .commune(&v.commune)
-            .map(|c| c.name.as_str())
-            .unwrap_or(&v.commune);
-        format!("{}, {commune}", v.name)
-    });
-    let login = user.login.clone();
-    let card = Arc::new(OrganiserCard {
-        login: login.clone(),
-        name: user.display_name.clone(),
-        commune: commune.clone(),
-        categories: String::new(),
-        email: None,
-        phone: None,
-        website: None,
-    });
-    let location: Option<Arc<str>> = location.map(Arc::from);
-    let category: Arc<str> = Arc::from(category);
-    let candidate = move |start: i64, end: i64| Occurrence {
-        start,
-        end,
-        all_day: false,
-        recurrence_id: None,
-        object_id: 0,
-        seq: 0,
-        summary: Some("Événement envisagé".into()),
-        location: location.clone(),
-        categories: category.clone(),
-        public: true,
-        cancelled: false,
-        transparent: false,
-        uid: Arc::from(""),
-        tentative: false,
-        organiser: card.clone(),
-        co_organisers: None,
-    };
+    use conflicts::availability;
+    let territory = app.territory().await.map_err(internal)?;
     let tz = app.timezone;
-    let local = |t: i64| tz.timestamp_opt(t, 0).single().map(|t| t.naive_local());
-    let (Some(local_start), Some(local_end)) = (local(start), local(end)) else {
-        return Err(bad("start and end must be valid local times."));
-    };
-    let app2 = app.clone();
-    let login = user.login.clone();
-    // Each slot reads only the occurrences of the days around it (an index
-    // range), all in one trip to a reader thread.
-    let (found, suggestions) = app
+    let planned = availability::plan(
+        &territory,
+        tz,
+        params,
+        (&user.login, &user.display_name, user.commune.as_deref()),
+    )
+    .map_err(bad)?;
+    let answer = app
         .store
-        .read(move |conn| {
-            let detector = Detector::new(&app2.config, tz);
-            let conflicts_at =
-                |start: i64, end: i64| -> crate::store::Result<Vec<Box<conflicts::Conflict>>> {
-                    // Same-day rules need the whole local day around the slot.
-                    let mut window: Vec<Occurrence> =
-                        views::occurrences(conn, start - 86_400, end + 86_400)?
-                            .into_iter()
-                            .filter(|o| o.organiser.login != login)
-                            .collect();
-                    window.push(candidate(start, end));
-                    window.sort_by_key(|o| o.start);
-                    Ok(detector
-                        .detect(&window, &HashMap::new())
-                        .conflicts
-                        .into_iter()
-                        .filter(|c| {
-                            c.a.object_id == 0 || c.b.as_ref().is_some_and(|b| b.object_id == 0)
-                        })
-                        .collect())
-                };
-            let found = conflicts_at(start, end)?;
-            let mut suggestions = Vec::new();
-            if !found.is_empty() {
-                // Shifts are whole days of local time, so a suggestion keeps
-                // the wall-clock time across a change of daylight-saving time.
-                let shifts = (1..=12i64)
-                    .flat_map(|n| [7 * n, -7 * n])
-                    .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
-                let shifted = |t: NaiveDateTime, days: i64| {
-                    t.checked_add_signed(chrono::Duration::days(days))
-                        .and_then(|t| tz.from_local_datetime(&t).earliest())
-                        .map(|t| t.timestamp())
-                };
-                let now = crate::clock::timestamp();
-                for days in shifts {
-                    let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days))
-                    else {
-                        continue;
-                    };
-                    if s < now || !conflicts_at(s, e)?.is_empty() {
-                        continue;
-                    }
-                    if let Some(t) = tz.timestamp_opt(s, 0).single() {
-                        suggestions.push(t.to_rfc3339());
-                    }
-                    if suggestions.len() == 5 {
-                        break;
-                    }
-                }
-            }
-            Ok((found, suggestions))
-        })
+        .read(move |conn| availability::check(conn, &territory, tz, &planned))
         .await
         .map_err(internal)?;
-    Ok(json(&Availability {
-        free: found.is_empty(),
-        conflicts: found,
-        suggestions,
-    }))
+    Ok(json(&answer))
 }

@@ -4,6 +4,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::ical;
 use crate::store::Store;
+use std::sync::Arc;
 
 pub struct App {
     pub config: Config,
@@ -14,11 +15,16 @@ pub struct App {
     pub feeds: crate::feeds::FeedCache,
     pub conflict_calendars: crate::conflicts::calendar::State,
     pub dav_cache: crate::dav::cache::DavCache,
+    /// `territory()`'s last answer and the store generation read before it.
+    territory: std::sync::Mutex<Option<(u64, Arc<Config>)>>,
+    /// Feed requests and subscribers of the day (indicators).
+    pub feed_use: crate::feeds::usage::FeedUse,
 }
 
 impl App {
     pub fn new(config: Config, store: Store) -> App {
         let timezone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+        crate::store::moderation::set_default_policy(config.moderation.default_policy);
         let auth = Authenticator::new(store.clone(), config.auth.clone());
         let feeds = crate::feeds::FeedCache::new(config.feeds.cache_mib.saturating_mul(1 << 20));
         App {
@@ -29,7 +35,25 @@ impl App {
             feeds,
             conflict_calendars: Default::default(),
             dav_cache: Default::default(),
+            territory: Default::default(),
+            feed_use: Default::default(),
         }
+    }
+
+    /// The territory as place rules read it: config.toml with the venues
+    /// staff added from the desk (`places::territory`). Read again only
+    /// when the store's generation moved since the last answer.
+    pub async fn territory(&self) -> Result<Arc<Config>, crate::store::StoreError> {
+        let generation = self.store.generation();
+        if let Some((seen, territory)) = &*crate::locks::lock(&self.territory) {
+            if *seen == generation {
+                return Ok(territory.clone());
+            }
+        }
+        let (venues, aliases) = self.store.read(crate::store::venues::all).await?;
+        let territory = Arc::new(crate::places::territory(&self.config, &venues, &aliases));
+        *crate::locks::lock(&self.territory) = Some((generation, territory.clone()));
+        Ok(territory)
     }
 
     pub fn ical_limits(&self) -> ical::Limits {

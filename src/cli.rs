@@ -376,6 +376,8 @@ pub fn conflicts(
         crate::time::local_midnight(tz, crate::params::next_day(to)),
     );
     let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let territory = crate::places::territory_of(config, &conn).map_err(|e| e.to_string())?;
+    let config = &territory;
     let mut report = crate::conflicts::compute(
         &conn,
         config,
@@ -414,7 +416,8 @@ pub fn acknowledge(config: &Config, key: &str) -> Result<String, String> {
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let done = in_transaction(&mut conn, |tx| {
         let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
-        crate::conflicts::acknowledge(tx, config, tz, key, "admin")
+        let territory = crate::places::territory_of(config, tx)?;
+        crate::conflicts::acknowledge(tx, &territory, tz, key, "admin")
     })
     .map_err(|e| e.to_string())?;
     if done {

@@ -23,6 +23,8 @@ pub struct Config {
     pub auth: AuthSettings,
     pub feeds: FeedSettings,
     pub web: WebSettings,
+    pub moderation: ModerationSettings,
+    pub agenda: AgendaSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -192,6 +194,40 @@ pub struct WebSettings {
     pub max_upload_bytes: usize,
 }
 
+/// Whether organisers' public events need staff approval.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModerationSettings {
+    /// The policy of organisers staff have not given one: `trusted` (their
+    /// public events are public at once) or `reviewed` (new and changed
+    /// public events wait for staff approval).
+    pub default_policy: crate::store::moderation::Policy,
+}
+
+impl Default for ModerationSettings {
+    fn default() -> Self {
+        ModerationSettings {
+            default_policy: crate::store::moderation::Policy::Trusted,
+        }
+    }
+}
+
+/// The quarterly printed agenda.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgendaSettings {
+    /// The print deadline of a quarter's agenda, in weeks before the
+    /// quarter starts (indicators tell how many of its events were known
+    /// by then).
+    pub deadline_weeks: u32,
+}
+
+impl Default for AgendaSettings {
+    fn default() -> Self {
+        AgendaSettings { deadline_weeks: 6 }
+    }
+}
+
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
@@ -302,6 +338,8 @@ impl Default for Config {
             auth: AuthSettings::default(),
             feeds: FeedSettings::default(),
             web: WebSettings::default(),
+            moderation: ModerationSettings::default(),
+            agenda: AgendaSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),
@@ -382,6 +420,9 @@ impl Config {
             || server.max_connections_per_address == 0
         {
             return Err("[server]: every timeout, rate and limit must be at least 1".into());
+        }
+        if !(1..=52).contains(&self.agenda.deadline_weeks) {
+            return Err("[agenda] deadline_weeks: use 1 to 52 weeks".into());
         }
         if self.auth.failed_verifications_per_minute == 0 {
             return Err("[auth] failed_verifications_per_minute must be at least 1".into());

@@ -10,9 +10,46 @@
 
 use crate::config::Config;
 use crate::conflicts::venues::VenueIndex;
+use crate::store::venues::{DeskAlias, DeskVenue};
 use crate::text::normalize;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The territory as every place rule reads it: config.toml with the
+/// venues and aliases staff added from the desk (stored in the database).
+/// config.toml stays the base: a desk venue never replaces one of its
+/// venues, and an alias of an unknown venue is left out.
+pub fn territory(config: &Config, venues: &[DeskVenue], aliases: &[DeskAlias]) -> Config {
+    let mut merged = config.clone();
+    for venue in venues {
+        if !merged.venues.iter().any(|v| v.slug == venue.slug) {
+            merged.venues.push(crate::config::Venue {
+                slug: venue.slug.clone(),
+                name: venue.name.clone(),
+                commune: venue.commune.clone(),
+                aliases: Vec::new(),
+                capacity: None,
+                closed: Vec::new(),
+            });
+        }
+    }
+    for alias in aliases {
+        if let Some(venue) = merged
+            .venues
+            .iter_mut()
+            .find(|v| v.slug == alias.venue_slug)
+        {
+            venue.aliases.push(alias.alias.clone());
+        }
+    }
+    merged
+}
+
+/// [`territory`] read from a connection (the command-line tools).
+pub fn territory_of(config: &Config, conn: &rusqlite::Connection) -> crate::store::Result<Config> {
+    let (venues, aliases) = crate::store::venues::all(conn)?;
+    Ok(territory(config, &venues, &aliases))
+}
 
 /// What a LOCATION says about the place.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

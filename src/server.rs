@@ -66,6 +66,17 @@ pub async fn serve(
     // connection is idle; `watch` keeps both apart.
     let mut builder = http1::Builder::new();
     builder.keep_alive(true);
+    // Feed use is counted in memory and written every few minutes.
+    let flushing = shared.app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            if let Err(error) = crate::feeds::usage::flush(&flushing).await {
+                tracing::warn!("cannot write feed use: {error}");
+            }
+        }
+    });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut warnings = Warnings::default();
     tokio::pin!(shutdown);
@@ -203,6 +214,9 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
         }
     } else if path.starts_with("/feeds/") {
         let query = request.uri().query().unwrap_or("").to_owned();
+        let agent = http::header(request.headers(), "user-agent").unwrap_or("");
+        app.feed_use
+            .count(crate::clock::today(app.timezone), peer, agent);
         crate::feeds::handle(app, &method, &path, &query, request.headers()).await
     } else if (path == "/" && method != Method::GET && method != Method::HEAD)
         || path == "/dav"

@@ -216,12 +216,10 @@ async fn shared_report(
         midnight(stamp.day - chrono::Duration::days(31)),
         midnight(stamp.day + chrono::Duration::days(366)),
     );
-    let app2 = app.clone();
+    let (territory, tz) = (app.territory().await?, app.timezone);
     let report = Arc::new(
         app.store
-            .read(move |conn| {
-                super::compute(conn, &app2.config, app2.timezone, (from, to), audience)
-            })
+            .read(move |conn| super::compute(conn, &territory, tz, (from, to), audience))
             .await?,
     );
     *lock(slot) = Some((stamp, report.clone()));

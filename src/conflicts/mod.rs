@@ -3,6 +3,7 @@
 //! the same hall. Occurrences are swept in start order, so the work grows
 //! with the number of overlapping pairs, not with the square of the events.
 
+pub mod availability;
 pub mod calendar;
 pub mod key;
 pub mod venues;

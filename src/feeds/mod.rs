@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod request;
+pub mod usage;
 
 use crate::app::App;
 use crate::categories::{CategoryMatcher, Source as CategorySource};
@@ -153,12 +154,16 @@ async fn render(
     let (from, to) = request.window(app.timezone);
     let query = request.clone();
     let app2 = app.clone();
+    let territory = app
+        .territory()
+        .await
+        .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
     let items = app
         .store
         .read(move |conn| {
             // Filters by where each event happens and by its categories,
             // before its body is read.
-            let places = Places::new(&app2.config);
+            let places = Places::new(&territory);
             let mut resolver = places.resolver();
             let matcher = CategoryMatcher::new(&app2.config);
             let mut keep = |item: &FeedItem| {

@@ -10,11 +10,14 @@
 
 pub mod accounts;
 pub mod acks;
+pub mod audit;
 pub mod cache;
 pub mod collections;
+pub mod moderation;
 pub mod objects;
 pub mod schema;
 pub mod sessions;
+pub mod venues;
 pub mod views;
 
 use crate::locks::lock;

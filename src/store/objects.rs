@@ -73,11 +73,13 @@ pub fn put(
     object: &CalendarObject,
 ) -> Result<String> {
     let categories = object.categories.join(",");
+    // Moderation looks at the version being replaced before it goes.
+    let gate = super::moderation::before_write(conn, collection_id, name, body)?;
     let object_id: i64 = conn
         .prepare_cached(
             "INSERT INTO objects (collection_id, name, uid, component, body, seq, modified_at,
-                              class, summary, location, categories, status, expanded_until)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                              class, summary, location, categories, status, expanded_until, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?7)
          ON CONFLICT (collection_id, name) DO UPDATE SET
             uid = excluded.uid, component = excluded.component, body = excluded.body,
             seq = excluded.seq, modified_at = excluded.modified_at, class = excluded.class,
@@ -107,6 +109,7 @@ pub fn put(
     let seq = record_change(conn, collection_id, name, object_id, false)?;
     conn.prepare_cached("UPDATE objects SET seq = ?2 WHERE id = ?1")?
         .execute(params![object_id, seq])?;
+    super::moderation::after_write(conn, gate, object_id, seq)?;
     if same_instances(conn, object_id, object)? {
         return Ok(format!("\"{seq}\""));
     }

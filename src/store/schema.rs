@@ -196,6 +196,129 @@ const MIGRATIONS: &[Migration] = &[
     ) WITHOUT ROWID;
     CREATE INDEX sessions_by_principal ON sessions (principal_id);
     "#),
+    // 8: the staff desk. Moderation (a policy per organiser; per event,
+    // whether only an approved version may be public, the version staff
+    // approved, and whether staff hid it, with a copy of the approved
+    // version while a change waits); every staff action (the audit log,
+    // which also lists moderation decisions); venues and aliases added
+    // from the desk on top of config.toml's; the quarterly agenda's marks
+    // and exports; feed use per day (counts only); conflicts once shown;
+    // and when each object was first stored (existing objects: their
+    // last change, the best that is known).
+    Sql(r#"
+    ALTER TABLE principals ADD COLUMN moderation TEXT
+        CHECK (moderation IS NULL OR moderation IN ('trusted', 'reviewed'));
+    ALTER TABLE objects ADD COLUMN created_at INTEGER;
+    UPDATE objects SET created_at = modified_at;
+    -- One row per object that moderation concerns: gated (its organiser
+    -- was reviewed when it was written: only the version `approved_seq`
+    -- may be public) or hidden by staff. No row: public as usual.
+    CREATE TABLE moderation (
+        object_id     INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE,
+        gated         INTEGER NOT NULL DEFAULT 0,
+        approved_seq  INTEGER,
+        waiting_since INTEGER,
+        hidden        INTEGER NOT NULL DEFAULT 0,
+        hidden_reason TEXT,
+        hidden_by     TEXT,
+        hidden_at     INTEGER
+    );
+    -- The last approved version of a gated object whose change waits:
+    -- what the public keeps seeing meanwhile (row and instances as the
+    -- objects and instances tables held them).
+    CREATE TABLE moderation_snapshots (
+        object_id      INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE,
+        seq            INTEGER NOT NULL,
+        uid            TEXT NOT NULL,
+        component      TEXT NOT NULL,
+        class          TEXT NOT NULL,
+        summary        TEXT,
+        location       TEXT,
+        categories     TEXT,
+        status         TEXT,
+        modified_at    INTEGER NOT NULL,
+        expanded_until INTEGER,
+        body           BLOB NOT NULL
+    );
+    CREATE TABLE moderation_snapshot_instances (
+        object_id     INTEGER NOT NULL REFERENCES moderation_snapshots(object_id) ON DELETE CASCADE,
+        start_utc     INTEGER NOT NULL,
+        end_utc       INTEGER NOT NULL,
+        recurrence_id INTEGER,
+        all_day       INTEGER NOT NULL,
+        floating      INTEGER NOT NULL,
+        cancelled     INTEGER NOT NULL,
+        transparent   INTEGER NOT NULL
+    );
+    CREATE INDEX moderation_snapshot_instances_by_object
+        ON moderation_snapshot_instances (object_id);
+    -- Every staff action in the desk: who, when, what, on what, why.
+    CREATE TABLE staff_actions (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail  TEXT NOT NULL DEFAULT '',
+        reason  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX staff_actions_by_action ON staff_actions (action, id);
+    -- Venues and aliases staff added; an alias may name a venue of
+    -- config.toml or of this table.
+    CREATE TABLE desk_venues (
+        slug     TEXT PRIMARY KEY,
+        name     TEXT NOT NULL,
+        commune  TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        added_at INTEGER NOT NULL
+    );
+    CREATE TABLE desk_venue_aliases (
+        alias      TEXT PRIMARY KEY,
+        venue_slug TEXT NOT NULL,
+        added_by   TEXT NOT NULL,
+        added_at   INTEGER NOT NULL
+    );
+    -- The quarterly agenda: events staff put forward (cover) and their
+    -- order within a day.
+    CREATE TABLE agenda_marks (
+        object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE,
+        featured  INTEGER NOT NULL DEFAULT 0,
+        day_order INTEGER NOT NULL DEFAULT 0
+    );
+    -- What each export of a quarter held, to tell what changed since.
+    CREATE TABLE agenda_exports (
+        id          INTEGER PRIMARY KEY,
+        quarter     TEXT NOT NULL,
+        exported_at INTEGER NOT NULL,
+        exported_by TEXT NOT NULL,
+        format      TEXT NOT NULL
+    );
+    CREATE TABLE agenda_export_lines (
+        export_id INTEGER NOT NULL REFERENCES agenda_exports(id) ON DELETE CASCADE,
+        line_key  TEXT NOT NULL,
+        line      TEXT NOT NULL,
+        PRIMARY KEY (export_id, line_key)
+    ) WITHOUT ROWID;
+    -- Feed requests and distinct subscribers per local day; no address
+    -- or user agent is ever stored.
+    CREATE TABLE feed_use (
+        day         TEXT PRIMARY KEY,
+        requests    INTEGER NOT NULL,
+        subscribers INTEGER NOT NULL
+    );
+    -- Conflicts the desk or a conflicts calendar showed, with both events'
+    -- change numbers then: one that is gone while both events remain, one
+    -- of them changed, was avoided.
+    CREATE TABLE conflicts_shown (
+        conflict_key TEXT PRIMARY KEY,
+        first_shown  INTEGER NOT NULL,
+        start_utc    INTEGER NOT NULL,
+        object_a     INTEGER NOT NULL,
+        object_b     INTEGER,
+        seq_a        INTEGER NOT NULL,
+        seq_b        INTEGER
+    );
+    "#),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.

@@ -3,6 +3,7 @@
 //! which names its members by object id so that hrefs stay stable whatever
 //! the other organisers do.
 
+use super::moderation;
 use super::objects::{BusyInstance, ObjectMeta, StoredObject};
 use super::Result;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -13,7 +14,9 @@ use std::sync::Arc;
 pub enum Scope {
     Collection(i64),
     /// Public events (CLASS absent or PUBLIC) of published calendars of
-    /// enabled organisers who publish.
+    /// enabled organisers who publish, as moderation lets the public see
+    /// them (`moderation`: a change waiting for approval shows its
+    /// approved version, a hidden event nothing).
     Public,
 }
 
@@ -43,7 +46,8 @@ impl Scope {
         match self {
             Scope::Collection(_) => "o.collection_id = ?1".into(),
             Scope::Public => format!(
-                "?1 = 0 AND o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS}) AND {FIRST_COPY}"
+                "?1 = 0 AND o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS}) AND {FIRST_COPY} AND {}",
+                moderation::VISIBLE
             ),
         }
     }
@@ -118,10 +122,14 @@ pub fn meta(conn: &Connection, scope: Scope, name: &str) -> Result<Option<Object
         return Ok(None);
     };
     let sql = format!("{} AND {}", scope.select(""), scope.member_condition());
-    Ok(conn
+    let found = conn
         .prepare_cached(&sql)?
         .query_row(params![scope.param(), key], meta_from_row)
-        .optional()?)
+        .optional()?;
+    match (found, scope, Scope::public_id(name)) {
+        (None, Scope::Public, Some(id)) => Ok(moderation::public_copy(conn, id)?.map(|(m, _)| m)),
+        (found, _, _) => Ok(found),
+    }
 }
 
 pub fn with_body(conn: &Connection, scope: Scope, name: &str) -> Result<Option<StoredObject>> {
@@ -133,12 +141,16 @@ pub fn with_body(conn: &Connection, scope: Scope, name: &str) -> Result<Option<S
         scope.select(", o.body"),
         scope.member_condition()
     );
-    Ok(conn
+    let found = conn
         .prepare_cached(&sql)?
         .query_row(params![scope.param(), key], |row| {
             Ok((meta_from_row(row)?, row.get(8)?))
         })
-        .optional()?)
+        .optional()?;
+    match (found, scope, Scope::public_id(name)) {
+        (None, Scope::Public, Some(id)) => moderation::public_copy(conn, id),
+        (found, _, _) => Ok(found),
+    }
 }
 
 /// Every member, in name order, or oldest change first with `by_seq`.
@@ -147,7 +159,18 @@ pub fn list(conn: &Connection, scope: Scope, by_seq: bool) -> Result<Vec<ObjectM
     let sql = format!("{} ORDER BY {order}", scope.select(""));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([scope.param()], meta_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut all: Vec<ObjectMeta> = rows.collect::<rusqlite::Result<_>>()?;
+    if scope == Scope::Public {
+        let copies = moderation::public_copies(conn)?;
+        if !copies.is_empty() {
+            all.extend(copies);
+            match by_seq {
+                true => all.sort_by_key(|m| m.seq),
+                false => all.sort_by(|a, b| a.name.cmp(&b.name)),
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// The latest change sequence number the scope can see: its ctag and sync
@@ -300,6 +323,11 @@ pub fn overlapping(
             }
         }
     }
+    if scope == Scope::Public {
+        found.extend(moderation::public_copies_overlapping(
+            conn, component, start, end,
+        )?);
+    }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(found)
 }
@@ -326,7 +354,12 @@ pub fn busy_between(
             tentative: row.get::<_, Option<String>>(2)?.as_deref() == Some("TENTATIVE"),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut busy: Vec<BusyInstance> = rows.collect::<rusqlite::Result<_>>()?;
+    if scope == Scope::Public {
+        busy.extend(moderation::public_copy_busy(conn, start, end)?);
+        busy.sort_by_key(|b| b.start);
+    }
+    Ok(busy)
 }
 
 /// Every body in the scope, in name order (exports).
@@ -337,7 +370,11 @@ pub fn all_bodies(conn: &Connection, scope: Scope) -> Result<Vec<Vec<u8>>> {
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([scope.param()], |row| row.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut bodies: Vec<Vec<u8>> = rows.collect::<rusqlite::Result<_>>()?;
+    if scope == Scope::Public {
+        bodies.extend(moderation::public_copy_bodies(conn)?);
+    }
+    Ok(bodies)
 }
 
 /// One public event as feeds need it: of a co-organised event, the
@@ -484,21 +521,26 @@ pub fn feed_items(
     for item in &mut out {
         item.body = body.query_row([item.id], |row| row.get(0))?;
     }
+    let copies = moderation::public_copy_feed_items(conn, from, to, organisers)?;
+    if !copies.is_empty() {
+        out.extend(copies.into_iter().filter(|item| keep(item)));
+        out.sort_by_key(|item| item.id);
+    }
     Ok(out)
 }
 
 /// The organiser columns `Cards::card` reads, from `p` (principals).
-const CARD_COLUMNS: &str =
+pub(super) const CARD_COLUMNS: &str =
     "p.id, p.login, p.display_name, coalesce(p.commune, ''), coalesce(p.categories, ''),
                 p.email, p.phone, p.website";
 
 /// Organisers' cards read from rows, one per organiser.
 #[derive(Default)]
-struct Cards(HashMap<i64, Arc<OrganiserCard>>);
+pub(super) struct Cards(HashMap<i64, Arc<OrganiserCard>>);
 
 impl Cards {
     /// The card whose `CARD_COLUMNS` start at `at`.
-    fn card(&mut self, row: &Row, at: usize) -> rusqlite::Result<Arc<OrganiserCard>> {
+    pub(super) fn card(&mut self, row: &Row, at: usize) -> rusqlite::Result<Arc<OrganiserCard>> {
         let principal: i64 = row.get(at)?;
         if let Some(card) = self.0.get(&principal) {
             return Ok(card.clone());
@@ -580,9 +622,17 @@ pub fn occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurren
 /// A co-organised event appears once, as its earliest copy, with all its
 /// organisers.
 pub fn public_occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurrence>> {
-    let condition = format!("o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})");
+    let condition = format!(
+        "o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS}) AND {}",
+        moderation::VISIBLE
+    );
     let groups = co_organised(conn)?;
     let mut all = occurrences_where(conn, from, to, "1", &condition)?;
+    let copies = moderation::public_copy_occurrences(conn, from, to)?;
+    if !copies.is_empty() {
+        all.extend(copies);
+        all.sort_by_key(|o| (o.start, o.object_id));
+    }
     if groups.is_empty() {
         return Ok(all);
     }

@@ -170,8 +170,11 @@ pub async fn page(visit: &Visit<'_>) -> Response {
     else {
         return page::unavailable(visit, "L'agenda");
     };
+    let Ok(territory) = app.territory().await else {
+        return page::unavailable(visit, "L'agenda");
+    };
     let matcher = CategoryMatcher::new(&app.config);
-    let places = Places::new(&app.config);
+    let places = Places::new(&territory);
     let mut resolver = places.resolver();
     let mut days: BTreeMap<NaiveDate, Vec<EventItem>> = BTreeMap::new();
     for occurrence in &occurrences {

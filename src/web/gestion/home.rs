@@ -1,0 +1,87 @@
+//! The desk's home: what needs attention now, with counts and links.
+
+use super::Nav;
+use crate::conflicts::{self, Audience};
+use crate::http::Response;
+use crate::store::moderation;
+use crate::web::page::{self, Chrome};
+use crate::web::visit::Visit;
+use askama::Template;
+
+/// How far ahead the home looks for conflicts and unknown places.
+pub const AHEAD_DAYS: i64 = 90;
+
+struct Item {
+    label: &'static str,
+    count: usize,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "gestion/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    nav: Nav,
+    items: Vec<Item>,
+}
+
+pub async fn page(visit: &Visit<'_>) -> Response {
+    let app = visit.app;
+    let today = crate::clock::today(app.timezone);
+    let last = crate::params::add_days(today, AHEAD_DAYS - 1);
+    let (from, to) = (
+        crate::time::local_midnight(app.timezone, today),
+        crate::time::local_midnight(app.timezone, crate::params::next_day(last)),
+    );
+    let territory = match app.territory().await {
+        Ok(territory) => territory,
+        Err(_) => return page::unavailable(visit, "La gestion"),
+    };
+    let tz = app.timezone;
+    let read = app
+        .store
+        .read(move |conn| {
+            let report = conflicts::compute(conn, &territory, tz, (from, to), Audience::Staff)?;
+            let open = report.conflicts.iter().filter(|c| !c.acknowledged).count();
+            Ok((
+                open,
+                report.unmatched_locations.len(),
+                moderation::waiting_count(conn)?,
+                moderation::hidden(conn)?.len(),
+            ))
+        })
+        .await;
+    let Ok((open_conflicts, unmatched, waiting, hidden)) = read else {
+        return page::unavailable(visit, "La gestion");
+    };
+    let period = format!("du={today}&au={last}");
+    // Slots for the lines other parts of the desk bring: registrations
+    // waiting (`/gestion/inscriptions`) and feeds failing to import.
+    let items = vec![
+        Item {
+            label: "Conflits des 90 prochains jours à voir",
+            count: open_conflicts,
+            href: format!("/gestion/conflits?{period}&vus=non"),
+        },
+        Item {
+            label: "Événements en attente de validation",
+            count: waiting as usize,
+            href: "/gestion/moderation".into(),
+        },
+        Item {
+            label: "Lieux non reconnus (90 prochains jours)",
+            count: unmatched,
+            href: format!("/gestion/lieux?{period}"),
+        },
+        Item {
+            label: "Événements masqués du public",
+            count: hidden,
+            href: "/gestion/moderation#masques".into(),
+        },
+    ];
+    page::render(&HomePage {
+        chrome: Chrome::new(visit, "Gestion"),
+        nav: Nav::new(visit, "/gestion/"),
+        items,
+    })
+}

@@ -1,0 +1,386 @@
+//! Moderation end to end, over real HTTP: a reviewed organiser's event
+//! reaches none of the public outputs (the agenda page, both feeds, the
+//! intercommunal calendar by PROPFIND, GET and sync-collection, the print
+//! agenda) until staff approve it; a change waits while the public keeps
+//! the approved version; a hidden event leaves them all and comes back;
+//! the organiser's own calendar serves its bytes throughout.
+
+mod common;
+#[path = "support/desk.rs"]
+mod desk;
+
+use common::davxml::{multistatus, DAV};
+use common::*;
+use desk::{values_of, Session};
+
+const REVIEWED: &str = "\n[moderation]\ndefault_policy = \"reviewed\"\n";
+const HREF: &str = "/dav/calendars/asso-a/main/loto.ics";
+
+fn loto(summary: &str) -> Vec<u8> {
+    event(
+        "loto-moderation",
+        summary,
+        "20270115T190000Z",
+        "20270115T220000Z",
+    )
+}
+
+fn put(server: &Server, login: &str, path: &str, body: &[u8]) {
+    let response = server.as_user(login, "PUT", path).ics(body).send();
+    assert!(
+        response.status == 201 || response.status == 204,
+        "{response:?}"
+    );
+}
+
+/// What each public output says, as text (feeds and pages), and the
+/// intercommunal calendar's members with their bodies.
+struct Public {
+    page: String,
+    feed: String,
+    organiser_feed: String,
+    members: Vec<String>,
+    quarter: String,
+}
+
+fn public(server: &Server) -> Public {
+    let page = server
+        .request("GET", "/?du=2027-01-01&au=2027-01-31")
+        .send()
+        .expect(200)
+        .text();
+    let feed = server
+        .request("GET", "/feeds/intercommunal.ics")
+        .send()
+        .expect(200)
+        .text();
+    let organiser_feed = server
+        .request("GET", "/feeds/asso-a.ics")
+        .send()
+        .expect(200)
+        .text();
+    let listing = server
+        .as_user("asso-b", "PROPFIND", "/dav/intercommunal/")
+        .header("Depth", "1")
+        .xml(&fixture_text("requests/thunderbird-propfind-etags.xml"))
+        .send()
+        .expect(207)
+        .text();
+    let mut members = Vec::new();
+    for href in multistatus(&listing).hrefs().into_iter().skip(1) {
+        let body = server
+            .as_user("asso-b", "GET", &href)
+            .send()
+            .expect(200)
+            .text();
+        members.push(body);
+    }
+    let quarter = server
+        .request("GET", "/agenda/trimestre/2027-T1")
+        .send()
+        .expect(200)
+        .text();
+    Public {
+        page,
+        feed,
+        organiser_feed,
+        members,
+        quarter,
+    }
+}
+
+#[track_caller]
+fn shown_everywhere(server: &Server, summary: &str) {
+    let p = public(server);
+    assert!(p.page.contains(summary), "agenda page: {}", p.page);
+    assert!(p.feed.contains(summary), "feed: {}", p.feed);
+    assert!(p.organiser_feed.contains(summary), "organiser feed");
+    assert_eq!(
+        p.members
+            .iter()
+            .filter(|body| body.contains(summary))
+            .count(),
+        1,
+        "intercommunal calendar: {:?}",
+        p.members
+    );
+    assert!(p.quarter.contains(summary), "print agenda: {}", p.quarter);
+}
+
+#[track_caller]
+fn shown_nowhere(server: &Server, summary: &str) {
+    let p = public(server);
+    assert!(!p.page.contains(summary), "agenda page shows {summary}");
+    assert!(!p.feed.contains(summary), "feed shows {summary}");
+    assert!(!p.organiser_feed.contains(summary), "organiser feed");
+    assert!(
+        !p.members.iter().any(|body| body.contains(summary)),
+        "intercommunal calendar shows {summary}"
+    );
+    assert!(!p.quarter.contains(summary), "print agenda shows {summary}");
+}
+
+/// The intercommunal calendar's sync from `token`: (href, status, body).
+fn sync(server: &Server, token: &str) -> (Vec<(String, Option<u16>, String)>, String) {
+    let body = if token.is_empty() {
+        r#"<?xml version="1.0" encoding="UTF-8"?><D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/><C:calendar-data/></D:prop></D:sync-collection>"#.to_owned()
+    } else {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/><C:calendar-data/></D:prop></D:sync-collection>"#
+        )
+    };
+    let text = server
+        .as_user("asso-b", "REPORT", "/dav/intercommunal/")
+        .xml(&body)
+        .send()
+        .expect(207)
+        .text();
+    let answer = multistatus(&text);
+    let entries = answer
+        .responses
+        .iter()
+        .map(|r| {
+            let data = r
+                .text("urn:ietf:params:xml:ns:caldav", "calendar-data")
+                .unwrap_or_default();
+            (r.href.clone(), r.status, data)
+        })
+        .collect();
+    (entries, answer.sync_token.expect("sync token"))
+}
+
+fn own_bytes(server: &Server) -> Vec<u8> {
+    server
+        .as_user("asso-a", "GET", HREF)
+        .send()
+        .expect(200)
+        .body
+}
+
+/// The object id of the only event waiting on the moderation page.
+fn waiting_id(staff: &Session) -> String {
+    let page = staff.get("/gestion/moderation").expect(200).text();
+    let ids = values_of(&page, "objet");
+    assert!(!ids.is_empty(), "nothing waits: {page}");
+    ids[0].clone()
+}
+
+#[test]
+fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
+    let server = Server::start_with(REVIEWED);
+    let staff = Session::sign_in(&server, "staff");
+    let (_, token) = sync(&server, "");
+
+    // New: public nowhere, listed for staff, its owner's bytes untouched.
+    let v1 = loto("Loto de la moderation");
+    put(&server, "asso-a", HREF, &v1);
+    shown_nowhere(&server, "Loto de la moderation");
+    let (changes, token) = sync(&server, &token);
+    assert!(
+        changes.iter().all(|(_, _, data)| data.is_empty()),
+        "sync shows the waiting event: {changes:?}"
+    );
+    assert_eq!(own_bytes(&server), v1);
+    let id = waiting_id(&staff);
+
+    // Approved: public everywhere, and sync brings it.
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "valider"), ("objet", &id)],
+        )
+        .expect(303);
+    shown_everywhere(&server, "Loto de la moderation");
+    let (changes, token) = sync(&server, &token);
+    assert!(
+        changes
+            .iter()
+            .any(|(href, _, data)| href.ends_with(&format!("/{id}.ics"))
+                && data.contains("Loto de la moderation")),
+        "sync after approval: {changes:?}"
+    );
+    assert_eq!(own_bytes(&server), v1);
+
+    // Changed: the public keeps the approved version until staff approve
+    // the change.
+    let v2 = loto("Super loto modifie");
+    put(&server, "asso-a", HREF, &v2);
+    shown_everywhere(&server, "Loto de la moderation");
+    shown_nowhere(&server, "Super loto modifie");
+    assert_eq!(own_bytes(&server), v2);
+    let (changes, token) = sync(&server, &token);
+    assert!(
+        changes
+            .iter()
+            .all(|(_, _, data)| !data.contains("Super loto modifie")),
+        "sync shows the waiting change: {changes:?}"
+    );
+    let moderation = staff.get("/gestion/moderation").expect(200).text();
+    assert!(moderation.contains("Super loto modifie"), "{moderation}");
+    assert!(moderation.contains("ancienne version"), "{moderation}");
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "valider"), ("objet", &id)],
+        )
+        .expect(303);
+    shown_everywhere(&server, "Super loto modifie");
+    shown_nowhere(&server, "Loto de la moderation");
+    let (changes, token) = sync(&server, &token);
+    assert!(
+        changes
+            .iter()
+            .any(|(_, _, data)| data.contains("Super loto modifie")),
+        "{changes:?}"
+    );
+
+    // Hidden: gone from everything (sync reports it gone), then back.
+    staff
+        .post(
+            "/gestion/moderation",
+            &[
+                ("action", "masquer"),
+                ("objet", &id),
+                ("raison", "Date en double avec la fête"),
+            ],
+        )
+        .expect(303);
+    shown_nowhere(&server, "Super loto modifie");
+    let (changes, token) = sync(&server, &token);
+    assert!(
+        changes
+            .iter()
+            .any(|(href, status, _)| href.ends_with(&format!("/{id}.ics")) && *status == Some(404)),
+        "sync after hiding: {changes:?}"
+    );
+    assert_eq!(own_bytes(&server), v2);
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "retablir"), ("objet", &id)],
+        )
+        .expect(303);
+    shown_everywhere(&server, "Super loto modifie");
+    let (changes, _) = sync(&server, &token);
+    assert!(
+        changes
+            .iter()
+            .any(|(_, _, data)| data.contains("Super loto modifie")),
+        "{changes:?}"
+    );
+    assert_eq!(own_bytes(&server), v2);
+
+    // Every decision is listed, with who and why.
+    let journal = staff.get("/gestion/moderation").expect(200).text();
+    for seen in [
+        "Événement validé",
+        "Événement masqué",
+        "Événement rétabli",
+        "Date en double avec la fête",
+        "staff",
+    ] {
+        assert!(journal.contains(seen), "{seen} missing: {journal}");
+    }
+}
+
+#[test]
+fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
+    let server = Server::start();
+    let staff = Session::sign_in(&server, "staff");
+    let v1 = loto("Loto de confiance");
+    put(&server, "asso-a", HREF, &v1);
+    shown_everywhere(&server, "Loto de confiance");
+    let text = public(&server).members.len();
+    assert_eq!(text, 1);
+    // Trusted organisers' events never wait.
+    assert!(values_of(
+        &staff.get("/gestion/moderation").expect(200).text(),
+        "objet"
+    )
+    .is_empty());
+    let listing = server
+        .as_user("asso-b", "PROPFIND", "/dav/intercommunal/")
+        .header("Depth", "1")
+        .xml(&fixture_text("requests/thunderbird-propfind-etags.xml"))
+        .send()
+        .expect(207)
+        .text();
+    let href = multistatus(&listing).hrefs()[1].clone();
+    let id = href
+        .trim_start_matches("/dav/intercommunal/")
+        .trim_end_matches(".ics")
+        .to_owned();
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "masquer"), ("objet", &id), ("raison", "Doublon")],
+        )
+        .expect(303);
+    shown_nowhere(&server, "Loto de confiance");
+    server.as_user("asso-b", "GET", &href).send().expect(404);
+    // Hiding changes nothing the organiser sent.
+    let v2 = loto("Loto de confiance, nouvelle heure");
+    put(&server, "asso-a", HREF, &v2);
+    shown_nowhere(&server, "Loto de confiance");
+    assert_eq!(own_bytes(&server), v2);
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "retablir"), ("objet", &id)],
+        )
+        .expect(303);
+    shown_everywhere(&server, "Loto de confiance, nouvelle heure");
+    let _ = DAV;
+}
+
+#[test]
+fn the_approved_version_leaves_with_its_event() {
+    let server = Server::start_with(REVIEWED);
+    let staff = Session::sign_in(&server, "staff");
+    put(&server, "asso-a", HREF, &loto("Loto approuve"));
+    let id = waiting_id(&staff);
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "valider"), ("objet", &id)],
+        )
+        .expect(303);
+    put(&server, "asso-a", HREF, &loto("Loto en attente"));
+    shown_everywhere(&server, "Loto approuve");
+    // Made private: withdrawn at once, approved copy included.
+    let private = String::from_utf8(loto("Loto en attente"))
+        .unwrap()
+        .replace("SUMMARY:", "CLASS:PRIVATE\r\nSUMMARY:");
+    put(&server, "asso-a", HREF, private.as_bytes());
+    shown_nowhere(&server, "Loto approuve");
+    // Deleted: gone too.
+    put(&server, "asso-a", HREF, &loto("Loto en attente"));
+    server.as_user("asso-a", "DELETE", HREF).send().expect(204);
+    shown_nowhere(&server, "Loto");
+}
+
+#[test]
+fn making_an_organiser_trusted_publishes_what_waited() {
+    let server = Server::start_with(REVIEWED);
+    let staff = Session::sign_in(&server, "staff");
+    put(&server, "asso-a", HREF, &loto("Loto patient"));
+    shown_nowhere(&server, "Loto patient");
+    staff
+        .post(
+            "/gestion/organisateurs/asso-a",
+            &[("action", "moderation"), ("politique", "trusted")],
+        )
+        .expect(303);
+    shown_everywhere(&server, "Loto patient");
+    // And a reviewed one's existing events stay public; its changes wait.
+    staff
+        .post(
+            "/gestion/organisateurs/asso-a",
+            &[("action", "moderation"), ("politique", "reviewed")],
+        )
+        .expect(303);
+    shown_everywhere(&server, "Loto patient");
+    put(&server, "asso-a", HREF, &loto("Loto patient modifie"));
+    shown_everywhere(&server, "Loto patient");
+    shown_nowhere(&server, "Loto patient modifie");
+}
