@@ -71,21 +71,9 @@ fn internal(error: crate::store::StoreError) -> Response {
     DavError::from(error).into_response()
 }
 
-/// The query's parameters; a repeated one keeps its last value. Filters
-/// are stored under their canonical name (`du` for `from`, `categorie` for
-/// `category`: the pages' and feeds' vocabulary, `params::canonical_name`).
+/// The query's parameters (`params::canonical_map`).
 fn parse_query(query: &str) -> Result<HashMap<String, String>, Response> {
-    crate::params::pairs(query)
-        .map(|pairs| {
-            pairs
-                .into_iter()
-                .map(|(name, value)| match crate::params::canonical_name(&name) {
-                    Some(canonical) => (canonical.to_owned(), value),
-                    None => (name, value),
-                })
-                .collect()
-        })
-        .map_err(|e| bad(e.to_string()))
+    crate::params::canonical_map(query).map_err(|e| bad(e.to_string()))
 }
 
 fn require_staff(user: &Principal) -> Result<(), Response> {

@@ -167,6 +167,13 @@ impl Authenticator {
         }
     }
 
+    /// Forgets `login`'s verified password: its account changed inside
+    /// the server (the desk disabled it, renamed it...), which the
+    /// command-line tools' signal (`Store::outside_writes`) does not tell.
+    pub fn forget(&self, login: &str) {
+        lock(&self.cache).remove(login);
+    }
+
     fn cached(&self, login: &str, digest: &[u8; 32]) -> Option<Principal> {
         let cache = lock(&self.cache);
         let entry = cache.get(login)?;

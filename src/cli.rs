@@ -290,7 +290,9 @@ pub struct ProfileChange {
     pub publishes: Option<bool>,
 }
 
-pub fn set_profile(config: &Config, login: &str, change: ProfileChange) -> Result<String, String> {
+/// Checks a change of an organiser's public details and resolves its
+/// commune and categories to slugs (the CLI and the desk alike).
+pub fn profile(config: &Config, change: ProfileChange) -> Result<accounts::Profile, String> {
     if let Some(kind) = &change.kind {
         if !KINDS.contains(&kind.as_str()) {
             return Err(format!(
@@ -321,6 +323,11 @@ pub fn set_profile(config: &Config, login: &str, change: ProfileChange) -> Resul
         website: change.website,
         publishes: change.publishes,
     };
+    Ok(profile)
+}
+
+pub fn set_profile(config: &Config, login: &str, change: ProfileChange) -> Result<String, String> {
+    let profile = profile(config, change)?;
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let found = in_transaction(&mut conn, |tx| {
         accounts::update_profile(tx, login, &profile)

@@ -53,6 +53,19 @@ pub const FILTERS: [(&str, &[&str]); 5] = [
     ("au", &["au", "to"]),
 ];
 
+/// A query's parameters by name, filters under their canonical name
+/// (`du` for `from`, `categorie` for `category`); a repeated one keeps its
+/// last value.
+pub fn canonical_map(query: &str) -> Result<std::collections::HashMap<String, String>, NotUtf8> {
+    Ok(pairs(query)?
+        .into_iter()
+        .map(|(name, value)| match canonical_name(&name) {
+            Some(canonical) => (canonical.to_owned(), value),
+            None => (name, value),
+        })
+        .collect())
+}
+
 /// The canonical (French) name of a filter parameter, whatever the name it
 /// came under (`category=` is `categorie`, `from=` is `du`...); `None` for
 /// a name no page, feed or API takes. The one alias table: everything that

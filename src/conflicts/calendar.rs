@@ -127,10 +127,35 @@ pub async fn refresh(app: &Arc<App>, owner: &Principal) -> Result<bool, StoreErr
         .store
         .read(move |conn| Changes::between(conn, owner_id, events, tz, &limits))
         .await?;
+    // What an organiser's calendar shows is remembered for the indicators
+    // (a conflict shown, then gone after one of its events moved, was
+    // avoided); written only with a change of the calendar.
+    let shown: Vec<crate::store::acks::Shown> = match audience {
+        Audience::Organisers => report
+            .conflicts
+            .iter()
+            .filter(|c| {
+                c.a.organiser.login == owner.login
+                    || c.b
+                        .as_ref()
+                        .is_some_and(|b| b.organiser.login == owner.login)
+            })
+            .map(|c| crate::store::acks::Shown {
+                key: c.key.clone(),
+                start: c.start,
+                a: (c.a.object_id, c.a.seq),
+                b: c.b.as_ref().map(|b| (b.object_id, b.seq)),
+            })
+            .collect(),
+        Audience::Staff => Vec::new(),
+    };
     let wrote = match changes {
         Some(changes) => {
             app.store
-                .write(move |tx| changes.apply(tx, owner_id, role))
+                .write(move |tx| {
+                    changes.apply(tx, owner_id, role)?;
+                    crate::store::acks::record_shown(tx, &shown)
+                })
                 .await?;
             true
         }

@@ -736,24 +736,34 @@ pub fn compute(
     Ok(report)
 }
 
-/// Whether `key` names a conflict that exists now (staff may only
-/// acknowledge those).
+/// The conflict `key` names, if it exists now (staff may only
+/// acknowledge those), as staff see it.
+pub fn find(
+    conn: &rusqlite::Connection,
+    config: &Config,
+    tz: chrono_tz::Tz,
+    key: &str,
+) -> crate::store::Result<Option<Box<Conflict>>> {
+    let Some((a, b)) = key::objects(key) else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = std::iter::once(a).chain(b).collect();
+    let Some((from, to)) = crate::store::views::instance_bounds(conn, &ids)? else {
+        return Ok(None);
+    };
+    let day = 86_400;
+    let report = compute(conn, config, tz, (from - day, to + day), Audience::Staff)?;
+    Ok(report.conflicts.into_iter().find(|c| c.key == key))
+}
+
+/// Whether `key` names a conflict that exists now.
 pub fn exists(
     conn: &rusqlite::Connection,
     config: &Config,
     tz: chrono_tz::Tz,
     key: &str,
 ) -> crate::store::Result<bool> {
-    let Some((a, b)) = key::objects(key) else {
-        return Ok(false);
-    };
-    let ids: Vec<i64> = std::iter::once(a).chain(b).collect();
-    let Some((from, to)) = crate::store::views::instance_bounds(conn, &ids)? else {
-        return Ok(false);
-    };
-    let day = 86_400;
-    let report = compute(conn, config, tz, (from - day, to + day), Audience::Staff)?;
-    Ok(report.conflicts.iter().any(|c| c.key == key))
+    Ok(find(conn, config, tz, key)?.is_some())
 }
 
 /// Acknowledges the conflict named `key`, as it stands now (until either

@@ -229,6 +229,28 @@ pub fn publishing_organisers(conn: &Connection) -> Result<Vec<PublicOrganiser>> 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// An organiser's public details, whether it publishes or not (the desk).
+pub fn details(conn: &Connection, login: &str) -> Result<Option<PublicOrganiser>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT login, display_name, kind, commune, categories, email, phone, website
+             FROM principals WHERE login = ?1 AND role = 'organiser'",
+        )?
+        .query_row([login], |row| {
+            Ok(PublicOrganiser {
+                login: row.get(0)?,
+                display_name: row.get(1)?,
+                kind: row.get(2)?,
+                commune: row.get(3)?,
+                categories: row.get(4)?,
+                email: row.get(5)?,
+                phone: row.get(6)?,
+                website: row.get(7)?,
+            })
+        })
+        .optional()?)
+}
+
 /// Public details of an organiser; `None` fields are left as they are,
 /// `Some("")` clears a text field.
 #[derive(Debug, Default)]

@@ -281,6 +281,17 @@ pub fn touch_owner(conn: &Connection, owner_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// An owner's own calendars (not the ones the server writes), by path.
+pub fn calendars_of(conn: &Connection, owner_id: i64) -> Result<Vec<Collection>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM collections WHERE owner_id = ?1 AND is_calendar = 1 AND managed = 0
+         ORDER BY path"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([owner_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn has_calendar(conn: &Connection, owner_id: i64) -> Result<bool> {
     Ok(conn
         .query_row(

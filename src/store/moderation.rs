@@ -602,6 +602,24 @@ pub fn policy_of(conn: &Connection, principal_id: i64) -> Result<Option<Policy>>
     Ok(policy.as_deref().and_then(Policy::parse))
 }
 
+/// Every organiser's own policy, by principal id (those without one follow
+/// the default).
+pub fn policies(conn: &Connection) -> Result<std::collections::HashMap<i64, Policy>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, moderation FROM principals WHERE moderation IS NOT NULL")?;
+    let rows = stmt.query_map([], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut out = std::collections::HashMap::new();
+    for row in rows {
+        let (id, policy) = row?;
+        if let Some(policy) = Policy::parse(&policy) {
+            out.insert(id, policy);
+        }
+    }
+    Ok(out)
+}
+
 /// Sets an organiser's policy (`None`: back to the default). An organiser
 /// that becomes trusted has its waiting events published: they would be
 /// public had they been written now. One that becomes reviewed keeps its

@@ -116,12 +116,6 @@ impl Nav {
     }
 }
 
-/// The query's pairs (a page's filters), or a French 400.
-pub fn query_pairs(visit: &Visit) -> Result<Vec<(String, String)>, Response> {
-    crate::params::pairs(&visit.request.query)
-        .map_err(|e| page::error(visit, StatusCode::BAD_REQUEST, &e.to_string()))
-}
-
 /// A form body that could not be read, or a value it must not have: 400
 /// in French.
 pub fn bad_form(visit: &Visit, message: &str) -> Response {
