@@ -21,6 +21,7 @@ pub mod locks;
 pub mod params;
 pub mod paths;
 pub mod places;
+pub mod quarter;
 pub mod query;
 pub mod server;
 pub mod store;

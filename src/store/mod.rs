@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod acks;
+pub mod agenda;
 pub mod audit;
 pub mod cache;
 pub mod collections;

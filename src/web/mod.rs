@@ -12,6 +12,7 @@ mod espace;
 mod form;
 mod gestion;
 mod page;
+mod quarter;
 mod signin;
 pub mod visit;
 
@@ -99,6 +100,7 @@ async fn route(visit: &Visit<'_>) -> Response {
         "/connexion" => signin::handle(visit).await,
         "/deconnexion" if !read => signin::sign_out(visit).await,
         _ if path.starts_with("/static/") && read => assets::serve(path),
+        _ if path.starts_with("/agenda/trimestre/") && read => quarter::handle(visit).await,
         _ if path == "/espace" || path.starts_with("/espace/") => espace::handle(visit).await,
         _ if path == "/gestion" || path.starts_with("/gestion/") => gestion::handle(visit).await,
         _ => page::not_found(visit),
