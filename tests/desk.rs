@@ -22,8 +22,6 @@ const PAGES: &[&str] = &[
     "/gestion/lieux",
     "/gestion/agenda",
     "/gestion/agenda/2027-T1",
-    "/gestion/agenda/2027-T1.csv",
-    "/gestion/agenda/2027-T1.xlsx",
     "/gestion/agenda/2027-T1/changements",
     "/gestion/indicateurs",
     "/gestion/indicateurs/evenements-par-commune.csv",
@@ -82,8 +80,10 @@ const FORMS: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "/gestion/agenda/2027-T1",
-        &[("action", "marques"), ("ordre-1", "1")],
+        &[("action", "marques"), ("ids", "1"), ("ordre-1", "1")],
     ),
+    ("/gestion/agenda/2027-T1/export", &[("format", "csv")]),
+    ("/gestion/agenda/2027-T1/export", &[("format", "xlsx")]),
 ];
 
 #[test]

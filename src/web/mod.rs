@@ -14,6 +14,7 @@ mod gestion;
 mod page;
 mod quarter;
 mod signin;
+mod spreadsheet;
 pub mod visit;
 
 use crate::app::App;
