@@ -585,3 +585,147 @@ fn organisers_are_disabled_enabled_and_their_calendars_withdrawn() {
         assert!(journal.contains(seen), "{seen}: {journal}");
     }
 }
+
+#[test]
+fn unknown_places_become_aliases_or_venues_on_top_of_the_configuration() {
+    let server = Server::start_with(TERRITORY);
+    let staff = Session::sign_in(&server, "staff");
+    let at = |location: &str, uid: &str, summary: &str| {
+        String::from_utf8(event(uid, summary, "20270115T190000Z", "20270115T230000Z"))
+            .unwrap()
+            .replace("SUMMARY:", &format!("LOCATION:{location}\r\nSUMMARY:"))
+            .into_bytes()
+    };
+    put(
+        &server,
+        "asso-a",
+        "foyer",
+        &at("Foyer rural", "foyer", "Soirée au foyer"),
+    );
+    put(
+        &server,
+        "asso-b",
+        "sdf",
+        &at("Salle des fêtes d'Arue", "sdf", "Loto à la salle"),
+    );
+    put(
+        &server,
+        "asso-a",
+        "stade",
+        &at("Stade de Bourriot-Bergonce", "stade", "Tournoi au stade"),
+    );
+    let page = staff
+        .get("/gestion/lieux?du=2027-01-01&au=2027-01-31")
+        .expect(200)
+        .text();
+    assert!(page.contains("<strong>Foyer rural</strong>"), "{page}");
+    assert!(
+        page.contains("<strong>Stade de Bourriot-Bergonce</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("config.toml"), "{page}");
+    let home = staff.get("/gestion/").expect(200).text();
+    assert!(
+        home.contains("<span class=\"compte\">2</span> Lieux non reconnus"),
+        "{home}"
+    );
+    // "Foyer rural" is the hall: its event now clashes with the loto.
+    staff
+        .post(
+            "/gestion/lieux",
+            &[
+                ("action", "alias"),
+                ("texte", "Foyer rural"),
+                ("lieu", "sdf-arue"),
+            ],
+        )
+        .expect(303);
+    let conflicts = staff.get(QUARTER).expect(200).text();
+    assert!(
+        conflicts.contains("Soirée au foyer") && conflicts.contains("Loto à la salle"),
+        "{conflicts}"
+    );
+    // The stadium is a new venue, in Bourriot-Bergonce: an event there by
+    // asso-a (of Arue) happens in Bourriot-Bergonce.
+    staff
+        .post(
+            "/gestion/lieux",
+            &[
+                ("action", "lieu"),
+                ("slug", "stade-bourriot"),
+                ("nom", "Stade"),
+                ("commune", "bourriot"),
+            ],
+        )
+        .expect(303);
+    let page = staff
+        .get("/gestion/lieux?du=2027-01-01&au=2027-01-31")
+        .expect(200)
+        .text();
+    assert!(
+        page.contains("Tous les lieux de la période sont reconnus"),
+        "{page}"
+    );
+    assert!(page.contains("ajouté dans la gestion"), "{page}");
+    assert!(page.contains("Foyer rural (gestion)"), "{page}");
+    let agenda = server
+        .request("GET", "/?du=2027-01-15&au=2027-01-15&commune=bourriot")
+        .send()
+        .expect(200)
+        .text();
+    assert!(agenda.contains("Tournoi au stade"), "{agenda}");
+    // The command line reads them too.
+    let out = cli_output(
+        &server.config_path(),
+        &[
+            "conflicts",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-01-31",
+            "--format",
+            "csv",
+        ],
+        "",
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.contains("Soirée au foyer"), "{csv}");
+    // Refusals: a taken slug, an unknown commune or venue, the same alias.
+    for fields in [
+        vec![
+            ("action", "lieu"),
+            ("slug", "sdf-arue"),
+            ("nom", "X"),
+            ("commune", "arue"),
+        ],
+        vec![
+            ("action", "lieu"),
+            ("slug", "nouveau"),
+            ("nom", "X"),
+            ("commune", "paris"),
+        ],
+        vec![
+            ("action", "lieu"),
+            ("slug", "Pas Bon"),
+            ("nom", "X"),
+            ("commune", "arue"),
+        ],
+        vec![
+            ("action", "alias"),
+            ("texte", "Ailleurs"),
+            ("lieu", "nulle-part"),
+        ],
+        vec![
+            ("action", "alias"),
+            ("texte", "Foyer rural"),
+            ("lieu", "sdf-arue"),
+        ],
+    ] {
+        staff.post("/gestion/lieux", &fields).expect(400);
+    }
+    let journal = staff.get("/gestion/journal").expect(200).text();
+    assert!(
+        journal.contains("Lieu ajouté") && journal.contains("Autre nom d&#39;un lieu ajouté"),
+        "{journal}"
+    );
+}
