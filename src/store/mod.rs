@@ -14,6 +14,7 @@ pub mod agenda;
 pub mod audit;
 pub mod cache;
 pub mod collections;
+pub mod indicators;
 pub mod moderation;
 pub mod objects;
 pub mod schema;
