@@ -149,6 +149,26 @@ fn sync(server: &Server, token: &str) -> (Vec<(String, Option<u16>, String)>, St
     (entries, answer.sync_token.expect("sync token"))
 }
 
+/// The text of every event in asso-a's conflicts calendar (unfolded).
+fn own_conflicts_calendar(server: &Server) -> String {
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>"#;
+    let text = server
+        .as_user("asso-a", "REPORT", "/dav/calendars/asso-a/conflits/")
+        .header("Depth", "1")
+        .xml(body)
+        .send()
+        .expect(207)
+        .text();
+    multistatus(&text)
+        .responses
+        .iter()
+        .filter_map(|r| r.text("urn:ietf:params:xml:ns:caldav", "calendar-data"))
+        .collect::<Vec<_>>()
+        .join("")
+        .replace("\r\n ", "")
+        .replace("\\n", "\n")
+}
+
 fn own_bytes(server: &Server) -> Vec<u8> {
     server
         .as_user("asso-a", "GET", HREF)
@@ -182,6 +202,10 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
     );
     assert_eq!(own_bytes(&server), v1);
     let id = waiting_id(&staff);
+    assert!(
+        own_conflicts_calendar(&server).contains("En attente de validation"),
+        "the organiser sees that its event waits"
+    );
 
     // Approved: public everywhere, and sync brings it.
     staff
@@ -246,6 +270,11 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
         )
         .expect(303);
     shown_nowhere(&server, "Super loto modifie");
+    let own = own_conflicts_calendar(&server);
+    assert!(
+        own.contains("Masqué de l'agenda public") && own.contains("Date en double avec la fête"),
+        "the organiser's calendar tells it why: {own}"
+    );
     let (changes, token) = sync(&server, &token);
     assert!(
         changes

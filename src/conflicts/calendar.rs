@@ -112,7 +112,7 @@ pub async fn refresh(app: &Arc<App>, owner: &Principal) -> Result<bool, StoreErr
         return Ok(false);
     }
     let (stamp, report) = shared_report(app, wanted, audience).await?;
-    let events: Vec<(String, String)> = report
+    let mut events: Vec<(String, String)> = report
         .conflicts
         .iter()
         .filter_map(|c| match audience {
@@ -120,6 +120,16 @@ pub async fn refresh(app: &Arc<App>, owner: &Principal) -> Result<bool, StoreErr
             Audience::Staff => Some(staff_event(app, c)),
         })
         .collect();
+    // An organiser also sees here which of its events staff hid (and why)
+    // or wait for approval: the events themselves never change.
+    if audience == Audience::Organisers {
+        let owner_id = owner.id;
+        let states = app
+            .store
+            .read(move |conn| crate::store::moderation::states_of_owner(conn, owner_id))
+            .await?;
+        events.extend(states.iter().map(|state| moderation_event(app, state)));
+    }
     let (owner_id, role, tz, limits) = (owner.id, owner.role, app.timezone, app.ical_limits());
     // Compared on a reader: most refreshes find nothing to change, and
     // then write nothing (a write would also empty every cache).
@@ -299,7 +309,7 @@ fn event(app: &App, conflict: &Conflict, login: &str) -> Option<(String, String)
     };
     Some(object(
         app,
-        conflict,
+        &conflict.key,
         &summary,
         &description,
         when,
@@ -343,7 +353,7 @@ fn staff_event(app: &App, conflict: &Conflict) -> (String, String) {
         .location
         .as_deref()
         .or(b.and_then(|b| b.location.as_deref()));
-    object(app, conflict, &summary, &description, when, location)
+    object(app, &conflict.key, &summary, &description, when, location)
 }
 
 /// When a conflict event is shown: UTC instants, or the local days they
@@ -358,7 +368,7 @@ struct When {
 /// lasts) and its iCalendar text.
 fn object(
     app: &App,
-    conflict: &Conflict,
+    key: &str,
     summary: &str,
     description: &str,
     when: When,
@@ -366,7 +376,7 @@ fn object(
 ) -> (String, String) {
     let name = {
         use blake2::{Blake2s256, Digest};
-        let digest = Blake2s256::digest(conflict.key.as_bytes());
+        let digest = Blake2s256::digest(key.as_bytes());
         digest[..10]
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -413,7 +423,7 @@ fn object(
         "CLASS:PRIVATE".to_owned(),
         "TRANSP:TRANSPARENT".to_owned(),
         "CATEGORIES:Conflit".to_owned(),
-        format!("X-CONCORD-CONFLICT-KEY:{}", escape_text(&conflict.key)),
+        format!("X-CONCORD-CONFLICT-KEY:{}", escape_text(key)),
     ];
     for line in lines {
         fold_into(&mut text, &line);
@@ -424,6 +434,37 @@ fn object(
     fold_into(&mut text, "END:VEVENT");
     fold_into(&mut text, "END:VCALENDAR");
     (format!("{name}.ics"), text)
+}
+
+/// The calendar object telling an organiser that staff hid one of its
+/// events (with the reason) or that it waits for approval, at the event's
+/// first date.
+fn moderation_event(app: &App, state: &crate::store::moderation::EventState) -> (String, String) {
+    let (summary, description) = match &state.hidden {
+        Some((reason, _, _)) => (
+            format!("Masqué de l'agenda public\u{202f}: {}", state.summary),
+            format!(
+                "L'intercommunalité a masqué cet événement de l'agenda public, des flux et de l'agenda imprimé.\nRaison\u{202f}: {reason}\nVotre événement n'est pas modifié\u{202f}; il reste dans votre agenda.\n"
+            ),
+        ),
+        None => (
+            format!("En attente de validation\u{202f}: {}", state.summary),
+            "L'intercommunalité validera cette version avant qu'elle paraisse dans l'agenda public\u{202f}; en attendant, le public voit la version validée précédente, ou rien pour un nouvel événement.\n".to_owned(),
+        ),
+    };
+    let when = When {
+        start: state.start,
+        end: state.end,
+        all_day: state.all_day,
+    };
+    object(
+        app,
+        &format!("moderation:{}", state.object_id),
+        &summary,
+        &description,
+        when,
+        None,
+    )
 }
 
 fn contact(side: &EventSide) -> String {

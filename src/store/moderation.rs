@@ -676,6 +676,10 @@ pub struct EventState {
     pub waiting: bool,
     /// Staff hid it: the reason, who, when.
     pub hidden: Option<(String, String, i64)>,
+    /// Its first occurrence (UTC), 0 when it has none.
+    pub start: i64,
+    pub end: i64,
+    pub all_day: bool,
 }
 
 /// The moderation state of every event of `owner_id` that has one
@@ -684,8 +688,11 @@ pub fn states_of_owner(conn: &Connection, owner_id: i64) -> Result<Vec<EventStat
     let mut stmt = conn.prepare_cached(
         "SELECT o.id, o.name, coalesce(o.summary, ''),
                 m.gated = 1 AND m.approved_seq IS NOT o.seq, m.hidden,
-                coalesce(m.hidden_reason, ''), coalesce(m.hidden_by, ''), coalesce(m.hidden_at, 0)
-         FROM moderation m JOIN objects o ON o.id = m.object_id
+                coalesce(m.hidden_reason, ''), coalesce(m.hidden_by, ''), coalesce(m.hidden_at, 0),
+                i.start_utc, i.end_utc, i.all_day
+         FROM moderation m
+              LEFT JOIN instances i ON i.rowid = (SELECT j.rowid FROM instances j
+                  WHERE j.object_id = m.object_id ORDER BY j.start_utc LIMIT 1) JOIN objects o ON o.id = m.object_id
               JOIN collections c ON c.id = o.collection_id
          WHERE c.owner_id = ?1 AND (m.hidden = 1 OR (m.gated = 1 AND m.approved_seq IS NOT o.seq))
          ORDER BY o.id",
@@ -701,6 +708,9 @@ pub fn states_of_owner(conn: &Connection, owner_id: i64) -> Result<Vec<EventStat
                 true => Some((row.get(5)?, row.get(6)?, row.get(7)?)),
                 false => None,
             },
+            start: row.get::<_, Option<i64>>(8)?.unwrap_or(0),
+            end: row.get::<_, Option<i64>>(9)?.unwrap_or(0),
+            all_day: row.get::<_, Option<bool>>(10)?.unwrap_or(false),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
