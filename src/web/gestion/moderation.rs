@@ -57,6 +57,11 @@ struct ModerationPage {
     max_reason: usize,
 }
 
+/// A decision to run in a write transaction: the event's description, or
+/// `None` when there is no such event.
+type DecisionJob =
+    Box<dyn FnOnce(&rusqlite::Transaction) -> crate::store::Result<Option<String>> + Send>;
+
 #[derive(Deserialize)]
 struct Decide {
     action: String,
@@ -161,10 +166,7 @@ async fn decide(visit: &Visit<'_>, user: &Principal) -> Response {
     };
     let reason = form.raison.trim().to_owned();
     let (id, actor) = (form.objet, user.login.clone());
-    let (job, done): (Box<dyn FnOnce(&rusqlite::Transaction) -> _ + Send>, &str) = match form
-        .action
-        .as_str()
-    {
+    let (job, done): (DecisionJob, &str) = match form.action.as_str() {
         "valider" => (
             Box::new(move |tx| moderation::approve(tx, id, &actor)),
             "valide",
