@@ -19,6 +19,9 @@ pub struct App {
     territory: std::sync::Mutex<Option<(u64, Arc<Config>)>>,
     /// Feed requests and subscribers of the day (indicators).
     pub feed_use: crate::feeds::usage::FeedUse,
+    /// The desk home's counts, with the store generation (read before
+    /// them) and the day they were counted for.
+    pub desk_home: std::sync::Mutex<Option<(u64, chrono::NaiveDate, [usize; 4])>>,
 }
 
 impl App {
@@ -37,6 +40,7 @@ impl App {
             dav_cache: Default::default(),
             territory: Default::default(),
             feed_use: Default::default(),
+            desk_home: Default::default(),
         }
     }
 

@@ -215,8 +215,7 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
     } else if path.starts_with("/feeds/") {
         let query = request.uri().query().unwrap_or("").to_owned();
         let agent = http::header(request.headers(), "user-agent").unwrap_or("");
-        app.feed_use
-            .count(crate::clock::today(app.timezone), peer, agent);
+        app.feed_use.count(app.timezone, peer, agent);
         crate::feeds::handle(app, &method, &path, &query, request.headers()).await
     } else if (path == "/" && method != Method::GET && method != Method::HEAD)
         || path == "/dav"

@@ -31,6 +31,10 @@ struct State {
 
 struct Day {
     day: NaiveDate,
+    /// The day's bounds (UTC): the date is worked out again only when the
+    /// clock leaves them, not on every request.
+    starts: i64,
+    ends: i64,
     /// The day's key: replaced (and so thrown away) with the day.
     salt: RandomState,
     seen: HashSet<u64>,
@@ -49,9 +53,11 @@ pub struct Counts {
 }
 
 impl Day {
-    fn new(day: NaiveDate) -> Day {
+    fn new(day: NaiveDate, (starts, ends): (i64, i64)) -> Day {
         Day {
             day,
+            starts,
+            ends,
             salt: RandomState::new(),
             seen: HashSet::new(),
             requests: 0,
@@ -74,19 +80,53 @@ impl Day {
 }
 
 impl FeedUse {
-    /// Counts one feed request of `day` from `peer` with `user_agent`.
-    pub fn count(&self, day: NaiveDate, peer: IpAddr, user_agent: &str) {
+    /// Counts one feed request from `peer` with `user_agent`, now (the
+    /// server's clock) in the territory's zone `tz`.
+    pub fn count(&self, tz: chrono_tz::Tz, peer: IpAddr, user_agent: &str) {
+        let now = crate::clock::timestamp();
         let mut state = lock(&self.state);
-        if state.today.as_ref().is_some_and(|d| d.day != day) {
-            if let Some(mut past) = state.today.take() {
-                let counts = past.unwritten();
-                state.finished.push(counts);
-            }
+        if state
+            .today
+            .as_ref()
+            .is_none_or(|d| now < d.starts || now >= d.ends)
+        {
+            let day = crate::clock::today(tz);
+            let bounds = (
+                crate::time::local_midnight(tz, day),
+                crate::time::local_midnight(tz, crate::params::next_day(day)),
+            );
+            self.start_day(&mut state, day, bounds);
         }
-        let today = state.today.get_or_insert_with(|| Day::new(day));
+        self.add(&mut state, peer, user_agent);
+    }
+
+    /// Moves to `day` unless it is the day being counted.
+    fn start_day(&self, state: &mut State, day: NaiveDate, bounds: (i64, i64)) {
+        if state.today.as_ref().is_some_and(|d| d.day == day) {
+            return;
+        }
+        if let Some(mut past) = state.today.take() {
+            let counts = past.unwritten();
+            state.finished.push(counts);
+        }
+        state.today = Some(Day::new(day, bounds));
+    }
+
+    fn add(&self, state: &mut State, peer: IpAddr, user_agent: &str) {
+        let Some(today) = state.today.as_mut() else {
+            return;
+        };
         today.requests += 1;
         let hash = today.salt.hash_one((peer, user_agent));
         today.seen.insert(hash);
+    }
+
+    /// Counts a request of `day` (tests: the clock cannot be moved).
+    #[cfg(test)]
+    fn count_on(&self, day: NaiveDate, peer: IpAddr, user_agent: &str) {
+        let mut state = lock(&self.state);
+        self.start_day(&mut state, day, (0, 0));
+        self.add(&mut state, peer, user_agent);
     }
 
     /// What to add to the database since the last call.
@@ -160,10 +200,10 @@ mod tests {
         let next = day.succ_opt().unwrap();
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        usage.count(day, a, "DAVx5");
-        usage.count(day, a, "DAVx5");
-        usage.count(day, a, "Thunderbird");
-        usage.count(day, b, "DAVx5");
+        usage.count_on(day, a, "DAVx5");
+        usage.count_on(day, a, "DAVx5");
+        usage.count_on(day, a, "Thunderbird");
+        usage.count_on(day, b, "DAVx5");
         let first = usage.take();
         assert_eq!(
             first,
@@ -173,8 +213,8 @@ mod tests {
                 subscribers: 3
             }]
         );
-        usage.count(day, b, "DAVx5");
-        usage.count(next, b, "DAVx5");
+        usage.count_on(day, b, "DAVx5");
+        usage.count_on(next, b, "DAVx5");
         let second = usage.take();
         assert_eq!(
             second,

@@ -33,27 +33,40 @@ pub async fn page(visit: &Visit<'_>) -> Response {
         crate::time::local_midnight(app.timezone, today),
         crate::time::local_midnight(app.timezone, crate::params::next_day(last)),
     );
-    let territory = match app.territory().await {
-        Ok(territory) => territory,
-        Err(_) => return page::unavailable(visit, "La gestion"),
+    // Counted once per data generation and day: the home is the page
+    // staff come back to, and a quarter's conflicts take tens of ms.
+    let generation = app.store.generation();
+    let cached = *crate::locks::lock(&app.desk_home);
+    let counts = match cached {
+        Some((seen, day, counts)) if seen == generation && day == today => counts,
+        _ => {
+            let territory = match app.territory().await {
+                Ok(territory) => territory,
+                Err(_) => return page::unavailable(visit, "La gestion"),
+            };
+            let tz = app.timezone;
+            let read = app
+                .store
+                .read(move |conn| {
+                    let report =
+                        conflicts::compute(conn, &territory, tz, (from, to), Audience::Staff)?;
+                    let open = report.conflicts.iter().filter(|c| !c.acknowledged).count();
+                    Ok([
+                        open,
+                        report.unmatched_locations.len(),
+                        moderation::waiting_count(conn)? as usize,
+                        moderation::hidden(conn)?.len(),
+                    ])
+                })
+                .await;
+            let Ok(counts) = read else {
+                return page::unavailable(visit, "La gestion");
+            };
+            *crate::locks::lock(&app.desk_home) = Some((generation, today, counts));
+            counts
+        }
     };
-    let tz = app.timezone;
-    let read = app
-        .store
-        .read(move |conn| {
-            let report = conflicts::compute(conn, &territory, tz, (from, to), Audience::Staff)?;
-            let open = report.conflicts.iter().filter(|c| !c.acknowledged).count();
-            Ok((
-                open,
-                report.unmatched_locations.len(),
-                moderation::waiting_count(conn)?,
-                moderation::hidden(conn)?.len(),
-            ))
-        })
-        .await;
-    let Ok((open_conflicts, unmatched, waiting, hidden)) = read else {
-        return page::unavailable(visit, "La gestion");
-    };
+    let [open_conflicts, unmatched, waiting, hidden] = counts;
     let period = format!("du={today}&au={last}");
     // Slots for the lines other parts of the desk bring: registrations
     // waiting (`/gestion/inscriptions`) and feeds failing to import.
@@ -65,7 +78,7 @@ pub async fn page(visit: &Visit<'_>) -> Response {
         },
         Item {
             label: "Événements en attente de validation",
-            count: waiting as usize,
+            count: waiting,
             href: "/gestion/moderation".into(),
         },
         Item {
