@@ -17,12 +17,14 @@ impl Quarter {
     pub fn parse(text: &str) -> Option<Quarter> {
         let (year, number) = text.split_once(['-'])?;
         let number = number.strip_prefix(['T', 't'])?;
+        let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(year, 4) || !digits(number, 1) {
+            return None;
+        }
         let year: i32 = year.parse().ok()?;
         let number: u32 = number.parse().ok()?;
-        (year.to_string().len() == 4
-            && crate::params::YEARS.contains(&year)
-            && (1..=4).contains(&number))
-        .then_some(Quarter { year, number })
+        (crate::params::YEARS.contains(&year) && (1..=4).contains(&number))
+            .then_some(Quarter { year, number })
     }
 
     /// The quarter `day` falls in.

@@ -205,15 +205,16 @@ const MIGRATIONS: &[Migration] = &[
     // and exports; feed use per day (counts only); conflicts once shown;
     // and when each object was first stored (existing objects: their
     // last change, the best that is known).
-    Sql(r#"
-    ALTER TABLE principals ADD COLUMN moderation TEXT
-        CHECK (moderation IS NULL OR moderation IN ('trusted', 'reviewed'));
-    ALTER TABLE objects ADD COLUMN created_at INTEGER;
-    UPDATE objects SET created_at = modified_at;
-    -- One row per object that moderation concerns: gated (its organiser
+    // Written to be run again over its own result (tests move
+    // user_version back to replay older migrations).
+    Rust(staff_desk),
+];
+
+/// Migration 8's tables (see `MIGRATIONS`), created if missing.
+const STAFF_DESK: &str = r#"    -- One row per object that moderation concerns: gated (its organiser
     -- was reviewed when it was written: only the version `approved_seq`
     -- may be public) or hidden by staff. No row: public as usual.
-    CREATE TABLE moderation (
+    CREATE TABLE IF NOT EXISTS moderation (
         object_id     INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE,
         gated         INTEGER NOT NULL DEFAULT 0,
         approved_seq  INTEGER,
@@ -226,7 +227,7 @@ const MIGRATIONS: &[Migration] = &[
     -- The last approved version of a gated object whose change waits:
     -- what the public keeps seeing meanwhile (row and instances as the
     -- objects and instances tables held them).
-    CREATE TABLE moderation_snapshots (
+    CREATE TABLE IF NOT EXISTS moderation_snapshots (
         object_id      INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE,
         seq            INTEGER NOT NULL,
         uid            TEXT NOT NULL,
@@ -240,7 +241,7 @@ const MIGRATIONS: &[Migration] = &[
         expanded_until INTEGER,
         body           BLOB NOT NULL
     );
-    CREATE TABLE moderation_snapshot_instances (
+    CREATE TABLE IF NOT EXISTS moderation_snapshot_instances (
         object_id     INTEGER NOT NULL REFERENCES moderation_snapshots(object_id) ON DELETE CASCADE,
         start_utc     INTEGER NOT NULL,
         end_utc       INTEGER NOT NULL,
@@ -250,10 +251,10 @@ const MIGRATIONS: &[Migration] = &[
         cancelled     INTEGER NOT NULL,
         transparent   INTEGER NOT NULL
     );
-    CREATE INDEX moderation_snapshot_instances_by_object
+    CREATE INDEX IF NOT EXISTS moderation_snapshot_instances_by_object
         ON moderation_snapshot_instances (object_id);
     -- Every staff action in the desk: who, when, what, on what, why.
-    CREATE TABLE staff_actions (
+    CREATE TABLE IF NOT EXISTS staff_actions (
         id      INTEGER PRIMARY KEY,
         at      INTEGER NOT NULL,
         actor   TEXT NOT NULL,
@@ -262,17 +263,17 @@ const MIGRATIONS: &[Migration] = &[
         detail  TEXT NOT NULL DEFAULT '',
         reason  TEXT NOT NULL DEFAULT ''
     );
-    CREATE INDEX staff_actions_by_action ON staff_actions (action, id);
+    CREATE INDEX IF NOT EXISTS staff_actions_by_action ON staff_actions (action, id);
     -- Venues and aliases staff added; an alias may name a venue of
     -- config.toml or of this table.
-    CREATE TABLE desk_venues (
+    CREATE TABLE IF NOT EXISTS desk_venues (
         slug     TEXT PRIMARY KEY,
         name     TEXT NOT NULL,
         commune  TEXT NOT NULL,
         added_by TEXT NOT NULL,
         added_at INTEGER NOT NULL
     );
-    CREATE TABLE desk_venue_aliases (
+    CREATE TABLE IF NOT EXISTS desk_venue_aliases (
         alias      TEXT PRIMARY KEY,
         venue_slug TEXT NOT NULL,
         added_by   TEXT NOT NULL,
@@ -280,20 +281,20 @@ const MIGRATIONS: &[Migration] = &[
     );
     -- The quarterly agenda: events staff put forward (cover) and their
     -- order within a day.
-    CREATE TABLE agenda_marks (
+    CREATE TABLE IF NOT EXISTS agenda_marks (
         object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE,
         featured  INTEGER NOT NULL DEFAULT 0,
         day_order INTEGER NOT NULL DEFAULT 0
     );
     -- What each export of a quarter held, to tell what changed since.
-    CREATE TABLE agenda_exports (
+    CREATE TABLE IF NOT EXISTS agenda_exports (
         id          INTEGER PRIMARY KEY,
         quarter     TEXT NOT NULL,
         exported_at INTEGER NOT NULL,
         exported_by TEXT NOT NULL,
         format      TEXT NOT NULL
     );
-    CREATE TABLE agenda_export_lines (
+    CREATE TABLE IF NOT EXISTS agenda_export_lines (
         export_id INTEGER NOT NULL REFERENCES agenda_exports(id) ON DELETE CASCADE,
         line_key  TEXT NOT NULL,
         line      TEXT NOT NULL,
@@ -301,7 +302,7 @@ const MIGRATIONS: &[Migration] = &[
     ) WITHOUT ROWID;
     -- Feed requests and distinct subscribers per local day; no address
     -- or user agent is ever stored.
-    CREATE TABLE feed_use (
+    CREATE TABLE IF NOT EXISTS feed_use (
         day         TEXT PRIMARY KEY,
         requests    INTEGER NOT NULL,
         subscribers INTEGER NOT NULL
@@ -309,7 +310,7 @@ const MIGRATIONS: &[Migration] = &[
     -- Conflicts the desk or a conflicts calendar showed, with both events'
     -- change numbers then: one that is gone while both events remain, one
     -- of them changed, was avoided.
-    CREATE TABLE conflicts_shown (
+    CREATE TABLE IF NOT EXISTS conflicts_shown (
         conflict_key TEXT PRIMARY KEY,
         first_shown  INTEGER NOT NULL,
         start_utc    INTEGER NOT NULL,
@@ -318,8 +319,31 @@ const MIGRATIONS: &[Migration] = &[
         seq_a        INTEGER NOT NULL,
         seq_b        INTEGER
     );
-    "#),
-];
+"#;
+
+/// Migration 8: the staff desk's columns (added once) and tables.
+fn staff_desk(tx: &Transaction) -> super::Result<()> {
+    let has_column = |table: &str, column: &str| -> rusqlite::Result<bool> {
+        tx.prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+        ))?
+        .exists([column])
+    };
+    if !has_column("principals", "moderation")? {
+        tx.execute_batch(
+            "ALTER TABLE principals ADD COLUMN moderation TEXT
+                 CHECK (moderation IS NULL OR moderation IN ('trusted', 'reviewed'));",
+        )?;
+    }
+    if !has_column("objects", "created_at")? {
+        tx.execute_batch(
+            "ALTER TABLE objects ADD COLUMN created_at INTEGER;
+             UPDATE objects SET created_at = modified_at;",
+        )?;
+    }
+    tx.execute_batch(STAFF_DESK)?;
+    Ok(())
+}
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
 fn reclassify(tx: &Transaction) -> super::Result<()> {

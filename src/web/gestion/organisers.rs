@@ -266,6 +266,11 @@ async fn show(visit: &Visit<'_>, login: &str) -> Response {
     })
 }
 
+// TODO(lead, at merge with the `accounts` branch): an action
+// "activation" giving a new activation link (password reset) through that
+// branch's activation-link function, shown (and mailed with `[mail]`) on
+// this page and recorded with `audit::record`; the page's "Mot de passe"
+// section says where it goes.
 #[derive(Deserialize)]
 struct Act {
     action: String,
