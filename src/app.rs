@@ -6,6 +6,10 @@ use crate::ical;
 use crate::store::Store;
 use std::sync::Arc;
 
+/// A conflict report with the store generation read before it and its
+/// period (UTC bounds).
+pub type CachedReport = (u64, (i64, i64), Arc<crate::conflicts::Report>);
+
 pub struct App {
     pub config: Config,
     pub store: Store,
@@ -22,6 +26,10 @@ pub struct App {
     /// The desk home's counts, with the store generation (read before
     /// them) and the day they were counted for.
     pub desk_home: std::sync::Mutex<Option<(u64, chrono::NaiveDate, [usize; 4])>>,
+    /// The desk conflicts page's last report (as staff see it), with the
+    /// store generation read before it and its period: its pages and
+    /// filters are read from it.
+    pub desk_conflicts: std::sync::Mutex<Option<CachedReport>>,
 }
 
 impl App {
@@ -41,6 +49,7 @@ impl App {
             territory: Default::default(),
             feed_use: Default::default(),
             desk_home: Default::default(),
+            desk_conflicts: Default::default(),
         }
     }
 

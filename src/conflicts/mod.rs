@@ -61,7 +61,7 @@ pub struct Conflict {
     pub start: i64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct Report {
     /// Boxed: a conflict is large, and a year holds tens of thousands;
     /// growing and sorting the list then moves pointers, not conflicts.
@@ -108,7 +108,7 @@ pub struct CoOrganised {
 }
 
 /// Where the time of `compute` went (benchmarks, `--timings`).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Timings {
     pub occurrences: usize,
     pub read: std::time::Duration,

@@ -166,11 +166,27 @@ async fn filtered(
         crate::time::local_midnight(tz, f.from),
         crate::time::local_midnight(tz, crate::params::next_day(f.to)),
     );
+    // The period's report is kept per store generation: the pages and
+    // filters of one period read it again without detecting again.
+    let generation = app.store.generation();
+    let cached = crate::locks::lock(&app.desk_conflicts)
+        .as_ref()
+        .filter(|(seen, period, _)| *seen == generation && *period == (start, end))
+        .map(|(_, _, report)| report.clone());
     let territory2 = territory.clone();
-    let (mut report, organisers) = app
+    let (report, organisers) = app
         .store
         .read(move |conn| {
-            let report = conflicts::compute(conn, &territory2, tz, (start, end), Audience::Staff)?;
+            let report = match cached {
+                Some(report) => report,
+                None => Arc::new(conflicts::compute(
+                    conn,
+                    &territory2,
+                    tz,
+                    (start, end),
+                    Audience::Staff,
+                )?),
+            };
             let organisers: Vec<(String, String)> = accounts::list(conn)?
                 .into_iter()
                 .filter(|p| p.role == accounts::Role::Organiser)
@@ -180,6 +196,8 @@ async fn filtered(
         })
         .await
         .map_err(|_| page::unavailable(visit, "La page des conflits"))?;
+    *crate::locks::lock(&app.desk_conflicts) = Some((generation, (start, end), report.clone()));
+    let mut report = Report::clone(&report);
     if let Some(login) = &f.organiser {
         if !organisers.iter().any(|(l, _)| l == login) {
             let message = crate::params::unknown_value(
