@@ -10,8 +10,6 @@ import subprocess
 import urllib.request
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import OUT, PASSWORD, Concord
 
@@ -57,16 +55,6 @@ def quarter_of_events(server):
             "CATEGORIES:Fêtes et animations\r\nLOCATION:Place de Bourriot-Bergonce\r\n")
 
 
-def submit(page, button_text):
-    """Clicks a form's button and waits for the page it leads to (a click
-    does not wait for the navigation it starts)."""
-    old = page.driver.find_element(By.TAG_NAME, "html")
-    page.submit(button_text)
-    WebDriverWait(page.driver, 30).until(expected_conditions.staleness_of(old))
-    WebDriverWait(page.driver, 30).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
-
-
 def pdf(page, path, name):
     """Prints the page at `path` with Chromium (CSS page size) to a PDF
     under target/browser; returns its pdfinfo and its text."""
@@ -89,10 +77,7 @@ def test_staff_acknowledge_a_conflict_check_every_page_and_print_the_quarter(pag
     try:
         quarter_of_events(server)
         base = server.url
-        page.open(base + "/connexion")
-        page.fill("identifiant", "staff")
-        page.fill("mot-de-passe", PASSWORD)
-        submit(page, "Se connecter")
+        page.sign_in(base, "staff")
         assert page.driver.current_url.endswith("/gestion/")
         assert "Conflits des 90 prochains jours à voir" in page.text()
         page.check("gestion-accueil")
@@ -101,7 +86,7 @@ def test_staff_acknowledge_a_conflict_check_every_page_and_print_the_quarter(pag
         assert "Loto du comité" in page.text() and "Tournoi en salle" in page.text()
         assert "à voir" in page.text()
         page.check("gestion-conflits")
-        submit(page, "Marquer vu")
+        page.submit("Marquer vu")
         assert "Le conflit est marqué vu." in page.text()
         assert "vu" in page.text()
         page.check("gestion-conflits-vu")
@@ -133,7 +118,7 @@ def test_staff_acknowledge_a_conflict_check_every_page_and_print_the_quarter(pag
         # Put the loto forward, then print.
         page.open(base + "/gestion/agenda/2027-T1")
         page.driver.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
-        submit(page, "Enregistrer")
+        page.submit("Enregistrer")
         assert "La mise en avant et l'ordre sont enregistrés." in page.text()
 
         a4_pages, a4_size, a4_text = pdf(page, base + "/agenda/trimestre/2027-T1/a4", "agenda-a4")
