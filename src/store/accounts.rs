@@ -214,19 +214,23 @@ pub fn publishing_organisers(conn: &Connection) -> Result<Vec<PublicOrganiser>> 
          FROM principals WHERE role = 'organiser' AND publishes = 1 AND disabled = 0
          ORDER BY login",
     )?;
-    let rows = stmt.query_map([], |row| {
-        Ok(PublicOrganiser {
-            login: row.get(0)?,
-            display_name: row.get(1)?,
-            kind: row.get(2)?,
-            commune: row.get(3)?,
-            categories: row.get(4)?,
-            email: row.get(5)?,
-            phone: row.get(6)?,
-            website: row.get(7)?,
-        })
-    })?;
+    let rows = stmt.query_map([], public_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A `PublicOrganiser` from `login, display_name, kind, commune,
+/// categories, email, phone, website`.
+fn public_from_row(row: &Row) -> rusqlite::Result<PublicOrganiser> {
+    Ok(PublicOrganiser {
+        login: row.get(0)?,
+        display_name: row.get(1)?,
+        kind: row.get(2)?,
+        commune: row.get(3)?,
+        categories: row.get(4)?,
+        email: row.get(5)?,
+        phone: row.get(6)?,
+        website: row.get(7)?,
+    })
 }
 
 /// An organiser's public details, whether it publishes or not (the desk).
@@ -236,18 +240,7 @@ pub fn details(conn: &Connection, login: &str) -> Result<Option<PublicOrganiser>
             "SELECT login, display_name, kind, commune, categories, email, phone, website
              FROM principals WHERE login = ?1 AND role = 'organiser'",
         )?
-        .query_row([login], |row| {
-            Ok(PublicOrganiser {
-                login: row.get(0)?,
-                display_name: row.get(1)?,
-                kind: row.get(2)?,
-                commune: row.get(3)?,
-                categories: row.get(4)?,
-                email: row.get(5)?,
-                phone: row.get(6)?,
-                website: row.get(7)?,
-            })
-        })
+        .query_row([login], public_from_row)
         .optional()?)
 }
 

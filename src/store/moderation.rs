@@ -204,19 +204,6 @@ pub fn after_write(conn: &Connection, gate: Gate, object_id: i64, seq: i64) -> R
 const SNAPSHOT_META: &str = "s.object_id, (s.object_id || '.ics'), s.uid, s.component, s.seq,
        length(s.body), s.modified_at, s.expanded_until";
 
-fn meta_of(row: &rusqlite::Row) -> rusqlite::Result<ObjectMeta> {
-    Ok(ObjectMeta {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        uid: row.get(2)?,
-        component: row.get(3)?,
-        seq: row.get(4)?,
-        size: row.get(5)?,
-        modified_at: row.get(6)?,
-        expanded_until: row.get(7)?,
-    })
-}
-
 /// The approved copy the public sees of object `id`, with its body.
 pub fn public_copy(conn: &Connection, id: i64) -> Result<Option<(ObjectMeta, Vec<u8>)>> {
     let sql = format!(
@@ -225,7 +212,7 @@ pub fn public_copy(conn: &Connection, id: i64) -> Result<Option<(ObjectMeta, Vec
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row([id], |row| Ok((meta_of(row)?, row.get(8)?)))
+        .query_row([id], |row| Ok((views::meta_from_row(row)?, row.get(8)?)))
         .optional()?)
 }
 
@@ -233,7 +220,7 @@ pub fn public_copy(conn: &Connection, id: i64) -> Result<Option<(ObjectMeta, Vec
 pub fn public_copies(conn: &Connection) -> Result<Vec<ObjectMeta>> {
     let sql = format!("SELECT {SNAPSHOT_META} {}", snapshot_from());
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([], meta_of)?;
+    let rows = stmt.query_map([], views::meta_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -256,7 +243,7 @@ pub fn public_copies_overlapping(
         snapshot_from()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![component, start, end], meta_of)?;
+    let rows = stmt.query_map(params![component, start, end], views::meta_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -97,7 +97,9 @@ impl Scope {
     }
 }
 
-fn meta_from_row(row: &Row) -> rusqlite::Result<ObjectMeta> {
+/// An `ObjectMeta` from the columns `Scope::select` reads (and the
+/// approved copies' `moderation::SNAPSHOT_META`).
+pub(super) fn meta_from_row(row: &Row) -> rusqlite::Result<ObjectMeta> {
     Ok(ObjectMeta {
         id: row.get(0)?,
         name: row.get(1)?,
