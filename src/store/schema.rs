@@ -196,6 +196,11 @@ const MIGRATIONS: &[Migration] = &[
     ) WITHOUT ROWID;
     CREATE INDEX sessions_by_principal ON sessions (principal_id);
     "#),
+    // 8: free-text search of the public agenda (`store::search`): an FTS5
+    // table of every object's title, description, place and organiser,
+    // filled from the stored bodies, and the triggers that keep it in step
+    // with deletions and organisers' renames.
+    Rust(|tx| super::search::create(tx)),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
