@@ -149,19 +149,25 @@ impl EventView {
     /// "Salle des fêtes, Arue": the place and its commune, without saying
     /// the commune twice.
     pub fn place(&self) -> Option<String> {
-        let commune = self.commune.as_ref().map(|c| c.name.as_str());
+        let commune = self.commune.as_ref();
         match (&self.location, commune) {
-            (Some(location), Some(commune))
-                if crate::text::normalize(location).contains(&crate::text::normalize(commune)) =>
-            {
-                Some(location.clone())
-            }
-            (Some(location), Some(commune)) => Some(format!("{location}, {commune}")),
+            (Some(location), Some(commune)) if names(location, commune) => Some(location.clone()),
+            (Some(location), Some(commune)) => Some(format!("{location}, {}", commune.name)),
             (Some(location), None) => Some(location.clone()),
-            (None, Some(commune)) => Some(commune.to_owned()),
+            (None, Some(commune)) => Some(commune.name.clone()),
             (None, None) => None,
         }
     }
+}
+
+/// Whether a place's text names its commune (by name or slug, as whole
+/// words), so that it need not be said again.
+fn names(location: &str, commune: &Named) -> bool {
+    let text = format!(" {} ", crate::text::normalize(location));
+    [&commune.name, &commune.slug]
+        .iter()
+        .map(|n| crate::text::normalize(n))
+        .any(|n| !n.is_empty() && text.contains(&format!(" {n} ")))
 }
 
 fn title(summary: Option<&str>) -> String {
