@@ -76,7 +76,10 @@ impl<'a> Viewer<'a> {
         let tz = app.timezone;
         let commune = self
             .resolver
-            .commune(occurrence.location.as_deref(), &occurrence.organiser.commune)
+            .commune(
+                occurrence.location.as_deref(),
+                &occurrence.organiser.commune,
+            )
             .to_owned();
         let slugs = self.matcher.slugs(
             &occurrence.categories,
@@ -97,7 +100,8 @@ impl<'a> Viewer<'a> {
         let start = local(tz, occurrence.start);
         let date = start.date_naive();
         let recurring = occurrence.recurrence_id.is_some();
-        let (start_iso, end_iso) = iso_span(tz, occurrence.start, occurrence.end, occurrence.all_day);
+        let (start_iso, end_iso) =
+            iso_span(tz, occurrence.start, occurrence.end, occurrence.all_day);
         EventView {
             uid: occurrence.uid.to_string(),
             object_id: occurrence.object_id,

@@ -42,7 +42,12 @@ pub struct Filters {
 impl Filters {
     /// Takes the parameter `name` (as it came) if it is one of the
     /// filters; `Ok(false)` for any other parameter, left to the caller.
-    pub fn take(&mut self, config: &Config, name: &str, value: String) -> std::result::Result<bool, String> {
+    pub fn take(
+        &mut self,
+        config: &Config,
+        name: &str,
+        value: String,
+    ) -> std::result::Result<bool, String> {
         if name == TEXT {
             let text: String = value.trim().chars().take(MAX_TEXT).collect();
             self.text = (!text.is_empty()).then_some(text);
@@ -84,7 +89,10 @@ impl Filters {
     }
 
     /// Refuses an organiser that does not publish, listing those that do.
-    pub fn check_organisers(&self, publishing: &[PublicOrganiser]) -> std::result::Result<(), String> {
+    pub fn check_organisers(
+        &self,
+        publishing: &[PublicOrganiser],
+    ) -> std::result::Result<(), String> {
         for login in &self.organisers {
             if !publishing.iter().any(|p| &p.login == login) {
                 return Err(crate::params::unknown_value(
@@ -207,11 +215,17 @@ impl<'a> Sieve<'a> {
         let Some(first) = organisers.first() else {
             return false;
         };
-        if self.found.as_ref().is_some_and(|found| !found.contains(&object_id)) {
+        if self
+            .found
+            .as_ref()
+            .is_some_and(|found| !found.contains(&object_id))
+        {
             return false;
         }
         if !filters.organisers.is_empty()
-            && !organisers.iter().any(|o| filters.organisers.contains(&o.login))
+            && !organisers
+                .iter()
+                .any(|o| filters.organisers.contains(&o.login))
         {
             return false;
         }
@@ -251,7 +265,11 @@ impl<'a> Sieve<'a> {
     }
 
     /// The commune (slug) where an event happens, as the filter reads it.
-    pub fn commune<'s>(&'s mut self, location: Option<&str>, organiser: &'s OrganiserCard) -> &'s str {
+    pub fn commune<'s>(
+        &'s mut self,
+        location: Option<&str>,
+        organiser: &'s OrganiserCard,
+    ) -> &'s str {
         self.resolver.commune(location, &organiser.commune)
     }
 

@@ -78,7 +78,10 @@ fn territory() -> Server {
             "05 56 00 00 00",
         ],
     );
-    cli(&server, &["organiser", "set", "asso-b", "--commune", "bourriot"]);
+    cli(
+        &server,
+        &["organiser", "set", "asso-b", "--commune", "bourriot"],
+    );
     put(
         &server,
         "asso-a",
@@ -188,7 +191,10 @@ fn an_event_page_says_when_where_who_in_words_with_schema_org_data() {
     assert_eq!(text.matches("BEGIN:VEVENT").count(), 1);
     // The agenda and the directory link to it.
     let agenda = text_of(&server, "/?du=2027-03-01&au=2027-03-31");
-    assert!(agenda.contains("href=\"/evenements/loto-2027@asso-a\""), "{agenda}");
+    assert!(
+        agenda.contains("href=\"/evenements/loto-2027@asso-a\""),
+        "{agenda}"
+    );
     let directory = text_of(&server, "/associations");
     assert!(directory.contains("href=\"/evenements/loto-2027@asso-a\""));
     // And the feeds' URL property points at it.
@@ -203,15 +209,18 @@ fn recurring_events_have_a_page_per_date_and_cancelled_ones_say_so() {
         &server,
         "asso-a",
         "gym",
-        &format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:gym\r\nDTSTAMP:20261101T120000Z\r\nDTSTART;TZID=Europe/Paris:20261201T180000\r\nDTEND;TZID=Europe/Paris:20261201T190000\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Gym douce\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:gym\r\nDTSTAMP:20261101T120000Z\r\nRECURRENCE-ID;TZID=Europe/Paris:20261208T180000\r\nDTSTART;TZID=Europe/Paris:20261208T180000\r\nDTEND;TZID=Europe/Paris:20261208T190000\r\nSTATUS:CANCELLED\r\nSUMMARY:Gym douce\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        )
-        .into_bytes(),
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:gym\r\nDTSTAMP:20261101T120000Z\r\nDTSTART;TZID=Europe/Paris:20261201T180000\r\nDTEND;TZID=Europe/Paris:20261201T190000\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Gym douce\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:gym\r\nDTSTAMP:20261101T120000Z\r\nRECURRENCE-ID;TZID=Europe/Paris:20261208T180000\r\nDTSTART;TZID=Europe/Paris:20261208T180000\r\nDTEND;TZID=Europe/Paris:20261208T190000\r\nSTATUS:CANCELLED\r\nSUMMARY:Gym douce\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".as_bytes(),
     );
     let agenda = text_of(&server, "/");
-    assert!(agenda.contains("href=\"/evenements/gym/2026-12-01\""), "{agenda}");
+    assert!(
+        agenda.contains("href=\"/evenements/gym/2026-12-01\""),
+        "{agenda}"
+    );
     let first = text_of(&server, "/evenements/gym/2026-12-01");
-    assert!(first.contains("Mardi 1er décembre 2026, de 18 h à 19 h"), "{first}");
+    assert!(
+        first.contains("Mardi 1er décembre 2026, de 18 h à 19 h"),
+        "{first}"
+    );
     assert!(first.contains("Prochaines dates"));
     for later in ["2026-12-08", "2026-12-15", "2026-12-22"] {
         assert!(
@@ -221,7 +230,10 @@ fn recurring_events_have_a_page_per_date_and_cancelled_ones_say_so() {
     }
     assert!(first.contains("(annulé)"), "the cancelled date is marked");
     let cancelled = text_of(&server, "/evenements/gym/2026-12-08");
-    assert!(cancelled.contains("Cet événement est annulé"), "{cancelled}");
+    assert!(
+        cancelled.contains("Cet événement est annulé"),
+        "{cancelled}"
+    );
     assert_eq!(
         json_ld(&cancelled)["eventStatus"],
         "https://schema.org/EventCancelled"
@@ -258,7 +270,10 @@ fn private_and_unknown_events_are_the_same_404() {
     get(&server, "/evenements/bureau/2026-12-01").expect(404);
     // An organiser who stops publishing takes its pages down too.
     get(&server, "/evenements/match-1").expect(200);
-    cli(&server, &["organiser", "set", "asso-b", "--publishes", "false"]);
+    cli(
+        &server,
+        &["organiser", "set", "asso-b", "--publishes", "false"],
+    );
     eventually("the page goes", || {
         let status = get(&server, "/evenements/match-1").status;
         (status != 404).then(|| status.to_string())
@@ -293,7 +308,7 @@ fn the_agenda_shows_a_week_with_shortcuts_filters_and_its_subscription() {
         "href=\"/?du=2026-11-28&#38;au=2026-11-29\">Ce week-end",
         "href=\"/?du=2026-11-28&#38;au=2026-11-30\">Ce mois-ci",
     ] {
-        assert!(week.contains(&shortcut), "{shortcut} not in {week}");
+        assert!(week.contains(shortcut), "{shortcut} not in {week}");
     }
     // Filters, kept in every link and in the subscription.
     let arue = text_of(&server, "/?commune=arue&du=2026-11-01&au=2027-03-31");
@@ -308,7 +323,7 @@ fn the_agenda_shows_a_week_with_shortcuts_filters_and_its_subscription() {
         "Dans Outlook",
         "«\u{202f}À partir de l'URL\u{202f}»",
     ] {
-        assert!(arue.contains(&link), "{link} not in {arue}");
+        assert!(arue.contains(link), "{link} not in {arue}");
     }
     let sport = text_of(&server, "/?categorie=sport&du=2026-11-01&au=2027-03-31");
     assert!(sport.contains("Match de football") && !sport.contains("Grand loto"));
@@ -334,7 +349,10 @@ fn the_agenda_shows_a_week_with_shortcuts_filters_and_its_subscription() {
         text.contains("De 20 h 30 à 23 h\u{202f}: <a href=\"/evenements/loto-2027@asso-a\">Grand loto</a>. Lieu\u{202f}: Salle des fêtes d&#39;Arue. Organisé par Comité des fêtes d&#39;Arue."),
         "{text}"
     );
-    assert_eq!(text_of(&server, "/?version=texte&du=2026-11-01&au=2027-03-31"), text);
+    assert_eq!(
+        text_of(&server, "/?version=texte&du=2026-11-01&au=2027-03-31"),
+        text
+    );
 }
 
 #[test]
@@ -343,7 +361,10 @@ fn anonymous_pages_come_from_the_cache_until_the_data_changes() {
     // The server notices the command-line tools' writes within a moment:
     // until then the first answers may be renders.
     eventually("a cached answer", || {
-        let source = get(&server, "/").expect(200).header("x-concord-cache").map(str::to_owned);
+        let source = get(&server, "/")
+            .expect(200)
+            .header("x-concord-cache")
+            .map(str::to_owned);
         (source.as_deref() != Some("hit")).then(|| format!("{source:?}"))
     });
     let again = get(&server, "/").expect(200);
@@ -377,7 +398,10 @@ fn search_ignores_case_and_accents_and_never_reads_typed_syntax() {
             "Fête de la musique",
             "20261201T170000Z",
             "20261201T210000Z",
-            &["DESCRIPTION:Concert des élèves", "LOCATION:Église Saint-Jean"],
+            &[
+                "DESCRIPTION:Concert des élèves",
+                "LOCATION:Église Saint-Jean",
+            ],
         ),
     );
     let window = "du=2026-11-01&au=2027-03-31";
@@ -391,7 +415,15 @@ fn search_ignores_case_and_accents_and_never_reads_typed_syntax() {
         )
     };
     // Title, description, place, organiser; any case, any accents.
-    for q in ["F%C3%8ATE+MUSIQUE", "fete+musique", "MUSIQUE", "musiq", "eleves", "%C3%A9glise", "eglise+saint"] {
+    for q in [
+        "F%C3%8ATE+MUSIQUE",
+        "fete+musique",
+        "MUSIQUE",
+        "musiq",
+        "eleves",
+        "%C3%A9glise",
+        "eglise+saint",
+    ] {
         assert_eq!(found(q), (true, false), "q={q}");
     }
     // "Comité des fêtes d'Arue" organises both.
@@ -427,13 +459,26 @@ fn search_ignores_case_and_accents_and_never_reads_typed_syntax() {
             assert_eq!(status, 200, "{path}");
         }
     }
-    assert_eq!(found("fete+OR+musique"), (false, false), "OR is a word here");
+    assert_eq!(
+        found("fete+OR+musique"),
+        (false, false),
+        "OR is a word here"
+    );
     assert_eq!(found("-musique"), (true, false), "- is not a negation");
     // The feeds take the search too.
     let ics = text_of(&server, "/feeds/intercommunal.ics?q=musique");
     assert!(ics.contains("SUMMARY:Fête de la musique") && !ics.contains("Grand loto"));
     // Renaming an organiser and deleting an event keep the index in step.
-    cli(&server, &["organiser", "rename", "asso-b", "--name", "Union sportive Bourriotaise"]);
+    cli(
+        &server,
+        &[
+            "organiser",
+            "rename",
+            "asso-b",
+            "--name",
+            "Union sportive Bourriotaise",
+        ],
+    );
     eventually("the new name is found", || {
         let text = text_of(&server, &format!("/?q=bourriotaise&{window}"));
         (!text.contains("Match de football")).then(|| "not found".into())
@@ -464,10 +509,7 @@ fn no_output_shows_private_events_attendees_or_alarms() {
         &server,
         "asso-b",
         "tournoi",
-        &format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:tournoi\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20261201T140000Z\r\nDTEND:20261201T170000Z\r\nSUMMARY:Tournoi de sixte\r\nORGANIZER;CN=Paul:mailto:paul.secretissime@asso.test\r\nATTENDEE;CN=Jeanne:mailto:jeanne.secretissime@asso.test\r\nX-MOZ-NOTE:secretissime note\r\nCOMMENT:secretissime commentaire\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:secretissime rappel\r\nTRIGGER:-PT1H\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        )
-        .into_bytes(),
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:tournoi\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20261201T140000Z\r\nDTEND:20261201T170000Z\r\nSUMMARY:Tournoi de sixte\r\nORGANIZER;CN=Paul:mailto:paul.secretissime@asso.test\r\nATTENDEE;CN=Jeanne:mailto:jeanne.secretissime@asso.test\r\nX-MOZ-NOTE:secretissime note\r\nCOMMENT:secretissime commentaire\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:secretissime rappel\r\nTRIGGER:-PT1H\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".as_bytes(),
     );
     let window = "du=2026-11-01&au=2027-03-31";
     let outputs = [
@@ -490,16 +532,25 @@ fn no_output_shows_private_events_attendees_or_alarms() {
         "/partager".to_owned(),
     ];
     let searched = text_of(&server, &format!("/?q=secretissime&{window}"));
-    assert!(!searched.contains("Tournoi"), "attendees and alarms are not searched");
+    assert!(
+        !searched.contains("Tournoi"),
+        "attendees and alarms are not searched"
+    );
     let mut public_seen = 0;
     for path in &outputs {
         let text = text_of(&server, path).to_lowercase();
         assert!(!text.contains("secretissime"), "{path}: {text}");
         assert!(!text.contains("asso.test"), "{path}: {text}");
-        assert!(!text.contains("valarm") && !text.contains("attendee"), "{path}");
+        assert!(
+            !text.contains("valarm") && !text.contains("attendee"),
+            "{path}"
+        );
         public_seen += usize::from(text.contains("tournoi"));
     }
-    assert!(public_seen >= 10, "the public event is shown: {public_seen}");
+    assert!(
+        public_seen >= 10,
+        "the public event is shown: {public_seen}"
+    );
     let private = get(&server, "/evenements/prive-1").expect(404).text();
     assert!(!private.to_lowercase().contains("secretissime"));
 }
@@ -525,7 +576,11 @@ fn validate(args: &[&str]) -> String {
 #[test]
 fn rss_reads_in_feedparser_with_stable_links_to_event_pages() {
     let server = territory();
-    let answer = get(&server, "/feeds/intercommunal.rss?du=2026-11-01&au=2027-03-31").expect(200);
+    let answer = get(
+        &server,
+        "/feeds/intercommunal.rss?du=2026-11-01&au=2027-03-31",
+    )
+    .expect(200);
     assert_eq!(
         answer.header("content-type"),
         Some("application/rss+xml; charset=utf-8")
@@ -538,22 +593,42 @@ fn rss_reads_in_feedparser_with_stable_links_to_event_pages() {
     let entries = parsed["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "{parsed}");
     assert_eq!(entries[0]["title"], "Match de football");
-    assert_eq!(entries[0]["link"], "http://127.0.0.1:5232/evenements/match-1");
+    assert_eq!(
+        entries[0]["link"],
+        "http://127.0.0.1:5232/evenements/match-1"
+    );
     assert_eq!(entries[0]["id"], entries[0]["link"]);
-    assert_eq!(entries[1]["link"], "http://127.0.0.1:5232/evenements/loto-2027@asso-a");
-    assert!(entries[1]["summary"].as_str().unwrap().contains("Samedi 6 mars 2027"));
+    assert_eq!(
+        entries[1]["link"],
+        "http://127.0.0.1:5232/evenements/loto-2027@asso-a"
+    );
+    assert!(entries[1]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("Samedi 6 mars 2027"));
     // The feeds' filters, and their refusals.
-    let arue = text_of(&server, "/feeds/intercommunal.rss?commune=arue&du=2026-11-01&au=2027-03-31");
+    let arue = text_of(
+        &server,
+        "/feeds/intercommunal.rss?commune=arue&du=2026-11-01&au=2027-03-31",
+    );
     assert!(arue.contains("Grand loto") && !arue.contains("Match de football"));
-    let refused = get(&server, "/feeds/intercommunal.rss?commune=paris").expect(400).text();
+    let refused = get(&server, "/feeds/intercommunal.rss?commune=paris")
+        .expect(400)
+        .text();
     assert!(refused.contains("arue, bourriot"), "{refused}");
     get(&server, "/feeds/intercommunal.rss?ville=arue").expect(400);
     let mine = text_of(&server, "/feeds/asso-b.rss?du=2026-11-01&au=2027-03-31");
     assert!(mine.contains("Match de football") && !mine.contains("Grand loto"));
     get(&server, "/feeds/nobody.rss").expect(404);
     eventually("a cached feed", || {
-        let again = get(&server, "/feeds/intercommunal.rss?du=2026-11-01&au=2027-03-31");
-        let source = again.expect(200).header("x-concord-cache").map(str::to_owned);
+        let again = get(
+            &server,
+            "/feeds/intercommunal.rss?du=2026-11-01&au=2027-03-31",
+        );
+        let source = again
+            .expect(200)
+            .header("x-concord-cache")
+            .map(str::to_owned);
         (source.as_deref() != Some("hit")).then(|| format!("{source:?}"))
     });
 }
@@ -568,7 +643,8 @@ fn the_json_api_is_open_paged_cached_and_follows_its_schema() {
         answer.header("content-type"),
         Some("application/json; charset=utf-8")
     );
-    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/public-events.schema.json");
+    let schema =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/public-events.schema.json");
     let file = server.dir.path().join("events.json");
     std::fs::write(&file, &answer.body).unwrap();
     validate(&["json", schema.to_str().unwrap(), file.to_str().unwrap()]);
@@ -587,8 +663,14 @@ fn the_json_api_is_open_paged_cached_and_follows_its_schema() {
     validate(&["json", schema.to_str().unwrap(), file.to_str().unwrap()]);
     let second: serde_json::Value = serde_json::from_slice(&second.body).unwrap();
     assert_eq!(second["events"][0]["id"], "loto-2027@asso-a");
-    assert_eq!(second["events"][0]["organisers"][0]["email"], "contact@comite-arue.fr");
-    assert!(second["events"][0]["description"].as_str().unwrap().contains("Buvette"));
+    assert_eq!(
+        second["events"][0]["organisers"][0]["email"],
+        "contact@comite-arue.fr"
+    );
+    assert!(second["events"][0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("Buvette"));
     assert!(second["next"].is_null());
     // ETag and 304.
     let etag = answer.header("etag").unwrap().to_owned();
@@ -597,10 +679,18 @@ fn the_json_api_is_open_paged_cached_and_follows_its_schema() {
         .header("If-None-Match", &etag)
         .send()
         .expect(304);
-    assert_eq!(not_modified.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        not_modified.header("access-control-allow-origin"),
+        Some("*")
+    );
     // Filters, refusals in JSON, preflight.
     let arue: serde_json::Value = serde_json::from_slice(
-        &get(&server, "/api/public/events?commune=arue&du=2026-11-01&au=2027-03-31").expect(200).body,
+        &get(
+            &server,
+            "/api/public/events?commune=arue&du=2026-11-01&au=2027-03-31",
+        )
+        .expect(200)
+        .body,
     )
     .unwrap();
     assert_eq!(arue["total"], 1);
@@ -609,8 +699,14 @@ fn the_json_api_is_open_paged_cached_and_follows_its_schema() {
     assert!(refused["error"].as_str().unwrap().contains("fete, sport"));
     get(&server, "/api/public/events?limit=0").expect(400);
     get(&server, "/api/public/events?surprise=1").expect(400);
-    server.request("OPTIONS", "/api/public/events").send().expect(204);
-    server.request("POST", "/api/public/events").send().expect(405);
+    server
+        .request("OPTIONS", "/api/public/events")
+        .send()
+        .expect(204);
+    server
+        .request("POST", "/api/public/events")
+        .send()
+        .expect(405);
     // The schema is served too, and the rest of /api/ still needs a login.
     get(&server, "/api/public/schema.json").expect(200);
     get(&server, "/api/conflicts").expect(401);
@@ -621,20 +717,28 @@ fn services_show_their_next_permanence_and_contact() {
     let server = territory();
     cli(
         &server,
-        &["organiser", "set", "asso-b", "--kind", "service", "--phone", "05 57 11 22 33"],
+        &[
+            "organiser",
+            "set",
+            "asso-b",
+            "--kind",
+            "service",
+            "--phone",
+            "05 57 11 22 33",
+        ],
     );
     put(
         &server,
         "asso-b",
         "permanence",
-        &format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:fs\r\nDTSTAMP:20261101T120000Z\r\nDTSTART;TZID=Europe/Paris:20261201T093000\r\nDTEND;TZID=Europe/Paris:20261201T120000\r\nRRULE:FREQ=WEEKLY\r\nLOCATION:Maison France services\\, Bourriot\r\nSUMMARY:Permanence France services\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        )
-        .into_bytes(),
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:fs\r\nDTSTAMP:20261101T120000Z\r\nDTSTART;TZID=Europe/Paris:20261201T093000\r\nDTEND;TZID=Europe/Paris:20261201T120000\r\nRRULE:FREQ=WEEKLY\r\nLOCATION:Maison France services\\, Bourriot\r\nSUMMARY:Permanence France services\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".as_bytes(),
     );
     let page = text_of(&server, "/services");
     assert!(page.contains("Football club de Bourriot"), "{page}");
-    assert!(!page.contains("Comité des fêtes"), "associations are not services");
+    assert!(
+        !page.contains("Comité des fêtes"),
+        "associations are not services"
+    );
     assert!(
         page.contains("Prochaine permanence\u{202f}: mardi 1er décembre 2026, 9 h 30-12 h, à Maison France services, Bourriot."),
         "{page}"

@@ -107,7 +107,9 @@ pub fn parse(
                 })
         };
         match (crate::params::canonical_name(&key), key.as_str()) {
-            (Some("du"), _) => request.from = crate::params::date(&value).map_err(|e| e.to_string())?,
+            (Some("du"), _) => {
+                request.from = crate::params::date(&value).map_err(|e| e.to_string())?
+            }
             (Some("au"), _) => to = Some(crate::params::date(&value).map_err(|e| e.to_string())?),
             (_, "limit" | "limite") => request.limit = number("limit", max)?,
             (_, "page") if paged => request.page = number("page", 100_000)?,
@@ -217,15 +219,22 @@ pub async fn handle(
     let mut response = match (method.as_str(), path) {
         ("OPTIONS", _) => {
             let mut response = http::empty(StatusCode::NO_CONTENT);
-            http::set_header(&mut response, "access-control-allow-methods", "GET, HEAD, OPTIONS");
-            http::set_header(&mut response, "access-control-allow-headers", "If-None-Match");
+            http::set_header(
+                &mut response,
+                "access-control-allow-methods",
+                "GET, HEAD, OPTIONS",
+            );
+            http::set_header(
+                &mut response,
+                "access-control-allow-headers",
+                "If-None-Match",
+            );
             http::set_header(&mut response, "access-control-max-age", "86400");
             response
         }
         ("GET" | "HEAD", "/api/public/events") => events(app, query, headers).await,
         ("GET" | "HEAD", "/api/public/schema.json") => {
-            let mut response =
-                http::response(StatusCode::OK, "application/schema+json", SCHEMA);
+            let mut response = http::response(StatusCode::OK, "application/schema+json", SCHEMA);
             http::set_header(&mut response, "cache-control", "public, max-age=86400");
             response
         }
@@ -237,7 +246,11 @@ pub async fn handle(
         _ => error(StatusCode::NOT_FOUND, "Cette adresse n'existe pas."),
     };
     http::set_header(&mut response, "access-control-allow-origin", "*");
-    http::set_header(&mut response, "access-control-expose-headers", "ETag, Last-Modified");
+    http::set_header(
+        &mut response,
+        "access-control-expose-headers",
+        "ETag, Last-Modified",
+    );
     response
 }
 
@@ -304,16 +317,26 @@ async fn render(app: &Arc<App>, request: ListRequest) -> Result<super::cache::Co
         from: request.from.to_string(),
         to: request.to.to_string(),
         next: (skip + request.limit < total).then(|| {
-            format!("{base}/api/public/events?{}", request.query(request.page + 1))
+            format!(
+                "{base}/api/public/events?{}",
+                request.query(request.page + 1)
+            )
         }),
     };
-    let body = serde_json::to_vec(&answer).map_err(|e| {
-        error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
-    })?;
-    Ok(super::content(bytes::Bytes::from(body), "events.json".into()))
+    let body = serde_json::to_vec(&answer)
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+    Ok(super::content(
+        bytes::Bytes::from(body),
+        "events.json".into(),
+    ))
 }
 
-fn event<'a>(app: &App, base: &str, view: &'a EventView, written: &'a event_view::Written) -> Event<'a> {
+fn event<'a>(
+    app: &App,
+    base: &str,
+    view: &'a EventView,
+    written: &'a event_view::Written,
+) -> Event<'a> {
     let present = |v: &'a Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty());
     Event {
         id: &view.uid,

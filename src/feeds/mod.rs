@@ -4,6 +4,10 @@
 //! moves with the day), then served from memory with strong ETags, 304s and
 //! gzip (see `cache`).
 
+// Handlers answer a refusal with the response itself (`Err(Response)`):
+// built once per refused request, its size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod cache;
 pub mod json;
 pub mod request;
@@ -11,12 +15,12 @@ pub mod rss;
 
 use crate::app::App;
 use crate::categories::{CategoryMatcher, Source as CategorySource};
-use crate::selection::Sieve;
 use crate::http::{self, Response};
 use crate::places::Places;
 use crate::query::export::{escape_text, plain, Export};
 use crate::query::public;
 use crate::query::tree::{Component, Property};
+use crate::selection::Sieve;
 use crate::store::accounts;
 use crate::store::views::{self, FeedItem, OrganiserCard};
 use bytes::Bytes;
@@ -86,7 +90,9 @@ where
     let generation = app.store.generation();
     let rendered = app
         .feeds
-        .get(key, generation, || async { render().await.map_err(Box::new) })
+        .get(key, generation, || async {
+            render().await.map_err(Box::new)
+        })
         .await;
     match rendered {
         Ok((rendered, source)) => respond_as(&rendered, source, headers, content_type),
@@ -245,7 +251,10 @@ fn added_properties(app: &App, matcher: &CategoryMatcher, item: &FeedItem) -> Ve
 /// Points the event's URL at its page on the site (a VEVENT has one URL);
 /// an address the organiser gave is kept as a line of the description.
 fn link_to_page(app: &App, component: &mut Component) {
-    let Some(uid) = component.property("UID").and_then(|p| p.text_values().pop()) else {
+    let Some(uid) = component
+        .property("UID")
+        .and_then(|p| p.text_values().pop())
+    else {
         return;
     };
     let page = format!(

@@ -43,13 +43,19 @@ pub async fn handle(app: &Arc<App>, name: &str, query: &str, headers: &HeaderMap
                 )
             }
             Err(_) => {
-                return http::text(StatusCode::SERVICE_UNAVAILABLE, "Réessayez dans un instant.")
+                return http::text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Réessayez dans un instant.",
+                )
             }
         }
     };
     let key = format!("rss|{name:?}|{}", request.key());
     let filename = format!("{name}.rss");
-    super::cached(app, key, RSS, headers, || render(app, request, title, filename)).await
+    super::cached(app, key, RSS, headers, || {
+        render(app, request, title, filename)
+    })
+    .await
 }
 
 async fn render(
@@ -83,7 +89,11 @@ async fn render(
             let mut lines = vec![format!(
                 "{}{}.",
                 crate::french::capitalised(&view.when),
-                if view.tentative { " (date à confirmer)" } else { "" }
+                if view.tentative {
+                    " (date à confirmer)"
+                } else {
+                    ""
+                }
             )];
             if view.cancelled {
                 lines.insert(0, "Annulé.".to_owned());

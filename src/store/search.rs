@@ -18,17 +18,18 @@ use crate::query::tree::{self, Component};
 use rusqlite::{params, Connection};
 use std::collections::HashSet;
 
-/// The migration that makes the table, its triggers, and fills it.
+/// The migration that makes the table, its triggers, and fills it (again,
+/// when a database is migrated twice from an older version).
 pub fn create(conn: &Connection) -> Result<()> {
     conn.execute_batch(
-        "CREATE VIRTUAL TABLE event_search USING fts5(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS event_search USING fts5(
              title, description, location, organiser,
              tokenize = 'unicode61 remove_diacritics 2'
          );
-         CREATE TRIGGER event_search_forget AFTER DELETE ON objects BEGIN
+         CREATE TRIGGER IF NOT EXISTS event_search_forget AFTER DELETE ON objects BEGIN
              DELETE FROM event_search WHERE rowid = OLD.id;
          END;
-         CREATE TRIGGER event_search_rename AFTER UPDATE OF display_name ON principals BEGIN
+         CREATE TRIGGER IF NOT EXISTS event_search_rename AFTER UPDATE OF display_name ON principals BEGIN
              UPDATE event_search SET organiser = NEW.display_name
              WHERE rowid IN (SELECT o.id FROM objects o JOIN collections c ON c.id = o.collection_id
                              WHERE c.owner_id = NEW.id);
@@ -145,11 +146,17 @@ mod tests {
             fts_query("\"loto\" NEAR(a b) -x* col:val (OR)").as_deref(),
             Some("\"loto\"* \"NEAR\"* \"col\"* \"val\"* \"OR\"*")
         );
-        assert_eq!(fts_query("vide-grenier").as_deref(), Some("\"vide\"* \"grenier\"*"));
+        assert_eq!(
+            fts_query("vide-grenier").as_deref(),
+            Some("\"vide\"* \"grenier\"*")
+        );
         assert_eq!(fts_query(" \"*- ( : "), None);
         assert_eq!(fts_query(""), None);
         let long = "a".repeat(500);
         assert_eq!(fts_query(&long).unwrap().len(), 40 + 3);
-        assert_eq!(fts_query(&"mot ".repeat(100)).unwrap().matches('*').count(), 12);
+        assert_eq!(
+            fts_query(&"mot ".repeat(100)).unwrap().matches('*').count(),
+            12
+        );
     }
 }

@@ -110,11 +110,9 @@ fn spoken_hours(app: &App, view: &EventView) -> String {
     let time = |t: i64| tz.timestamp_opt(t, 0).earliest();
     match (view.all_day, time(view.start_utc), time(view.end_utc)) {
         (true, _, _) => "Toute la journée".to_owned(),
-        (false, Some(s), Some(e)) if e > s && e.date_naive() == s.date_naive() => format!(
-            "De {} à {}",
-            french::time_of(&s),
-            french::time_of(&e)
-        ),
+        (false, Some(s), Some(e)) if e > s && e.date_naive() == s.date_naive() => {
+            format!("De {} à {}", french::time_of(&s), french::time_of(&e))
+        }
         (false, Some(s), _) => format!("À partir de {}", french::time_of(&s)),
         _ => String::new(),
     }
@@ -241,7 +239,9 @@ async fn render(visit: &Visit<'_>, request: Request, today: NaiveDate) -> Result
         let view = viewer.view(occurrence);
         // An event that began before the period shows on its first day.
         let day = view.date.max(request.from);
-        days.entry(day).or_default().push(EventItem::new(app, &view));
+        days.entry(day)
+            .or_default()
+            .push(EventItem::new(app, &view));
     }
     let days: Vec<Day> = days
         .into_iter()
@@ -281,8 +281,7 @@ async fn render(visit: &Visit<'_>, request: Request, today: NaiveDate) -> Result
         }
         .render()
     } else {
-        let (webcal, ics) =
-            feed_addresses(app, &with_filters("/feeds/intercommunal.ics"));
+        let (webcal, ics) = feed_addresses(app, &with_filters("/feeds/intercommunal.ics"));
         let base = app.config.base_url.trim_end_matches('/');
         AgendaPage {
             chrome: Chrome::new(visit, title),
@@ -365,10 +364,7 @@ fn shortcuts(today: NaiveDate, filters: &Filters) -> Vec<Link> {
         - today.weekday().num_days_from_monday() as i64)
         .max(0);
     let saturday = crate::params::add_days(today, days_to_saturday);
-    let sunday = crate::params::add_days(
-        today,
-        6 - today.weekday().num_days_from_monday() as i64,
-    );
+    let sunday = crate::params::add_days(today, 6 - today.weekday().num_days_from_monday() as i64);
     let end_of_month = (28..=31)
         .rev()
         .find_map(|d| NaiveDate::from_ymd_opt(today.year(), today.month(), d))
@@ -461,11 +457,17 @@ fn chosen(app: &App, filters: &Filters, organisers: &[PublicOrganiser]) -> Strin
     };
     if !filters.communes.is_empty() {
         let name = |s: &str| app.config.commune(s).map(|c| c.name.clone());
-        parts.push(format!("commune\u{202f}: {}", names(&filters.communes, &name)));
+        parts.push(format!(
+            "commune\u{202f}: {}",
+            names(&filters.communes, &name)
+        ));
     }
     if !filters.categories.is_empty() {
         let name = |s: &str| app.config.category(s).map(|c| c.name.clone());
-        parts.push(format!("catégorie\u{202f}: {}", names(&filters.categories, &name)));
+        parts.push(format!(
+            "catégorie\u{202f}: {}",
+            names(&filters.categories, &name)
+        ));
     }
     if !filters.organisers.is_empty() {
         let name = |s: &str| {
@@ -474,7 +476,10 @@ fn chosen(app: &App, filters: &Filters, organisers: &[PublicOrganiser]) -> Strin
                 .find(|o| o.login == s)
                 .map(|o| o.display_name.clone())
         };
-        parts.push(format!("organisateur\u{202f}: {}", names(&filters.organisers, &name)));
+        parts.push(format!(
+            "organisateur\u{202f}: {}",
+            names(&filters.organisers, &name)
+        ));
     }
     if let Some(text) = &filters.text {
         parts.push(format!("recherche\u{202f}: «\u{202f}{text}\u{202f}»"));

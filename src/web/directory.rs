@@ -4,10 +4,10 @@
 //! year) and feed.
 
 use super::agenda::feed_addresses;
-use crate::event_view::hours;
 use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::app::App;
+use crate::event_view::hours;
 use crate::french;
 use crate::http::Response;
 use crate::store::accounts::{self, PublicOrganiser};
@@ -114,12 +114,8 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
-    let commune = present(&organiser.commune).map(|c| {
-        app.config
-            .commune(&c)
-            .map(|x| x.name.clone())
-            .unwrap_or(c)
-    });
+    let commune = present(&organiser.commune)
+        .map(|c| app.config.commune(&c).map(|x| x.name.clone()).unwrap_or(c));
     let categories: Vec<&str> = organiser
         .categories
         .as_deref()
@@ -159,12 +155,13 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
                     .map(|s| s.date_naive());
                 let recurring = event.recurrence_id.is_some();
                 NextEvent {
-                href: crate::paths::event_page(&event.uid, date.filter(|_| recurring)),
-                day: date.map(french::date).unwrap_or_default(),
-                when: hours(app.timezone, event).to_lowercase(),
-                title: event.summary.as_deref().unwrap_or("Événement").to_owned(),
-                tentative: event.tentative,
-            }})
+                    href: crate::paths::event_page(&event.uid, date.filter(|_| recurring)),
+                    day: date.map(french::date).unwrap_or_default(),
+                    when: hours(app.timezone, event).to_lowercase(),
+                    title: event.summary.as_deref().unwrap_or("Événement").to_owned(),
+                    tentative: event.tentative,
+                }
+            })
             .collect(),
         webcal,
         address,

@@ -239,10 +239,7 @@ async fn render(
         more: written.url.clone(),
         next,
         recurring: view.recurring,
-        ics: format!(
-            "{}/{ICS}",
-            crate::paths::event_page(&view.uid, None)
-        ),
+        ics: format!("{}/{ICS}", crate::paths::event_page(&view.uid, None)),
         share_mail: format!(
             "mailto:?subject={}&body={}",
             mail_encode(&title),

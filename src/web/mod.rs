@@ -6,6 +6,10 @@
 //! usable without JavaScript. Every POST is checked against the visit's
 //! CSRF token here, before any page sees it.
 
+// Handlers answer a refusal with the response itself (`Err(Response)`):
+// built once per refused request, its size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod agenda;
 mod assets;
 mod cached;
@@ -28,10 +32,8 @@ use visit::{Visit, WebRequest};
 
 /// How large a body a page may be sent.
 pub fn body_limit(app: &App, content_type: Option<&str>) -> usize {
-    let multipart = content_type.is_some_and(|t| {
-        t.to_ascii_lowercase()
-            .starts_with("multipart/form-data")
-    });
+    let multipart =
+        content_type.is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
     match multipart {
         true => app.config.web.max_upload_bytes,
         false => app.config.web.max_form_bytes,

@@ -123,7 +123,11 @@ async fn render(visit: &Visit<'_>, today: NaiveDate) -> Result<String, Response>
     })
 }
 
-fn service(app: &crate::app::App, organiser: &PublicOrganiser, events: Vec<Vec<EventView>>) -> Service {
+fn service(
+    app: &crate::app::App,
+    organiser: &PublicOrganiser,
+    events: Vec<Vec<EventView>>,
+) -> Service {
     let present = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -174,11 +178,7 @@ fn activity(tz: chrono_tz::Tz, dates: &[EventView]) -> Activity {
         label,
         next,
         cancelled: first.cancelled,
-        later: dates[1..]
-            .iter()
-            .take(LATER)
-            .map(|d| slot(tz, d))
-            .collect(),
+        later: dates[1..].iter().take(LATER).map(|d| slot(tz, d)).collect(),
     }
 }
 

@@ -83,4 +83,3 @@ fn share_page(
         json: format!("{base}{}", with("/api/public/events")),
     }
 }
-

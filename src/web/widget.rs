@@ -186,7 +186,11 @@ pub async fn page(visit: &Visit<'_>) -> Response {
 /// fill within two weeks, and a short read is a fast one.
 const WINDOWS: [i64; 3] = [14, 92, 366];
 
-async fn render(visit: &Visit<'_>, request: WidgetRequest, today: NaiveDate) -> Result<String, Response> {
+async fn render(
+    visit: &Visit<'_>,
+    request: WidgetRequest,
+    today: NaiveDate,
+) -> Result<String, Response> {
     let app = visit.app;
     let tz = app.timezone;
     let filters = request.filters.clone();
@@ -195,7 +199,8 @@ async fn render(visit: &Visit<'_>, request: WidgetRequest, today: NaiveDate) -> 
     let read = app
         .store
         .read(move |conn| {
-            if let Err(message) = filters.check_organisers(&accounts::publishing_organisers(conn)?) {
+            if let Err(message) = filters.check_organisers(&accounts::publishing_organisers(conn)?)
+            {
                 return Ok(Err(message));
             }
             let from = crate::time::local_midnight(tz, today);
@@ -238,7 +243,10 @@ async fn render(visit: &Visit<'_>, request: WidgetRequest, today: NaiveDate) -> 
     let title = match request.filters.communes.as_slice() {
         [one] => format!(
             "Prochains événements à {}",
-            app.config.commune(one).map(|c| c.name.as_str()).unwrap_or(one)
+            app.config
+                .commune(one)
+                .map(|c| c.name.as_str())
+                .unwrap_or(one)
         ),
         _ => "Prochains événements".to_owned(),
     };
