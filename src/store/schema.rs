@@ -196,6 +196,42 @@ const MIGRATIONS: &[Migration] = &[
     ) WITHOUT ROWID;
     CREATE INDEX sessions_by_principal ON sessions (principal_id);
     "#),
+    // 8: coming forward and getting in. Registrations (`/inscription`)
+    // wait for staff; approving one makes an organiser, whose public card
+    // gains a description, and an activation link where it chooses its
+    // password. Only a digest of each link's token is kept.
+    Sql(r#"
+    CREATE TABLE registrations (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        commune      TEXT,
+        contact_name TEXT NOT NULL,
+        email        TEXT NOT NULL,
+        phone        TEXT,
+        -- Category slugs from config.toml, comma-separated.
+        categories   TEXT,
+        description  TEXT,
+        status       TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'approved', 'rejected')),
+        created_at   INTEGER NOT NULL,
+        decided_at   INTEGER,
+        reason       TEXT,
+        -- The organiser made for it (or linked to it) on approval.
+        principal_id INTEGER REFERENCES principals(id) ON DELETE SET NULL
+    );
+    CREATE INDEX registrations_by_status ON registrations (status, id);
+    ALTER TABLE principals ADD COLUMN description TEXT;
+    CREATE TABLE activation_links (
+        token_digest BLOB PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        created      INTEGER NOT NULL,
+        expires      INTEGER NOT NULL,
+        -- When the link was used: it opens nothing a second time.
+        used         INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX activation_links_by_principal ON activation_links (principal_id);
+    "#),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.

@@ -6,6 +6,7 @@
 use super::agenda::{feed_addresses, when};
 use super::page::{self, Chrome};
 use super::visit::Visit;
+use crate::accounts::kind_label;
 use crate::app::App;
 use crate::french;
 use crate::http::Response;
@@ -24,6 +25,8 @@ struct Entry {
     kind: &'static str,
     commune: Option<String>,
     categories: String,
+    /// What the organiser says of itself (`/espace/profil`).
+    description: Option<String>,
     email: Option<String>,
     phone: Option<String>,
     /// The phone number as a `tel:` address takes it.
@@ -136,6 +139,7 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
         kind: kind_label(&organiser.kind),
         commune,
         categories: categories.join(", "),
+        description: present(&organiser.description),
         email: present(&organiser.email),
         dial: phone
             .as_deref()
@@ -162,13 +166,5 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
             .collect(),
         webcal,
         address,
-    }
-}
-
-pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "commune" => "Commune",
-        "service" => "Service intercommunal",
-        _ => "Association",
     }
 }
