@@ -166,7 +166,10 @@ mod tests {
     fn logins_come_from_names_and_are_unique() {
         let conn = store_with(&["comite-des-fetes-d-arue", "comite-des-fetes-d-arue-2"]);
         let derive = |name: &str| derive_login(&conn, name).unwrap();
-        assert_eq!(derive("Comité des fêtes d'Arue"), "comite-des-fetes-d-arue-3");
+        assert_eq!(
+            derive("Comité des fêtes d'Arue"),
+            "comite-des-fetes-d-arue-3"
+        );
         assert_eq!(derive("  Œuvres laïques -- Été "), "oeuvres-laiques-ete");
         assert_eq!(derive("Mairie de Saint-Gor"), "mairie-de-saint-gor");
         assert_eq!(

@@ -268,7 +268,11 @@ impl MailSettings {
         if self.user.is_some() != self.password.is_some() {
             return Err("[mail] user and password go together".into());
         }
-        let addresses = [Some(&self.from), self.reply_to.as_ref(), self.staff_to.as_ref()];
+        let addresses = [
+            Some(&self.from),
+            self.reply_to.as_ref(),
+            self.staff_to.as_ref(),
+        ];
         for address in addresses.into_iter().flatten() {
             if address.parse::<lettre::message::Mailbox>().is_err() {
                 return Err(format!("[mail] {address:?} is not an e-mail address"));
@@ -550,16 +554,38 @@ mod tests {
     fn the_site_is_read_from_the_base_url() {
         let mut config = Config::default();
         let cases = [
-            ("https://agenda.example.fr/", "agenda.example.fr", 443, true, "agenda.example.fr"),
-            ("http://127.0.0.1:5232", "127.0.0.1", 5232, false, "127.0.0.1:5232"),
-            ("https://agenda.example.fr:8443/x", "agenda.example.fr", 8443, true, "agenda.example.fr:8443"),
+            (
+                "https://agenda.example.fr/",
+                "agenda.example.fr",
+                443,
+                true,
+                "agenda.example.fr",
+            ),
+            (
+                "http://127.0.0.1:5232",
+                "127.0.0.1",
+                5232,
+                false,
+                "127.0.0.1:5232",
+            ),
+            (
+                "https://agenda.example.fr:8443/x",
+                "agenda.example.fr",
+                8443,
+                true,
+                "agenda.example.fr:8443",
+            ),
             ("http://[::1]:5232", "[::1]", 5232, false, "[::1]:5232"),
             ("http://[::1]", "[::1]", 80, false, "[::1]"),
         ];
         for (base, host, port, https, server) in cases {
             config.base_url = base.into();
             let site = config.site();
-            assert_eq!((site.host.as_str(), site.port, site.https), (host, port, https), "{base}");
+            assert_eq!(
+                (site.host.as_str(), site.port, site.https),
+                (host, port, https),
+                "{base}"
+            );
             assert_eq!(site.server(), server);
         }
     }

@@ -176,7 +176,10 @@ mod tests {
         assert!(!limit.allow_source(a));
         assert!(limit.allow_source(b));
         // One IPv6 /64 is one client.
-        let (c, d): (IpAddr, IpAddr) = ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
+        let (c, d): (IpAddr, IpAddr) = (
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        );
         assert!(limit.allow_source(c));
         assert!(limit.allow_source(d));
         assert!(!limit.allow_source(c));

@@ -78,8 +78,9 @@ pub fn approve(
     let form = &registration.form;
     let (principal, created) = match &approval.link_to {
         Some(login) => {
-            let existing = store::accounts::by_login(conn, login)?
-                .ok_or_else(|| DecisionError::Refused(format!("no account with the login {login:?}")))?;
+            let existing = store::accounts::by_login(conn, login)?.ok_or_else(|| {
+                DecisionError::Refused(format!("no account with the login {login:?}"))
+            })?;
             if existing.role != Role::Organiser {
                 return Err(DecisionError::Refused(format!(
                     "{login} is not an organiser's account"
@@ -149,7 +150,9 @@ pub fn approve(
 pub fn reject(conn: &Connection, id: i64, reason: &str) -> Result<Registration, DecisionError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(DecisionError::Refused("give the reason of the refusal".into()));
+        return Err(DecisionError::Refused(
+            "give the reason of the refusal".into(),
+        ));
     }
     let registration = pending(conn, id)?;
     registrations::mark_rejected(conn, id, reason)?;
@@ -224,7 +227,11 @@ pub fn rejection_mail(config: &Config, registration: &Registration, reason: &str
 }
 
 /// The notice to staff of a new registration, when `[mail] staff_to` is set.
-pub fn staff_notice(config: &Config, id: i64, form: &registrations::NewRegistration) -> Option<Mail> {
+pub fn staff_notice(
+    config: &Config,
+    id: i64,
+    form: &registrations::NewRegistration,
+) -> Option<Mail> {
     let to = config.mail.as_ref()?.staff_to.clone()?;
     let body = format!(
         "Nouvelle inscription n° {id} : {name} ({kind}{commune})\n\

@@ -59,7 +59,11 @@ fn describe(out: &mut String, r: &Registration) {
         let _ = writeln!(out, "    categories: {}", form.categories.join(", "));
     }
     if let Some(description) = &form.description {
-        let _ = writeln!(out, "    description: {}", description.replace('\n', "\n      "));
+        let _ = writeln!(
+            out,
+            "    description: {}",
+            description.replace('\n', "\n      ")
+        );
     }
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "    reason: {reason}");

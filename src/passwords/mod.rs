@@ -54,8 +54,8 @@ pub fn refusal(password: &str, login: &str, name: &str) -> Option<&'static str> 
             "Ce mot de passe fait partie des plus courants\u{202f}: il serait deviné vite. Choisissez-en un autre, par exemple quatre mots sans rapport entre eux.",
         );
     }
-    if repeated(&compacted) {
-        return Some("Le mot de passe ne doit pas répéter un même motif.");
+    if repeated(&compacted) || sequence(&compacted) {
+        return Some("Le mot de passe ne doit pas répéter un même motif ni suivre une suite («\u{202f}123456…\u{202f}», «\u{202f}abcdef…\u{202f}»).");
     }
     None
 }
@@ -80,8 +80,28 @@ fn repeated(compacted: &str) -> bool {
         return false;
     }
     (1..=4).any(|period| {
-        chars.len() >= 2 * period && chars.iter().enumerate().all(|(i, c)| *c == chars[i % period])
+        chars.len() >= 2 * period
+            && chars
+                .iter()
+                .enumerate()
+                .all(|(i, c)| *c == chars[i % period])
     })
+}
+
+/// Letters or digits in order, up or down ("123456789012", "zyxwvu...");
+/// digits go round (9 then 0).
+fn sequence(compacted: &str) -> bool {
+    let chars: Vec<char> = compacted.chars().collect();
+    let next = |a: char, b: char, step: i32| -> bool {
+        match (a.to_digit(10), b.to_digit(10)) {
+            (Some(x), Some(y)) => (x as i32 + step).rem_euclid(10) == y as i32,
+            _ => a.is_ascii_lowercase() && b as i32 - a as i32 == step,
+        }
+    };
+    chars.len() >= 2
+        && [1, -1]
+            .iter()
+            .any(|&step| chars.windows(2).all(|pair| next(pair[0], pair[1], step)))
 }
 
 #[cfg(test)]
@@ -105,6 +125,8 @@ mod tests {
             "abcabcabcabc",
             "aaaaaaaaaaaaaaa",
             "Soleil!!2027!!",
+            "abcdefghijklmn",
+            "987654321098",
         ] {
             assert!(refusal(weak, LOGIN, NAME).is_some(), "{weak} was accepted");
         }
@@ -134,6 +156,8 @@ mod tests {
         let list = common();
         assert!(list.len() > 10_000, "{}", list.len());
         assert!(list.contains("123456") && list.contains("motdepasse"));
-        assert!(list.iter().all(|p| *p == p.to_lowercase() && !p.starts_with('#')));
+        assert!(list
+            .iter()
+            .all(|p| *p == p.to_lowercase() && !p.starts_with('#')));
     }
 }

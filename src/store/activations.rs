@@ -13,7 +13,9 @@ const KEEP_ENDED_SECONDS: i64 = 90 * 24 * 3600;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// Usable: the account it opens.
-    Open { principal_id: i64 },
+    Open {
+        principal_id: i64,
+    },
     Used,
     /// Expired, or replaced by a newer link.
     Expired,
@@ -22,7 +24,12 @@ pub enum State {
 
 /// Stores a new link valid `seconds` from now; the account's earlier links
 /// that are still open end now.
-pub fn create(conn: &Connection, token_digest: &[u8], principal_id: i64, seconds: i64) -> Result<i64> {
+pub fn create(
+    conn: &Connection,
+    token_digest: &[u8],
+    principal_id: i64,
+    seconds: i64,
+) -> Result<i64> {
     let now = now();
     conn.execute(
         "UPDATE activation_links SET expires = ?2

@@ -120,9 +120,8 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Registration>> {
 /// Registrations in the order they came, only those of one status when
 /// given.
 pub fn list(conn: &Connection, status: Option<Status>) -> Result<Vec<Registration>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM registrations WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM registrations WHERE ?1 IS NULL OR status = ?1 ORDER BY id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([status.map(Status::as_str)], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -131,7 +131,13 @@ fn gone(visit: &Visit, status: StatusCode, message: &str) -> Response {
     )
 }
 
-fn form(visit: &Visit, status: StatusCode, token: &str, user: &Principal, errors: &Errors) -> Response {
+fn form(
+    visit: &Visit,
+    status: StatusCode,
+    token: &str,
+    user: &Principal,
+    errors: &Errors,
+) -> Response {
     page::render_status(
         status,
         &ActivationPage {
@@ -155,7 +161,10 @@ async fn choose(visit: &Visit<'_>, token: &str, user: &Principal) -> Response {
     if let Some(refusal) = crate::passwords::refusal(&password, &user.login, &user.display_name) {
         errors.add("mot-de-passe", refusal);
     } else if submitted.confirmation != password {
-        errors.add("confirmation", "Les deux mots de passe ne sont pas identiques.");
+        errors.add(
+            "confirmation",
+            "Les deux mots de passe ne sont pas identiques.",
+        );
     }
     if !errors.is_empty() {
         return form(visit, StatusCode::BAD_REQUEST, token, user, &errors);

@@ -123,8 +123,20 @@ pub fn email_shape(value: &str) -> bool {
             .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[],;:\"\\".contains(c))
 }
 
-pub fn email(errors: &mut Errors, field: &'static str, value: &str, required: bool) -> Option<String> {
-    let value = line(errors, field, "une adresse électronique", value, EMAIL_CHARS, required)?;
+pub fn email(
+    errors: &mut Errors,
+    field: &'static str,
+    value: &str,
+    required: bool,
+) -> Option<String> {
+    let value = line(
+        errors,
+        field,
+        "une adresse électronique",
+        value,
+        EMAIL_CHARS,
+        required,
+    )?;
     if !email_shape(&value) {
         errors.add(
             field,
@@ -139,7 +151,14 @@ pub fn email(errors: &mut Errors, field: &'static str, value: &str, required: bo
 pub const PHONE_CHARS: usize = 30;
 
 pub fn phone(errors: &mut Errors, field: &'static str, value: &str) -> Option<String> {
-    let value = line(errors, field, "un numéro de téléphone", value, PHONE_CHARS, false)?;
+    let value = line(
+        errors,
+        field,
+        "un numéro de téléphone",
+        value,
+        PHONE_CHARS,
+        false,
+    )?;
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let allowed = value
         .chars()
@@ -176,7 +195,14 @@ pub fn web_address_shape(value: &str) -> bool {
 }
 
 pub fn website(errors: &mut Errors, field: &'static str, value: &str) -> Option<String> {
-    let value = line(errors, field, "une adresse de site", value, WEBSITE_CHARS, false)?;
+    let value = line(
+        errors,
+        field,
+        "une adresse de site",
+        value,
+        WEBSITE_CHARS,
+        false,
+    )?;
     if !web_address_shape(&value) {
         errors.add(
             field,
@@ -196,13 +222,28 @@ mod tests {
         for good in ["a@b.fr", "contact.asso@mairie-arue.fr", "élu@arue.fr"] {
             assert!(email_shape(good), "{good}");
         }
-        for bad in ["", "a", "a@b", "@b.fr", "a@b.fr@c.fr", "a b@c.fr", "a@.fr", "<a@b.fr>"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.fr",
+            "a@b.fr@c.fr",
+            "a b@c.fr",
+            "a@.fr",
+            "<a@b.fr>",
+        ] {
             assert!(!email_shape(bad), "{bad}");
         }
         for good in ["https://www.arue.fr", "http://asso.example.org/page?x=1"] {
             assert!(web_address_shape(good), "{good}");
         }
-        for bad in ["javascript:alert(1)", "www.arue.fr", "https://", "ftp://x.fr", "https://x.fr/\"a"] {
+        for bad in [
+            "javascript:alert(1)",
+            "www.arue.fr",
+            "https://",
+            "ftp://x.fr",
+            "https://x.fr/\"a",
+        ] {
             assert!(!web_address_shape(bad), "{bad}");
         }
     }
@@ -212,10 +253,16 @@ mod tests {
         let mut errors = Errors::default();
         assert_eq!(text(&mut errors, "a", "un nom", "  ", 10, true), None);
         assert_eq!(errors.get("a"), Some("Indiquez un nom."));
-        assert_eq!(text(&mut errors, "b", "un nom", "onze lettres", 10, true), None);
+        assert_eq!(
+            text(&mut errors, "b", "un nom", "onze lettres", 10, true),
+            None
+        );
         assert!(errors.get("b").unwrap().contains("10 caractères"));
         assert_eq!(line(&mut errors, "c", "x", "deux\nlignes", 50, false), None);
-        assert_eq!(phone(&mut errors, "d", "05 56 00 00 00").as_deref(), Some("05 56 00 00 00"));
+        assert_eq!(
+            phone(&mut errors, "d", "05 56 00 00 00").as_deref(),
+            Some("05 56 00 00 00")
+        );
         assert_eq!(phone(&mut errors, "e", "appelez-moi"), None);
         assert_eq!(errors.count(), "4 erreurs");
     }

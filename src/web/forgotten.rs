@@ -9,7 +9,7 @@ use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::accounts::{self, EMAILED_LINK_SECONDS};
 use crate::app::App;
-use crate::http::{self, Response};
+use crate::http::Response;
 use crate::store::accounts::{self as stored, Principal};
 use crate::store::registrations;
 use askama::Template;
@@ -55,14 +55,17 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
             Some("Indiquez votre identifiant ou votre adresse électronique."),
         );
     }
-    if !visit.app.form_limits.resets.allow_source(visit.request.peer) {
-        let mut response = page::error(
+    if !visit
+        .app
+        .form_limits
+        .resets
+        .allow_source(visit.request.peer)
+    {
+        return page::too_many(
             visit,
-            StatusCode::TOO_MANY_REQUESTS,
             "Plusieurs demandes sont déjà parties de votre connexion. Réessayez dans une heure, ou demandez un lien à l'intercommunalité.",
+            3600,
         );
-        http::set_header(&mut response, "retry-after", "3600");
-        return response;
     }
     tokio::spawn(send_links(visit.app.clone(), wanted));
     render(visit, StatusCode::OK, true, None)
@@ -85,7 +88,10 @@ fn render(visit: &Visit, status: StatusCode, sent: bool, error: Option<&str>) ->
 /// by e-mail, the accounts whose public card or approved registration
 /// gives it; by login, that account at its registration's contact
 /// address, else its public one.
-fn recipients(conn: &rusqlite::Connection, wanted: &str) -> crate::store::Result<Vec<(Principal, String)>> {
+fn recipients(
+    conn: &rusqlite::Connection,
+    wanted: &str,
+) -> crate::store::Result<Vec<(Principal, String)>> {
     let mut found: Vec<(Principal, String)> = Vec::new();
     if wanted.contains('@') {
         let mut principals = stored::with_email(conn, wanted)?;
@@ -122,7 +128,10 @@ async fn send_links(app: Arc<App>, wanted: String) {
     };
     for (principal, to) in found {
         if !app.form_limits.resets_per_account.allow(principal.id) {
-            tracing::info!("password reset for {} not sent: asked too often", principal.login);
+            tracing::info!(
+                "password reset for {} not sent: asked too often",
+                principal.login
+            );
             continue;
         }
         let id = principal.id;
@@ -132,7 +141,13 @@ async fn send_links(app: Arc<App>, wanted: String) {
             .await;
         match issued {
             Ok((token, expires)) => {
-                let mail = crate::registration::reset_mail(&app.config, &to, &principal.login, &token, expires);
+                let mail = crate::registration::reset_mail(
+                    &app.config,
+                    &to,
+                    &principal.login,
+                    &token,
+                    expires,
+                );
                 crate::mail::send_later(&app, mail);
             }
             Err(error) => tracing::error!("cannot make a reset link: {error}"),

@@ -10,7 +10,7 @@ use super::fields::{self, Errors};
 use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::accounts::KINDS;
-use crate::http::{self, Response};
+use crate::http::Response;
 use crate::store::registrations::{self, NewRegistration};
 use askama::Template;
 use hyper::{Method, StatusCode};
@@ -84,7 +84,12 @@ pub fn category_choices(visit: &Visit, selected: &[String]) -> Vec<Choice> {
 
 /// The commune field: a slug of config.toml, or short free text when it
 /// lists none; `None` when empty.
-pub fn commune(visit: &Visit, errors: &mut Errors, field: &'static str, value: &str) -> Option<String> {
+pub fn commune(
+    visit: &Visit,
+    errors: &mut Errors,
+    field: &'static str,
+    value: &str,
+) -> Option<String> {
     let config = &visit.app.config;
     if config.communes.is_empty() {
         return fields::line(errors, field, "une commune", value, COMMUNE_CHARS, false);
@@ -113,7 +118,9 @@ pub fn categories(
     let mut chosen: Vec<String> = Vec::new();
     for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
         match config.category(value) {
-            Some(category) if !chosen.contains(&category.slug) => chosen.push(category.slug.clone()),
+            Some(category) if !chosen.contains(&category.slug) => {
+                chosen.push(category.slug.clone())
+            }
             Some(_) => {}
             None => errors.add(field, "Choisissez des catégories de la liste."),
         }
@@ -144,7 +151,12 @@ struct DonePage<'a> {
 
 pub async fn handle(visit: &Visit<'_>) -> Response {
     if visit.request.method != Method::POST {
-        return form(visit, StatusCode::OK, &RegistrationForm::default(), &Errors::default());
+        return form(
+            visit,
+            StatusCode::OK,
+            &RegistrationForm::default(),
+            &Errors::default(),
+        );
     }
     let submitted: RegistrationForm = match super::form::parse(visit) {
         Ok(form) => form,
@@ -156,14 +168,17 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
     };
     // Counted once a registration would be stored (robots' included), so
     // that fixing a mistake in the form costs nothing.
-    if !visit.app.form_limits.registrations.allow_source(visit.request.peer) {
-        let mut response = page::error(
+    if !visit
+        .app
+        .form_limits
+        .registrations
+        .allow_source(visit.request.peer)
+    {
+        return page::too_many(
             visit,
-            StatusCode::TOO_MANY_REQUESTS,
             "Plusieurs demandes d'inscription sont déjà parties de votre connexion. Réessayez dans une heure, ou contactez directement l'intercommunalité.",
+            3600,
         );
-        http::set_header(&mut response, "retry-after", "3600");
-        return response;
     }
     if !submitted.site_internet.is_empty() {
         tracing::info!(
@@ -194,10 +209,20 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
 
 fn check(visit: &Visit, form: &RegistrationForm) -> (Option<NewRegistration>, Errors) {
     let mut errors = Errors::default();
-    let name = fields::line(&mut errors, "nom", "le nom de votre organisation", &form.nom, NAME_CHARS, true);
+    let name = fields::line(
+        &mut errors,
+        "nom",
+        "le nom de votre organisation",
+        &form.nom,
+        NAME_CHARS,
+        true,
+    );
     let kind = form.nature.trim();
     if !KINDS.contains(&kind) {
-        errors.add("nature", "Indiquez si vous êtes une association, une commune ou un service.");
+        errors.add(
+            "nature",
+            "Indiquez si vous êtes une association, une commune ou un service.",
+        );
     }
     let commune = commune(visit, &mut errors, "commune", &form.commune);
     let categories = categories(visit, &mut errors, "categories", &form.categories);
@@ -209,7 +234,14 @@ fn check(visit: &Visit, form: &RegistrationForm) -> (Option<NewRegistration>, Er
         DESCRIPTION_CHARS,
         false,
     );
-    let contact = fields::line(&mut errors, "contact", "le nom de la personne à contacter", &form.contact, NAME_CHARS, true);
+    let contact = fields::line(
+        &mut errors,
+        "contact",
+        "le nom de la personne à contacter",
+        &form.contact,
+        NAME_CHARS,
+        true,
+    );
     let email = fields::email(&mut errors, "courriel", &form.courriel, true);
     let phone = fields::phone(&mut errors, "telephone", &form.telephone);
     let registration = (|| {

@@ -88,7 +88,14 @@ pub async fn handle(visit: &Visit<'_>, user: &Principal) -> Response {
         .iter()
         .any(|(k, _)| k == "enregistre");
     let form = ProfileForm::from_card(card);
-    render(visit, user, StatusCode::OK, &form, &Errors::default(), saved)
+    render(
+        visit,
+        user,
+        StatusCode::OK,
+        &form,
+        &Errors::default(),
+        saved,
+    )
 }
 
 fn render(
@@ -122,7 +129,14 @@ async fn save(visit: &Visit<'_>, user: &Principal) -> Response {
         Err(message) => return page::error(visit, StatusCode::BAD_REQUEST, &message),
     };
     let mut errors = Errors::default();
-    let name = fields::line(&mut errors, "nom", "le nom de votre organisation", &submitted.nom, NAME_CHARS, true);
+    let name = fields::line(
+        &mut errors,
+        "nom",
+        "le nom de votre organisation",
+        &submitted.nom,
+        NAME_CHARS,
+        true,
+    );
     let description = fields::text(
         &mut errors,
         "description",
@@ -137,7 +151,14 @@ async fn save(visit: &Visit<'_>, user: &Principal) -> Response {
     let commune = forms::commune(visit, &mut errors, "commune", &submitted.commune);
     let categories = forms::categories(visit, &mut errors, "categories", &submitted.categories);
     let Some(name) = name.filter(|_| errors.is_empty()) else {
-        return render(visit, user, StatusCode::BAD_REQUEST, &submitted, &errors, false);
+        return render(
+            visit,
+            user,
+            StatusCode::BAD_REQUEST,
+            &submitted,
+            &errors,
+            false,
+        );
     };
     // Every field is set: an emptied one is cleared.
     let profile = Profile {
