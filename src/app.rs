@@ -14,6 +14,7 @@ pub struct App {
     pub feeds: crate::feeds::FeedCache,
     pub conflict_calendars: crate::conflicts::calendar::State,
     pub dav_cache: crate::dav::cache::DavCache,
+    pub form_limits: crate::web::FormLimits,
 }
 
 impl App {
@@ -29,6 +30,7 @@ impl App {
             feeds,
             conflict_calendars: Default::default(),
             dav_cache: Default::default(),
+            form_limits: Default::default(),
         }
     }
 

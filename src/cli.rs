@@ -5,14 +5,13 @@
 use crate::auth;
 use crate::config::Config;
 use crate::store::accounts::{self, NewPrincipal, Role};
-use crate::store::collections::{self, CalendarProps, NewCollection};
+use crate::store::collections;
 use crate::store::{in_transaction, open_connection};
 use std::io::BufRead;
 
-/// The path segment of the calendar made with each organiser's account.
-pub const ACCOUNT_CALENDAR: &str = "main";
+pub mod registrations;
 
-pub const KINDS: &[&str] = &["association", "commune", "service"];
+pub use crate::accounts::{ACCOUNT_CALENDAR, KINDS};
 
 pub struct NewAccount {
     pub login: String,
@@ -29,18 +28,8 @@ pub struct NewAccount {
 /// Creates a principal (and, for organisers, its calendar); prints the
 /// password when it was generated.
 pub fn add_account(config: &Config, account: NewAccount) -> Result<String, String> {
-    if !accounts::valid_login(&account.login) {
-        return Err(format!(
-            "invalid login {:?}: use 2 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit",
-            account.login
-        ));
-    }
-    if accounts::reserved_login(&account.login) {
-        return Err(format!(
-            "the login {:?} is reserved: the addresses of concord use it ({})",
-            account.login,
-            accounts::RESERVED_LOGINS.join(", ")
-        ));
+    if let Some(refusal) = crate::accounts::login_refusal(&account.login) {
+        return Err(refusal);
     }
     if account.role == Role::Organiser && !KINDS.contains(&account.kind.as_str()) {
         return Err(format!(
@@ -60,40 +49,19 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
     let (password, generated) = password(account.password_stdin)?;
     let hash = auth::hash_password(&password, &config.auth)?;
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
-    let outcome = in_transaction(&mut conn, |tx| {
-        if accounts::by_login(tx, &account.login)?.is_some() {
-            return Ok(false);
-        }
-        let id = accounts::insert(
-            tx,
-            &NewPrincipal {
-                login: &account.login,
-                display_name: account.name.trim(),
-                kind: &account.kind,
-                role: account.role,
-                commune: commune.as_deref(),
-                password_hash: &hash,
-            },
-        )?;
-        if account.role == Role::Organiser && !account.no_calendar {
-            let props = CalendarProps {
-                display_name: Some(Some(account.name.trim().to_owned())),
-                ..CalendarProps::default()
-            };
-            collections::create(
-                tx,
-                id,
-                ACCOUNT_CALENDAR,
-                NewCollection::AccountCalendar,
-                &props,
-            )?;
-        }
-        // Staff get one too: every conflict of the territory.
-        crate::conflicts::calendar::create(tx, id, account.role)?;
-        Ok(true)
+    let created = in_transaction(&mut conn, |tx| {
+        let new = NewPrincipal {
+            login: &account.login,
+            display_name: account.name.trim(),
+            kind: &account.kind,
+            role: account.role,
+            commune: commune.as_deref(),
+            password_hash: &hash,
+        };
+        crate::accounts::create(tx, &new, !account.no_calendar)
     })
     .map_err(|e| e.to_string())?;
-    if !outcome {
+    if created.is_none() {
         return Err(format!("the login {:?} is already taken", account.login));
     }
     Ok(if generated {
@@ -287,6 +255,7 @@ pub struct ProfileChange {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub website: Option<String>,
+    pub description: Option<String>,
     pub publishes: Option<bool>,
 }
 
@@ -319,6 +288,7 @@ pub fn set_profile(config: &Config, login: &str, change: ProfileChange) -> Resul
         email: change.email,
         phone: change.phone,
         website: change.website,
+        description: change.description,
         publishes: change.publishes,
     };
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;

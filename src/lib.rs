@@ -4,6 +4,7 @@
 //! (WebDAV/CalDAV protocol), `ical` (iCalendar model: parse, validate,
 //! recurrence), `store` (SQLite), `auth`, and `cli` (administration).
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -19,11 +20,15 @@ pub mod french;
 pub mod http;
 pub mod ical;
 pub mod locks;
+pub mod mail;
 pub mod params;
+pub mod passwords;
 pub mod paths;
 pub mod places;
 pub mod query;
 pub mod selection;
+pub mod rate;
+pub mod registration;
 pub mod server;
 pub mod store;
 pub mod text;

@@ -46,6 +46,9 @@ enum Command {
     /// Manages intercommunal staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Decides on the registrations sent from /inscription.
+    #[command(subcommand)]
+    Registrations(RegistrationsCommand),
     /// Publishes an organiser's calendar in the intercommunal calendar.
     Publish {
         login: String,
@@ -135,14 +138,49 @@ enum OrganiserCommand {
         phone: Option<String>,
         #[arg(long)]
         website: Option<String>,
+        /// A few lines on the organiser, for the directory.
+        #[arg(long)]
+        description: Option<String>,
         /// Whether its public events reach the intercommunal calendar.
         #[arg(long)]
         publishes: Option<bool>,
     },
+    /// Prints a new activation link (14 days, single use) where the
+    /// account chooses a new password; its earlier links end.
+    ResetLink { login: String },
     /// Refuses the account's logins from now on (its data stays).
     Disable { login: String },
     /// Allows a disabled account again.
     Enable { login: String },
+}
+
+#[derive(Subcommand)]
+enum RegistrationsCommand {
+    /// Lists the registrations waiting for a decision.
+    List {
+        /// Also those already approved or rejected.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Makes the organiser and prints its activation link (e-mailed to
+    /// the contact when [mail] is configured).
+    Approve {
+        id: i64,
+        /// The new account's login (derived from the name otherwise).
+        #[arg(long, conflicts_with = "link_to")]
+        login: Option<String>,
+        /// Attaches the registration to this existing organiser instead
+        /// of making one (its empty public details are filled in).
+        #[arg(long)]
+        link_to: Option<String>,
+    },
+    /// Refuses a registration (the reason is e-mailed to the contact when
+    /// [mail] is configured).
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +218,7 @@ fn main() -> ExitCode {
             return serve(config);
         }
         Command::Organiser(command) => organiser(&config, command),
+        Command::Registrations(command) => registrations(&config, command),
         Command::Staff(StaffCommand::Add {
             login,
             name,
@@ -254,6 +293,7 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
             email,
             phone,
             website,
+            description,
             publishes,
         } => cli::set_profile(
             config,
@@ -265,6 +305,7 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
                 email,
                 phone,
                 website,
+                description,
                 publishes,
             },
         ),
@@ -281,8 +322,22 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
         OrganiserCommand::Rename { login, name } => {
             cli::change(config, &login, Change::Rename(name))
         }
+        OrganiserCommand::ResetLink { login } => cli::registrations::reset_link(config, &login),
         OrganiserCommand::Disable { login } => cli::change(config, &login, Change::Disabled(true)),
         OrganiserCommand::Enable { login } => cli::change(config, &login, Change::Disabled(false)),
+    }
+}
+
+fn registrations(config: &Config, command: RegistrationsCommand) -> Result<String, String> {
+    use cli::registrations;
+    match command {
+        RegistrationsCommand::List { all } => registrations::list(config, all),
+        RegistrationsCommand::Approve { id, login, link_to } => registrations::approve(
+            config,
+            id,
+            concord::registration::Approval { login, link_to },
+        ),
+        RegistrationsCommand::Reject { id, reason } => registrations::reject(config, id, &reason),
     }
 }
 

@@ -10,9 +10,11 @@
 
 pub mod accounts;
 pub mod acks;
+pub mod activations;
 pub mod cache;
 pub mod collections;
 pub mod objects;
+pub mod registrations;
 pub mod schema;
 pub mod search;
 pub mod sessions;

@@ -201,7 +201,57 @@ const MIGRATIONS: &[Migration] = &[
     // filled from the stored bodies, and the triggers that keep it in step
     // with deletions and organisers' renames.
     Rust(|tx| super::search::create(tx)),
+    // 9: coming forward and getting in. Registrations (`/inscription`)
+    // wait for staff; approving one makes an organiser, whose public card
+    // gains a description, and an activation link where it chooses its
+    // password. Only a digest of each link's token is kept. Written to
+    // run again harmlessly (tests move `user_version` back).
+    Rust(registrations_and_activation_links),
 ];
+
+/// Migration 9 (see `MIGRATIONS`).
+fn registrations_and_activation_links(tx: &Transaction) -> super::Result<()> {
+    tx.execute_batch(
+        r#"
+    CREATE TABLE IF NOT EXISTS registrations (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        commune      TEXT,
+        contact_name TEXT NOT NULL,
+        email        TEXT NOT NULL,
+        phone        TEXT,
+        -- Category slugs from config.toml, comma-separated.
+        categories   TEXT,
+        description  TEXT,
+        status       TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'approved', 'rejected')),
+        created_at   INTEGER NOT NULL,
+        decided_at   INTEGER,
+        reason       TEXT,
+        -- The organiser made for it (or linked to it) on approval.
+        principal_id INTEGER REFERENCES principals(id) ON DELETE SET NULL
+    );
+    CREATE INDEX IF NOT EXISTS registrations_by_status ON registrations (status, id);
+    CREATE TABLE IF NOT EXISTS activation_links (
+        token_digest BLOB PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        created      INTEGER NOT NULL,
+        expires      INTEGER NOT NULL,
+        -- When the link was used: it opens nothing a second time.
+        used         INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS activation_links_by_principal ON activation_links (principal_id);
+    "#,
+    )?;
+    let has_description = tx
+        .prepare("SELECT 1 FROM pragma_table_info('principals') WHERE name = 'description'")?
+        .exists([])?;
+    if !has_description {
+        tx.execute_batch("ALTER TABLE principals ADD COLUMN description TEXT")?;
+    }
+    Ok(())
+}
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
 fn reclassify(tx: &Transaction) -> super::Result<()> {
@@ -330,6 +380,28 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(changed, vec!["two.ics"]);
+    }
+
+    /// Tests move `user_version` back to 4 to replay later migrations
+    /// on stored data: those must run again without failing.
+    #[test]
+    fn migrations_after_the_fourth_run_again_harmlessly() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::configure_reads(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch("PRAGMA user_version = 4").unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            super::MIGRATIONS.len() as i64
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM pragma_table_info('principals') WHERE name = 'description'"
+            ),
+            1
+        );
     }
 
     /// Migration 4 rebuilds the change log: its rows stay, and no sequence

@@ -1,6 +1,9 @@
 //! The organisers' space (`/espace/`): an organiser's events, its public
 //! card and the help to connect a calendar app. Staff have the desk.
 
+mod connect;
+mod profile;
+
 use super::page::{self, Chrome};
 use super::visit::{self, Visit};
 use crate::http::Response;
@@ -10,6 +13,9 @@ use hyper::StatusCode;
 
 /// The signed-in organiser, or the answer to give: the sign-in page for
 /// anonymous visitors, the desk for staff.
+// The refusal is the whole answer, made once per request: boxing it
+// would buy nothing.
+#[allow(clippy::result_large_err)]
 pub fn organiser<'v>(visit: &'v Visit) -> Result<&'v Principal, Response> {
     match visit.user() {
         None => Err(visit::sign_in_first(&path_and_query(visit))),
@@ -36,14 +42,18 @@ struct HomePage {
 }
 
 pub async fn handle(visit: &Visit<'_>) -> Response {
-    let _user = match organiser(visit) {
+    let user = match organiser(visit) {
         Ok(user) => user,
         Err(response) => return response,
     };
+    let read = visit.request.method != hyper::Method::POST;
     match visit.request.path.as_str() {
         "/espace" | "/espace/" => page::render(&HomePage {
             chrome: Chrome::new(visit, "Mon espace"),
         }),
+        "/espace/profil" => profile::handle(visit, user).await,
+        "/espace/connecter" if read => connect::page(visit, user).await,
+        "/espace/connecter/concord.mobileconfig" if read => connect::mobileconfig(visit, user),
         _ => page::not_found(visit),
     }
 }
