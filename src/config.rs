@@ -23,6 +23,7 @@ pub struct Config {
     pub auth: AuthSettings,
     pub feeds: FeedSettings,
     pub web: WebSettings,
+    pub appointments: AppointmentSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -192,6 +193,23 @@ pub struct WebSettings {
     pub max_upload_bytes: usize,
 }
 
+/// Appointments at the permanences (`/rendez-vous`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppointmentSettings {
+    /// Days after an appointment before its booking loses the resident's
+    /// name, contact and note (anonymous counts stay for the indicators).
+    pub retention_days: u32,
+}
+
+impl Default for AppointmentSettings {
+    fn default() -> Self {
+        AppointmentSettings {
+            retention_days: 365,
+        }
+    }
+}
+
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
@@ -302,6 +320,7 @@ impl Default for Config {
             auth: AuthSettings::default(),
             feeds: FeedSettings::default(),
             web: WebSettings::default(),
+            appointments: AppointmentSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod appointments;
 pub mod auth;
 pub mod categories;
 pub mod cli;

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod acks;
+pub mod appointments;
 pub mod cache;
 pub mod collections;
 pub mod objects;
