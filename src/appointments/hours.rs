@@ -52,7 +52,7 @@ impl WeeklyHours {
             let mut words = part.split_whitespace();
             let day = words.next().unwrap_or_default();
             let index = weekday_index(day).ok_or_else(|| {
-                format!("« {day} » n'est pas un jour de la semaine (lun, mar, mer, jeu, ven, sam, dim).")
+                format!("« {day} » n'est pas un jour de la semaine (lun, mar, mer, jeu, ven, sam, dim).")
             })?;
             let mut any = false;
             for range in words {
@@ -61,13 +61,13 @@ impl WeeklyHours {
                     .and_then(|(a, b)| Some((minutes(a)?, minutes(b)?)))
                     .filter(|(a, b)| a < b)
                     .ok_or_else(|| {
-                        format!("« {range} » n'est pas une plage horaire comme 09:00-12:00.")
+                        format!("« {range} » n'est pas une plage horaire comme 09:00-12:00.")
                     })?;
                 hours.days[index].push((from, to));
                 any = true;
             }
             if !any {
-                return Err(format!("Indiquez les heures d'ouverture du {day}, comme « {day} 09:00-12:00 »."));
+                return Err(format!("Indiquez les heures d'ouverture du {day}, comme « {day} 09:00-12:00 »."));
             }
         }
         for day in &mut hours.days {
@@ -77,7 +77,7 @@ impl WeeklyHours {
             }
         }
         if hours.days.iter().all(Vec::is_empty) {
-            return Err("Indiquez au moins un jour d'ouverture, comme « mar 09:00-12:00 ».".into());
+            return Err("Indiquez au moins un jour d'ouverture, comme « mar 09:00-12:00 ».".into());
         }
         Ok(hours)
     }
@@ -140,12 +140,12 @@ impl Closed {
             let (a, b) = item.split_once("..").unwrap_or((item, item));
             let read = |t: &str| {
                 crate::params::date(t.trim()).map_err(|_| {
-                    format!("« {item} » n'est pas une date AAAA-MM-JJ ni une période AAAA-MM-JJ..AAAA-MM-JJ.")
+                    format!("« {item} » n'est pas une date AAAA-MM-JJ ni une période AAAA-MM-JJ..AAAA-MM-JJ.")
                 })
             };
             let (from, to) = (read(a)?, read(b)?);
             if to < from {
-                return Err(format!("La période « {item} » finit avant de commencer."));
+                return Err(format!("La période « {item} » finit avant de commencer."));
             }
             periods.push((from, to));
         }

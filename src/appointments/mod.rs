@@ -68,7 +68,7 @@ impl Refusal {
         match self {
             Refusal::NotASlot => "Ce créneau n'est pas, ou plus, proposé. Choisissez-en un autre.",
             Refusal::Busy => "Ce créneau vient d'être pris par le service. Choisissez-en un autre.",
-            Refusal::Full => "Ce créneau est complet : quelqu'un l'a réservé juste avant vous. Choisissez-en un autre.",
+            Refusal::Full => "Ce créneau est complet : quelqu'un l'a réservé juste avant vous. Choisissez-en un autre.",
             Refusal::Gone => "Cette permanence n'existe plus.",
             Refusal::NoCalendar => "Ce service ne peut pas recevoir de rendez-vous pour le moment.",
         }
@@ -491,7 +491,7 @@ pub fn check_fields(
         errors.push("Choisissez le thème du rendez-vous dans la liste.".to_owned());
     }
     if !out.commune.is_empty() && !communes.iter().any(|c| c.slug == out.commune) {
-        errors.push("Choisissez votre commune dans la liste, ou « Je préfère ne pas le dire ».".to_owned());
+        errors.push("Choisissez votre commune dans la liste, ou « Je préfère ne pas le dire ».".to_owned());
     }
     let long = [&out.name, &out.phone, &out.email]
         .iter()

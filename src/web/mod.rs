@@ -11,6 +11,7 @@ mod directory;
 mod espace;
 mod form;
 mod page;
+mod rendezvous;
 mod signin;
 pub mod visit;
 
@@ -101,6 +102,7 @@ async fn route(visit: &Visit<'_>) -> Response {
         "/deconnexion" if !read => signin::sign_out(visit).await,
         _ if path.starts_with("/static/") && read => assets::serve(path),
         _ if path == "/espace" || path.starts_with("/espace/") => espace::handle(visit).await,
+        _ if path == "/rendez-vous" || path.starts_with("/rendez-vous/") => rendezvous::handle(visit).await,
         _ => page::not_found(visit),
     }
 }
