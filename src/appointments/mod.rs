@@ -422,20 +422,25 @@ pub fn purge(tx: &Transaction, now: i64, retention_days: u32) -> Result<usize, E
     Ok(expired.len())
 }
 
-/// Runs the retention now, then once a day, for as long as the server.
+/// Runs the retention once (the server does at start).
+pub async fn retention(app: &App) {
+    let days = app.config.appointments.retention_days;
+    let result = app
+        .store
+        .write(move |tx| purge(tx, crate::clock::timestamp(), days).map_err(into_store))
+        .await;
+    match result {
+        Ok(0) => {}
+        Ok(count) => tracing::info!("appointments: {count} old booking(s) anonymised"),
+        Err(error) => tracing::error!("appointments: retention failed: {error}"),
+    }
+}
+
+/// Runs the retention once a day, for as long as the server.
 pub async fn retention_task(app: std::sync::Arc<App>) {
     loop {
-        let days = app.config.appointments.retention_days;
-        let result = app
-            .store
-            .write(move |tx| purge(tx, crate::clock::timestamp(), days).map_err(into_store))
-            .await;
-        match result {
-            Ok(0) => {}
-            Ok(count) => tracing::info!("appointments: {count} old booking(s) anonymised"),
-            Err(error) => tracing::error!("appointments: retention failed: {error}"),
-        }
         tokio::time::sleep(std::time::Duration::from_secs(86_400)).await;
+        retention(&app).await;
     }
 }
 

@@ -1,6 +1,8 @@
 //! The organisers' space (`/espace/`): an organiser's events, its public
 //! card and the help to connect a calendar app. Staff have the desk.
 
+mod permanences;
+
 use super::page::{self, Chrome};
 use super::visit::{self, Visit};
 use crate::http::Response;
@@ -36,7 +38,7 @@ struct HomePage {
 }
 
 pub async fn handle(visit: &Visit<'_>) -> Response {
-    let _user = match organiser(visit) {
+    let user = match organiser(visit) {
         Ok(user) => user,
         Err(response) => return response,
     };
@@ -44,6 +46,8 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
         "/espace" | "/espace/" => page::render(&HomePage {
             chrome: Chrome::new(visit, "Mon espace"),
         }),
+        "/espace/permanences" => permanences::permanences(visit, user).await,
+        "/espace/rendez-vous" => permanences::bookings(visit, user).await,
         _ => page::not_found(visit),
     }
 }
