@@ -33,7 +33,10 @@ pub fn utc(t: i64) -> String {
 
 impl BookingEvent<'_> {
     pub fn to_ics(&self) -> Vec<u8> {
-        let mut lines = vec![format!("Rendez-vous : {}", self.theme), format!("Nom : {}", self.name)];
+        let mut lines = vec![
+            format!("Rendez-vous : {}", self.theme),
+            format!("Nom : {}", self.name),
+        ];
         let optional = [
             ("Téléphone", self.phone),
             ("Courriel", self.email),
@@ -98,10 +101,18 @@ pub fn put(
         .map_err(|e| super::Error::Invalid(e.to_string()))?;
     if let Some(holder) = crate::store::objects::name_of_uid(tx, collection_id, &object.uid)? {
         if holder != name {
-            return Err(super::Error::Invalid(format!("UID already used by {holder}")));
+            return Err(super::Error::Invalid(format!(
+                "UID already used by {holder}"
+            )));
         }
     }
-    Ok(crate::store::objects::put(tx, collection_id, name, body, &object)?)
+    Ok(crate::store::objects::put(
+        tx,
+        collection_id,
+        name,
+        body,
+        &object,
+    )?)
 }
 
 /// Deletes `name` from the calendar as a DELETE does (change log entry).
@@ -141,14 +152,18 @@ mod tests {
         assert!(text.contains("TRANSP:TRANSPARENT\r\n"));
         assert!(text.contains("LOCATION:France services\\; Arue\r\n"));
         assert!(!text.contains("ATTENDEE"));
-        let object = crate::ical::parse_object(&ics, chrono_tz::Europe::Paris, &Default::default())
-            .unwrap();
+        let object =
+            crate::ical::parse_object(&ics, chrono_tz::Europe::Paris, &Default::default()).unwrap();
         assert_eq!(object.class, crate::ical::Class::Private);
         assert_eq!(object.instances.len(), 1);
         assert!(object.instances[0].transparent);
         let description = crate::query::tree::parse(&ics);
         let vevent = description.children_named("VEVENT").next().unwrap();
-        let text = vevent.property("DESCRIPTION").unwrap().text_values().join(",");
+        let text = vevent
+            .property("DESCRIPTION")
+            .unwrap()
+            .text_values()
+            .join(",");
         assert!(text.contains("Téléphone : 05 56 00 00 00"), "{text}");
         assert!(text.contains("Note : apporter\nle dossier"), "{text}");
     }

@@ -17,7 +17,9 @@ const ENGLISH: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 fn weekday_index(word: &str) -> Option<usize> {
     let word = crate::text::normalize(word);
     (0..7).find(|&i| {
-        let full = crate::text::normalize(crate::french::weekday(monday() + chrono::Duration::days(i as i64)));
+        let full = crate::text::normalize(crate::french::weekday(
+            monday() + chrono::Duration::days(i as i64),
+        ));
         word == SHORT[i] || word == ENGLISH[i] || word == full
     })
 }
@@ -48,7 +50,11 @@ impl WeeklyHours {
     /// or English name or abbreviation, `;` or new lines between days).
     pub fn parse(text: &str) -> Result<WeeklyHours, String> {
         let mut hours = WeeklyHours::default();
-        for part in text.split([';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+        for part in text
+            .split([';', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let mut words = part.split_whitespace();
             let day = words.next().unwrap_or_default();
             let index = weekday_index(day).ok_or_else(|| {
@@ -67,7 +73,9 @@ impl WeeklyHours {
                 any = true;
             }
             if !any {
-                return Err(format!("Indiquez les heures d'ouverture du {day}, comme « {day} 09:00-12:00 »."));
+                return Err(format!(
+                    "Indiquez les heures d'ouverture du {day}, comme « {day} 09:00-12:00 »."
+                ));
             }
         }
         for day in &mut hours.days {
@@ -177,7 +185,10 @@ mod tests {
     #[test]
     fn hours_are_read_as_people_write_them_and_kept_canonical() {
         let hours = WeeklyHours::parse("Lundi 9h-12h 14h-17h30;\nmer 9:30-12").unwrap();
-        assert_eq!(hours.canonical(), "lun 09:00-12:00 14:00-17:30; mer 09:30-12:00");
+        assert_eq!(
+            hours.canonical(),
+            "lun 09:00-12:00 14:00-17:30; mer 09:30-12:00"
+        );
         assert_eq!(WeeklyHours::parse(&hours.canonical()).unwrap(), hours);
         assert_eq!(
             hours.french(),

@@ -75,7 +75,10 @@ pub fn summarise(rows: &[CountedBooking], tz: chrono_tz::Tz) -> Indicators {
             .unwrap_or_default();
         out.total.add(row.status);
         out.per_month.entry(month).or_default().add(row.status);
-        out.per_theme.entry(row.theme.clone()).or_default().add(row.status);
+        out.per_theme
+            .entry(row.theme.clone())
+            .or_default()
+            .add(row.status);
         out.per_commune
             .entry(row.commune.clone().unwrap_or_default())
             .or_default()
@@ -143,7 +146,12 @@ mod tests {
         let rows = [
             row(1_801_000_000, "CV", Some("arue"), Status::Attended),
             row(1_801_000_000, "CV", None, Status::Missed),
-            row(1_801_000_000, "Impôts, en ligne", Some("arue"), Status::Attended),
+            row(
+                1_801_000_000,
+                "Impôts, en ligne",
+                Some("arue"),
+                Status::Attended,
+            ),
             row(1_801_000_000, "CV", Some("arue"), Status::Cancelled),
         ];
         let i = summarise(&rows, chrono_tz::Europe::Paris);
@@ -156,7 +164,10 @@ mod tests {
         assert!((i.total.attendance_rate().unwrap() - 2.0 / 3.0).abs() < 1e-9);
         let csv = csv(&i);
         assert!(csv.contains("total,,3,2,1,1,0.67\r\n"), "{csv}");
-        assert!(csv.contains("theme,\"Impôts, en ligne\",1,1,0,0,1.00\r\n"), "{csv}");
+        assert!(
+            csv.contains("theme,\"Impôts, en ligne\",1,1,0,0,1.00\r\n"),
+            "{csv}"
+        );
         assert!(csv.contains("mois,2027-01,3,2,1,1,0.67\r\n"), "{csv}");
     }
 }

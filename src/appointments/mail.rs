@@ -129,7 +129,8 @@ mod tests {
         });
         assert_eq!(mail.subject, "Votre rendez-vous avec France services");
         assert!(
-            mail.text.contains("mardi 1er décembre 2026 de 9 h 30 à 10 h"),
+            mail.text
+                .contains("mardi 1er décembre 2026 de 9 h 30 à 10 h"),
             "{}",
             mail.text
         );

@@ -275,7 +275,11 @@ pub fn find(conn: &Connection, token: &str, now: i64) -> Result<Found, Error> {
     if booking.status != Status::Booked || booking.start <= now {
         return Ok(Found::Closed(booking));
     }
-    match booking.permanence_id.map(|id| store::permanence(conn, id)).transpose()? {
+    match booking
+        .permanence_id
+        .map(|id| store::permanence(conn, id))
+        .transpose()?
+    {
         Some(Some(permanence)) => Ok(Found::Active(booking, permanence)),
         _ => Ok(Found::Closed(booking)),
     }
@@ -336,12 +340,11 @@ pub async fn move_to(app: &App, token: String, start: i64) -> Result<Changed, Er
             if start == booking.start {
                 return Ok(Changed::Done);
             }
-            let end = match check_slot(tx, &permanence, calendar, start, tz, now)
-                .map_err(into_store)?
-            {
-                Ok(end) => end,
-                Err(refusal) => return Ok(Changed::Refused(refusal)),
-            };
+            let end =
+                match check_slot(tx, &permanence, calendar, start, tz, now).map_err(into_store)? {
+                    Ok(end) => end,
+                    Err(refusal) => return Ok(Changed::Refused(refusal)),
+                };
             let name = booking
                 .object_name
                 .clone()
@@ -389,7 +392,12 @@ fn booking_author(conn: &Connection, booking_id: i64) -> rusqlite::Result<Option
 
 /// Marks one of a service's bookings attended or missed; false when the
 /// booking is not the service's or was cancelled.
-pub async fn mark(app: &App, service_id: i64, booking_id: i64, status: Status) -> Result<bool, Error> {
+pub async fn mark(
+    app: &App,
+    service_id: i64,
+    booking_id: i64,
+    status: Status,
+) -> Result<bool, Error> {
     app.store
         .write(move |tx| {
             let Some(booking) = store::by_id(tx, booking_id)? else {
@@ -480,23 +488,32 @@ pub fn check_fields(
     }
     if !out.phone.is_empty()
         && (out.phone.chars().filter(char::is_ascii_digit).count() < 6
-            || !out.phone.chars().all(|c| c.is_ascii_digit() || " +.-()".contains(c)))
+            || !out
+                .phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +.-()".contains(c)))
     {
-        errors.push("Le numéro de téléphone ne semble pas complet (par exemple 05 56 12 34 56).".to_owned());
+        errors.push(
+            "Le numéro de téléphone ne semble pas complet (par exemple 05 56 12 34 56).".to_owned(),
+        );
     }
     if !out.email.is_empty() {
         let valid = out.email.split_once('@').is_some_and(|(user, host)| {
             !user.is_empty() && host.contains('.') && !out.email.contains(char::is_whitespace)
         });
         if !valid {
-            errors.push("L'adresse e-mail ne semble pas complète (par exemple nom@exemple.fr).".to_owned());
+            errors.push(
+                "L'adresse e-mail ne semble pas complète (par exemple nom@exemple.fr).".to_owned(),
+            );
         }
     }
     if !permanence.themes.contains(&out.theme) {
         errors.push("Choisissez le thème du rendez-vous dans la liste.".to_owned());
     }
     if !out.commune.is_empty() && !communes.iter().any(|c| c.slug == out.commune) {
-        errors.push("Choisissez votre commune dans la liste, ou « Je préfère ne pas le dire ».".to_owned());
+        errors.push(
+            "Choisissez votre commune dans la liste, ou « Je préfère ne pas le dire ».".to_owned(),
+        );
     }
     let long = [&out.name, &out.phone, &out.email]
         .iter()
@@ -526,7 +543,10 @@ pub struct PermanenceInput<'a> {
     pub bring: &'a str,
 }
 
-pub fn permanence_from(service_id: i64, input: &PermanenceInput) -> Result<Permanence, Vec<String>> {
+pub fn permanence_from(
+    service_id: i64,
+    input: &PermanenceInput,
+) -> Result<Permanence, Vec<String>> {
     let mut errors = Vec::new();
     let place = input.place.trim();
     if place.is_empty() || place.chars().count() > MAX_FIELD {
@@ -542,8 +562,12 @@ pub fn permanence_from(service_id: i64, input: &PermanenceInput) -> Result<Perma
     if themes.is_empty() || themes.iter().any(|t| t.chars().count() > MAX_FIELD) {
         errors.push("Indiquez au moins un thème (un par ligne).".to_owned());
     }
-    let hours = hours::WeeklyHours::parse(input.hours).map_err(|e| errors.push(e)).ok();
-    let closed = hours::Closed::parse(input.closed).map_err(|e| errors.push(e)).ok();
+    let hours = hours::WeeklyHours::parse(input.hours)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let closed = hours::Closed::parse(input.closed)
+        .map_err(|e| errors.push(e))
+        .ok();
     if !(5..=480).contains(&input.slot_minutes) {
         errors.push("La durée d'un créneau va de 5 à 480 minutes.".to_owned());
     }
@@ -554,7 +578,9 @@ pub fn permanence_from(service_id: i64, input: &PermanenceInput) -> Result<Perma
         errors.push("On peut réserver de 1 à 365 jours à l'avance.".to_owned());
     }
     if !(0..=10_080).contains(&input.minutes_before) {
-        errors.push("Le délai avant un rendez-vous va de 0 à 10 080 minutes (une semaine).".to_owned());
+        errors.push(
+            "Le délai avant un rendez-vous va de 0 à 10 080 minutes (une semaine).".to_owned(),
+        );
     }
     match (hours, closed, errors.is_empty()) {
         (Some(hours), Some(closed), true) => Ok(Permanence {

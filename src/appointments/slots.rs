@@ -95,7 +95,9 @@ fn today(tz: chrono_tz::Tz, now: i64) -> NaiveDate {
 /// The instant of a local wall-clock time; none inside a DST gap.
 fn local(tz: chrono_tz::Tz, day: NaiveDate, minutes: u32) -> Option<i64> {
     let time = day.and_hms_opt(minutes / 60, minutes % 60, 0)?;
-    tz.from_local_datetime(&time).earliest().map(|t| t.timestamp())
+    tz.from_local_datetime(&time)
+        .earliest()
+        .map(|t| t.timestamp())
 }
 
 /// The slots of `candidates` (sorted by start) that no busy period
@@ -143,7 +145,9 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> i64 {
-        chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp()
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp()
     }
 
     fn rules(hours: &str, closed: &str) -> Rules {
@@ -175,7 +179,10 @@ mod tests {
         // 14 days ahead: Saturday 12 December yes, nothing after.
         assert!(slots.iter().any(|(s, _)| *s == utc("2026-12-12T08:00:00Z")));
         assert!(slots.iter().all(|(s, _)| *s < utc("2026-12-13T00:00:00Z")));
-        assert_eq!(r.slot_at(paris, now, utc("2026-12-01T08:30:00Z")), Some(utc("2026-12-01T09:00:00Z")));
+        assert_eq!(
+            r.slot_at(paris, now, utc("2026-12-01T08:30:00Z")),
+            Some(utc("2026-12-01T09:00:00Z"))
+        );
         assert_eq!(r.slot_at(paris, now, utc("2026-12-01T08:10:00Z")), None);
     }
 
@@ -187,12 +194,25 @@ mod tests {
         let free = free(&slots, &busy, &taken, 2);
         assert_eq!(free, vec![]);
         let taken = HashMap::from([(60, 1)]);
-        assert_eq!(free_at(&slots, &[(30, 60)], &taken), vec![(0, 2), (60, 1), (90, 2)]);
+        assert_eq!(
+            free_at(&slots, &[(30, 60)], &taken),
+            vec![(0, 2), (60, 1), (90, 2)]
+        );
         // A busy period ending when a slot starts leaves it free.
-        assert_eq!(free_at(&slots, &[(0, 30), (120, 200)], &HashMap::new()).len(), 3);
+        assert_eq!(
+            free_at(&slots, &[(0, 30), (120, 200)], &HashMap::new()).len(),
+            3
+        );
     }
 
-    fn free_at(slots: &[(i64, i64)], busy: &[(i64, i64)], taken: &HashMap<i64, i64>) -> Vec<(i64, i64)> {
-        free(slots, busy, taken, 2).into_iter().map(|s| (s.start, s.free)).collect()
+    fn free_at(
+        slots: &[(i64, i64)],
+        busy: &[(i64, i64)],
+        taken: &HashMap<i64, i64>,
+    ) -> Vec<(i64, i64)> {
+        free(slots, busy, taken, 2)
+            .into_iter()
+            .map(|s| (s.start, s.free))
+            .collect()
     }
 }

@@ -239,7 +239,12 @@ pub fn insert_booking(conn: &Connection, b: &NewBooking) -> Result<i64> {
 }
 
 /// Bookings holding a place (not cancelled) per slot start, in [from, to).
-pub fn taken(conn: &Connection, permanence_id: i64, from: i64, to: i64) -> Result<HashMap<i64, i64>> {
+pub fn taken(
+    conn: &Connection,
+    permanence_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<HashMap<i64, i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT start_utc, count(*) FROM bookings
          WHERE permanence_id = ?1 AND start_utc >= ?2 AND start_utc < ?3 AND status != 'cancelled'
@@ -302,9 +307,8 @@ pub fn move_to(conn: &Connection, id: i64, start: i64, end: i64) -> Result<()> {
 
 /// Bookings that ended before `before` and still hold personal data.
 pub fn to_anonymise(conn: &Connection, before: i64) -> Result<Vec<Booking>> {
-    let sql = format!(
-        "SELECT {BOOKING_COLUMNS} FROM bookings WHERE anonymised = 0 AND end_utc < ?1"
-    );
+    let sql =
+        format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE anonymised = 0 AND end_utc < ?1");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([before], booking_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

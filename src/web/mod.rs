@@ -23,10 +23,8 @@ use visit::{Visit, WebRequest};
 
 /// How large a body a page may be sent.
 pub fn body_limit(app: &App, content_type: Option<&str>) -> usize {
-    let multipart = content_type.is_some_and(|t| {
-        t.to_ascii_lowercase()
-            .starts_with("multipart/form-data")
-    });
+    let multipart =
+        content_type.is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
     match multipart {
         true => app.config.web.max_upload_bytes,
         false => app.config.web.max_form_bytes,
@@ -102,7 +100,9 @@ async fn route(visit: &Visit<'_>) -> Response {
         "/deconnexion" if !read => signin::sign_out(visit).await,
         _ if path.starts_with("/static/") && read => assets::serve(path),
         _ if path == "/espace" || path.starts_with("/espace/") => espace::handle(visit).await,
-        _ if path == "/rendez-vous" || path.starts_with("/rendez-vous/") => rendezvous::handle(visit).await,
+        _ if path == "/rendez-vous" || path.starts_with("/rendez-vous/") => {
+            rendezvous::handle(visit).await
+        }
         _ => page::not_found(visit),
     }
 }

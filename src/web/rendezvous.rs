@@ -225,7 +225,10 @@ async fn service_page(visit: &Visit<'_>, login: &str) -> Response {
         return page::unavailable(visit, "La prise de rendez-vous");
     };
     page::render(&ServicePage {
-        chrome: Chrome::new(visit, format!("Rendez-vous\u{202f}: {}", service.display_name)),
+        chrome: Chrome::new(
+            visit,
+            format!("Rendez-vous\u{202f}: {}", service.display_name),
+        ),
         login: service.login,
         permanences,
     })
@@ -417,7 +420,10 @@ struct BookingPage {
 }
 
 /// What a personal link finds, or the page refusing it.
-async fn found(visit: &Visit<'_>, token: &str) -> Result<(Booking, Permanence, Principal), Response> {
+async fn found(
+    visit: &Visit<'_>,
+    token: &str,
+) -> Result<(Booking, Permanence, Principal), Response> {
     let token = token.to_owned();
     let read = visit
         .app
@@ -433,7 +439,9 @@ async fn found(visit: &Visit<'_>, token: &str) -> Result<(Booking, Permanence, P
         })
         .await;
     match read {
-        Ok((Found::Active(booking, permanence), Some(service))) => Ok((booking, permanence, service)),
+        Ok((Found::Active(booking, permanence), Some(service))) => {
+            Ok((booking, permanence, service))
+        }
         Ok((Found::Closed(booking), _)) => Err(link_refused(visit, Some(&booking))),
         Ok(_) => Err(link_refused(visit, None)),
         Err(_) => Err(page::unavailable(visit, "La prise de rendez-vous")),
@@ -485,7 +493,11 @@ async fn manage(visit: &Visit<'_>, token: &str, post: bool) -> Response {
         .flatten()
         .collect::<Vec<_>>()
         .join(", ");
-    let title = if new { "Rendez-vous confirmé" } else { "Votre rendez-vous" };
+    let title = if new {
+        "Rendez-vous confirmé"
+    } else {
+        "Votre rendez-vous"
+    };
     let mut response = page::render(&BookingPage {
         chrome: Chrome::new(visit, title),
         csrf: visit.csrf_token(),

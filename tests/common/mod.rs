@@ -85,9 +85,15 @@ impl Server {
     /// Stops the server and starts it again on the same database (which it
     /// migrates on the way, if a test made it older).
     pub fn restart(&mut self) {
+        self.restart_at(NOW);
+    }
+
+    /// Restarts the server with its clock starting at `clock` (RFC 3339),
+    /// as if that much time had passed (retention, reminders).
+    pub fn restart_at(&mut self, clock: &str) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, addr) = serve(&self.config_path());
+        let (child, addr) = serve_at(&self.config_path(), clock);
         self.child = child;
         self.addr = addr;
     }
@@ -122,8 +128,12 @@ impl Drop for Server {
 
 /// Starts `concord serve` and waits for the address it listens on.
 fn serve(config: &Path) -> (Child, String) {
+    serve_at(config, NOW)
+}
+
+fn serve_at(config: &Path, clock: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
-        .env("CONCORD_CLOCK", NOW)
+        .env("CONCORD_CLOCK", clock)
         .args(["--config", config.to_str().unwrap(), "serve"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -137,8 +137,12 @@ pub async fn permanences(visit: &Visit<'_>, user: &Principal) -> Response {
             .map(|(_, v)| v)
             .as_deref()
         {
-            Some("ajoutee") => Some("La permanence est ajoutée : ses créneaux sont proposés dès maintenant."),
-            Some("supprimee") => Some("La permanence est supprimée. Les rendez-vous déjà pris restent dans votre liste."),
+            Some("ajoutee") => {
+                Some("La permanence est ajoutée : ses créneaux sont proposés dès maintenant.")
+            }
+            Some("supprimee") => Some(
+                "La permanence est supprimée. Les rendez-vous déjà pris restent dans votre liste.",
+            ),
             _ => None,
         };
     }
@@ -226,7 +230,13 @@ pub async fn bookings(visit: &Visit<'_>, user: &Principal) -> Response {
             "venu" => Status::Attended,
             "absent" => Status::Missed,
             "prevu" => Status::Booked,
-            _ => return page::error(visit, StatusCode::BAD_REQUEST, "Choisissez « venu » ou « absent »."),
+            _ => {
+                return page::error(
+                    visit,
+                    StatusCode::BAD_REQUEST,
+                    "Choisissez « venu » ou « absent ».",
+                )
+            }
         };
         let id = form.id.parse().unwrap_or(0);
         return match appointments::mark(visit.app, user.id, id, status).await {
