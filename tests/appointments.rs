@@ -802,3 +802,74 @@ fn the_purge_command_anonymises_as_the_server_does() {
         calendar.contains("Jeanne Dupont").then_some(calendar)
     });
 }
+
+#[test]
+fn staff_mark_bookings_and_download_the_indicators() {
+    let server = server_with_service(2);
+    personal_link(&book(&server, monday_9(), "Jeanne Dupont", ""));
+    personal_link(&book(&server, monday_9() + 1800, "Paul Martin", ""));
+    let anonymous = server
+        .request("GET", "/gestion/rendez-vous")
+        .send()
+        .expect(303);
+    assert!(anonymous
+        .header("location")
+        .unwrap()
+        .starts_with("/connexion"));
+    let mut association = Visitor::signed_in(&server, "asso-a");
+    assert_eq!(
+        association.get(&server, "/gestion/rendez-vous").0.status,
+        403
+    );
+
+    let mut staff = Visitor::signed_in(&server, "staff");
+    let desk = staff.get(&server, "/gestion/rendez-vous").0.text();
+    assert!(
+        desk.contains("/gestion/rendez-vous/fs\">France services</a>"),
+        "{desk}"
+    );
+    let (list, csrf) = staff.get(&server, "/gestion/rendez-vous/fs");
+    let list = list.text();
+    assert!(
+        list.contains("Jeanne Dupont") && list.contains("Paul Martin"),
+        "{list}"
+    );
+    let ids: Vec<String> = list
+        .split("name=\"id\" value=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    for (id, status) in ids.iter().zip(["venu", "absent"]) {
+        let marked = staff.post(
+            &server,
+            "/gestion/rendez-vous/fs",
+            &csrf,
+            &[("id", id), ("statut", status)],
+        );
+        assert_eq!(marked.status, 303, "{}", marked.text());
+        assert_eq!(marked.header("location"), Some("/gestion/rendez-vous/fs"));
+    }
+    let csv = staff.send(server.request(
+        "GET",
+        "/gestion/rendez-vous/indicateurs.csv?du=2026-11-01&au=2026-12-31",
+    ));
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let csv = csv.text();
+    assert!(
+        csv.starts_with("groupe,valeur,rendez_vous,venus,absents,annules,taux_presence\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("total,,2,1,1,0,0.50\r\n"), "{csv}");
+    assert!(csv.contains("mois,2026-11,2,1,1,0,0.50\r\n"), "{csv}");
+    assert!(!csv.contains("Jeanne"), "{csv}");
+    // Outside the period, nothing is counted.
+    let empty = staff
+        .send(server.request(
+            "GET",
+            "/gestion/rendez-vous/indicateurs.csv?du=2027-01-01&au=2027-01-31",
+        ))
+        .text();
+    assert!(empty.contains("total,,0,0,0,0,\r\n"), "{empty}");
+}

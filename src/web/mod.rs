@@ -6,6 +6,7 @@
 //! CSRF token here, before any page sees it.
 
 mod agenda;
+mod appointments_desk;
 mod assets;
 mod directory;
 mod espace;
@@ -102,6 +103,9 @@ async fn route(visit: &Visit<'_>) -> Response {
         _ if path == "/espace" || path.starts_with("/espace/") => espace::handle(visit).await,
         _ if path == "/rendez-vous" || path.starts_with("/rendez-vous/") => {
             rendezvous::handle(visit).await
+        }
+        _ if path == "/gestion/rendez-vous" || path.starts_with("/gestion/rendez-vous/") => {
+            appointments_desk::handle(visit).await
         }
         _ => page::not_found(visit),
     }

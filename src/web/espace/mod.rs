@@ -1,7 +1,7 @@
 //! The organisers' space (`/espace/`): an organiser's events, its public
 //! card and the help to connect a calendar app. Staff have the desk.
 
-mod permanences;
+pub(super) mod permanences;
 
 use super::page::{self, Chrome};
 use super::visit::{self, Visit};

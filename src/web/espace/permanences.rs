@@ -204,6 +204,10 @@ struct BookingsPage {
     chrome: Chrome,
     csrf: String,
     login: String,
+    /// This page's address (the service's space or the staff desk).
+    here: String,
+    /// Whether the service's own links (its permanences) apply.
+    own: bool,
     bookings: Vec<BookingRow>,
 }
 
@@ -221,6 +225,19 @@ pub async fn bookings(visit: &Visit<'_>, user: &Principal) -> Response {
     if let Some(refused) = service_only(visit, user) {
         return refused;
     }
+    bookings_of(visit, user, "/espace/rendez-vous", "Mes rendez-vous").await
+}
+
+/// A service's bookings of the last month and to come, with the forms
+/// that mark them attended or missed: for the service in its space, and
+/// for staff at the desk (`here` is the page's address).
+pub async fn bookings_of(
+    visit: &Visit<'_>,
+    service: &Principal,
+    here: &str,
+    title: &str,
+) -> Response {
+    let user = service;
     if visit.request.method == Method::POST {
         let form: MarkForm = match super::super::form::parse(visit) {
             Ok(form) => form,
@@ -240,7 +257,7 @@ pub async fn bookings(visit: &Visit<'_>, user: &Principal) -> Response {
         };
         let id = form.id.parse().unwrap_or(0);
         return match appointments::mark(visit.app, user.id, id, status).await {
-            Ok(true) => page::see_other("/espace/rendez-vous"),
+            Ok(true) => page::see_other(here),
             Ok(false) => page::not_found(visit),
             Err(_) => page::unavailable(visit, "L'enregistrement"),
         };
@@ -288,9 +305,11 @@ pub async fn bookings(visit: &Visit<'_>, user: &Principal) -> Response {
         })
         .collect();
     page::render(&BookingsPage {
-        chrome: Chrome::new(visit, "Mes rendez-vous"),
+        chrome: Chrome::new(visit, title),
         csrf: visit.csrf_token(),
         login: user.login.clone(),
+        here: here.to_owned(),
+        own: here.starts_with("/espace/"),
         bookings,
     })
 }
