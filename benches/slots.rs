@@ -1,8 +1,9 @@
 //! Benchmark (issue 14): the free slots of a service for 8 weeks, read
 //! from a database shaped like a busy service's: 15-minute slots on
-//! weekday mornings and afternoons for 2 people at once (1,920 slots),
-//! 300 advisers' events in the window (some recurring weekly), 600
-//! bookings, and 20,000 events of other organisers in the instance index.
+//! weekday mornings and afternoons for 2 people at once (888 slots in 8
+//! weeks), 800 advisers' events around now (every tenth weekly for a
+//! year), 600 bookings, and 20,000 events of other organisers in the
+//! instance index.
 //!
 //! `cargo bench --bench slots` prints the median, 90th percentile and
 //! slowest of 2,000 computations, each one `appointments::free_slots` on
