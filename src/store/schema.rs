@@ -188,13 +188,13 @@ const MIGRATIONS: &[Migration] = &[
     // 7: web sessions (organisers' space, staff desk). Only a digest of
     // each token is kept: a copy of the database opens no session.
     Sql(r#"
-    CREATE TABLE sessions (
+    CREATE TABLE IF NOT EXISTS sessions (
         token_digest BLOB PRIMARY KEY,
         principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
         created      INTEGER NOT NULL,
         last_seen    INTEGER NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX sessions_by_principal ON sessions (principal_id);
+    CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal_id);
     "#),
     // 8: appointments at the permanences (issue 14). A permanence is a
     // service's bookable opening hours at one place; a booking holds one
@@ -203,7 +203,7 @@ const MIGRATIONS: &[Migration] = &[
     // kept. Retention empties name, contact and note (`anonymised`); the
     // rest stays for the indicators.
     Sql(r#"
-    CREATE TABLE permanences (
+    CREATE TABLE IF NOT EXISTS permanences (
         id             INTEGER PRIMARY KEY,
         service_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
         place          TEXT NOT NULL,
@@ -221,8 +221,8 @@ const MIGRATIONS: &[Migration] = &[
         bring          TEXT NOT NULL DEFAULT '',
         created        INTEGER NOT NULL
     );
-    CREATE INDEX permanences_by_service ON permanences (service_id);
-    CREATE TABLE bookings (
+    CREATE INDEX IF NOT EXISTS permanences_by_service ON permanences (service_id);
+    CREATE TABLE IF NOT EXISTS bookings (
         id             INTEGER PRIMARY KEY,
         -- NULL once its permanence is removed (the counts stay).
         permanence_id  INTEGER REFERENCES permanences(id) ON DELETE SET NULL,
@@ -244,9 +244,9 @@ const MIGRATIONS: &[Migration] = &[
         object_name    TEXT,
         anonymised     INTEGER NOT NULL DEFAULT 0
     );
-    CREATE INDEX bookings_by_slot ON bookings (permanence_id, start_utc);
-    CREATE INDEX bookings_by_service ON bookings (service_id, start_utc);
-    CREATE INDEX bookings_by_end ON bookings (anonymised, end_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_slot ON bookings (permanence_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_service ON bookings (service_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_end ON bookings (anonymised, end_utc);
     "#),
 ];
 
