@@ -73,6 +73,7 @@ def test_a_service_defines_a_permanence_and_marks_a_booking(concord, page):
     concord.cli("organiser", "add", "fs", "--name", "France services", "--kind", "service",
                 "--password-stdin", stdin="correct-horse-battery")
     page.sign_in(concord.url, "fs")
+    WebDriverWait(page.driver, 10).until(expected_conditions.url_contains("/espace/"))
     page.open(concord.url + "/espace/permanences")
     page.check("espace-permanences")
     page.fill("lieu", "Médiathèque d'Arue")
