@@ -581,7 +581,18 @@ fn bookings_never_reach_public_outputs() {
         .send()
         .expect(207)
         .text();
-    for text in [intercommunal, report] {
+    // The JSON an organiser gets about a planned event at the same time
+    // and place.
+    let availability = server
+        .as_user(
+            "asso-a",
+            "GET",
+            "/api/availability?start=2026-11-30T09:00&end=2026-11-30T10:00&commune=arue",
+        )
+        .send()
+        .expect(200)
+        .text();
+    for text in [intercommunal, report, availability] {
         for secret in secrets {
             assert!(!text.contains(secret), "{secret}: {text}");
         }
