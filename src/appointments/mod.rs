@@ -57,6 +57,8 @@ pub enum Refusal {
     Busy,
     /// Every place is taken.
     Full,
+    /// Taken or made busy since the list was read (seen before booking).
+    NoLongerFree,
     /// The permanence was removed.
     Gone,
     /// The service has no calendar to put bookings in.
@@ -69,6 +71,7 @@ impl Refusal {
             Refusal::NotASlot => "Ce créneau n'est pas, ou plus, proposé. Choisissez-en un autre.",
             Refusal::Busy => "Ce créneau vient d'être pris par le service. Choisissez-en un autre.",
             Refusal::Full => "Ce créneau est complet : quelqu'un l'a réservé juste avant vous. Choisissez-en un autre.",
+            Refusal::NoLongerFree => "Ce créneau n'est plus libre. Choisissez-en un autre.",
             Refusal::Gone => "Cette permanence n'existe plus.",
             Refusal::NoCalendar => "Ce service ne peut pas recevoir de rendez-vous pour le moment.",
         }

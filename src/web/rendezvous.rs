@@ -345,6 +345,22 @@ async fn booking_form(visit: &Visit<'_>, login: &str, post: bool) -> Response {
         )
     };
     if !post {
+        // A slot taken since the list was read is refused at once, not
+        // after the form is filled in.
+        let p = permanence.clone();
+        let free = visit
+            .app
+            .store
+            .read(move |conn| {
+                appointments::free_slots(conn, &p, tz, crate::clock::timestamp())
+                    .map_err(|e| crate::store::StoreError::NotCommitted(e.to_string()))
+            })
+            .await;
+        match free {
+            Ok(slots) if slots.iter().any(|s| s.start == start) => {}
+            Ok(_) => return refused(visit, &service.login, Refusal::NoLongerFree),
+            Err(_) => return page::unavailable(visit, "La prise de rendez-vous"),
+        }
         let mut fields = fields;
         if permanence.themes.len() == 1 {
             fields.theme = permanence.themes[0].clone();
