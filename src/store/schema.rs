@@ -196,7 +196,12 @@ const MIGRATIONS: &[Migration] = &[
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal_id);
     "#),
-    // 8: appointments at the permanences (issue 14). A permanence is a
+    // 8: free-text search of the public agenda (`store::search`): an FTS5
+    // table of every object's title, description, place and organiser,
+    // filled from the stored bodies, and the triggers that keep it in step
+    // with deletions and organisers' renames.
+    Rust(|tx| super::search::create(tx)),
+    // 9: appointments at the permanences (issue 14). A permanence is a
     // service's bookable opening hours at one place; a booking holds one
     // resident's slot and names the private event written for it in the
     // service's calendar. Only a digest of the personal link's token is

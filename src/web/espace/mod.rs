@@ -12,9 +12,6 @@ use hyper::StatusCode;
 
 /// The signed-in organiser, or the answer to give: the sign-in page for
 /// anonymous visitors, the desk for staff.
-// The refusal is a whole page, made once per refused visit: boxing it
-// would buy nothing.
-#[allow(clippy::result_large_err)]
 pub fn organiser<'v>(visit: &'v Visit) -> Result<&'v Principal, Response> {
     match visit.user() {
         None => Err(visit::sign_in_first(&path_and_query(visit))),
