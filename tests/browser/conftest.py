@@ -20,6 +20,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "target" / "browser"
@@ -146,10 +148,16 @@ class Page:
         field.send_keys(value)
 
     def submit(self, button_text):
-        """Clicks the button whose text starts with `button_text`."""
+        """Clicks the button whose text starts with `button_text`, and
+        waits for the page it leads to (a click returns before the
+        navigation ends, later still on a loaded machine)."""
         for button in self.driver.find_elements(By.CSS_SELECTOR, "button, input[type=submit]"):
             if (button.text or button.get_attribute("value") or "").strip().startswith(button_text):
+                old = self.driver.find_element(By.TAG_NAME, "html")
                 button.click()
+                WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+                WebDriverWait(self.driver, 30).until(
+                    lambda d: d.execute_script("return document.readyState") == "complete")
                 return
         raise AssertionError(f"no button {button_text!r} on {self.driver.current_url}")
 
