@@ -395,3 +395,127 @@ pub fn acknowledge(config: &Config, key: &str) -> Result<String, String> {
         ))
     }
 }
+
+/// `concord permanence add`: a service's bookable opening hours.
+pub fn permanence_add(
+    config: &Config,
+    login: &str,
+    input: &crate::appointments::PermanenceInput,
+) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let outcome = in_transaction(&mut conn, |tx| {
+        let Some(service) = accounts::by_login(tx, login)? else {
+            return Ok(Err(format!("no account with the login {login:?}")));
+        };
+        if service.kind != "service" || service.role != Role::Organiser {
+            return Ok(Err(format!(
+                "{login} is not a service (organiser set {login} --kind service)"
+            )));
+        }
+        match crate::appointments::permanence_from(service.id, input) {
+            Ok(permanence) => Ok(Ok(crate::store::appointments::add_permanence(
+                tx,
+                &permanence,
+            )?)),
+            Err(errors) => Ok(Err(errors.join("\n"))),
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(format!("permanence {} added for {login}", outcome?))
+}
+
+/// `concord permanence list [LOGIN]`: one line per permanence.
+pub fn permanence_list(config: &Config, login: Option<&str>) -> Result<String, String> {
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let read = || -> crate::store::Result<Vec<(String, crate::store::appointments::Permanence)>> {
+        let mut out = Vec::new();
+        for service in accounts::list(&conn)? {
+            if login.is_some_and(|l| l != service.login) {
+                continue;
+            }
+            for p in crate::store::appointments::permanences_of(&conn, service.id)? {
+                out.push((service.login.clone(), p));
+            }
+        }
+        Ok(out)
+    };
+    let mut text = String::new();
+    for (login, p) in read().map_err(|e| e.to_string())? {
+        text.push_str(&format!(
+            "{}\t{login}\t{}\t{}\t{} min x {}\t{} days ahead, {} min before\tthemes: {}\tclosed: {}\n",
+            p.id,
+            p.place,
+            p.hours,
+            p.slot_minutes,
+            p.capacity,
+            p.days_ahead,
+            p.minutes_before,
+            p.themes.join(", "),
+            p.closed
+        ));
+    }
+    Ok(text)
+}
+
+/// `concord permanence remove ID`: its bookings stay (counts).
+pub fn permanence_remove(config: &Config, id: i64) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let removed = in_transaction(&mut conn, |tx| {
+        Ok(tx.execute("DELETE FROM permanences WHERE id = ?1", [id])? == 1)
+    })
+    .map_err(|e| e.to_string())?;
+    match removed {
+        true => Ok(format!("permanence {id} removed")),
+        false => Err(format!("no permanence {id}")),
+    }
+}
+
+/// `concord appointments purge`: the retention, as the server runs it daily.
+pub fn appointments_purge(config: &Config) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let days = config.appointments.retention_days;
+    let count = in_transaction(&mut conn, |tx| {
+        crate::appointments::purge(tx, crate::clock::timestamp(), days).map_err(|e| match e {
+            crate::appointments::Error::Store(e) => e,
+            other => crate::store::StoreError::NotCommitted(other.to_string()),
+        })
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{count} booking(s) older than {days} days anonymised"
+    ))
+}
+
+/// `concord appointments indicators`: people helped per month, theme and
+/// commune, attendance rate; CSV or JSON.
+pub fn appointments_indicators(
+    config: &Config,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    service: Option<&str>,
+    format: &str,
+) -> Result<String, String> {
+    let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let service_id = match service {
+        Some(login) => Some(
+            accounts::by_login(&conn, login)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account with the login {login:?}"))?
+                .id,
+        ),
+        None => None,
+    };
+    let indicators = crate::appointments::indicators::compute(
+        &conn,
+        service_id,
+        crate::time::local_midnight(tz, from),
+        crate::time::local_midnight(tz, crate::params::next_day(to)),
+        tz,
+    )
+    .map_err(|e| e.to_string())?;
+    match format {
+        "csv" => Ok(crate::appointments::indicators::csv(&indicators)),
+        "json" => serde_json::to_string_pretty(&indicators).map_err(|e| e.to_string()),
+        other => Err(format!("unknown format {other:?}: use csv or json")),
+    }
+}

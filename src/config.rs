@@ -25,6 +25,7 @@ pub struct Config {
     pub web: WebSettings,
     /// Outgoing e-mail (activation links, staff notices); none when absent.
     pub mail: Option<MailSettings>,
+    pub appointments: AppointmentSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -192,6 +193,23 @@ pub struct WebSettings {
     pub max_form_bytes: usize,
     /// Largest file upload (`.ics` import), in bytes.
     pub max_upload_bytes: usize,
+}
+
+/// Appointments at the permanences (`/rendez-vous`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppointmentSettings {
+    /// Days after an appointment before its booking loses the resident's
+    /// name, contact and note (anonymous counts stay for the indicators).
+    pub retention_days: u32,
+}
+
+impl Default for AppointmentSettings {
+    fn default() -> Self {
+        AppointmentSettings {
+            retention_days: 365,
+        }
+    }
 }
 
 impl Default for WebSettings {
@@ -384,6 +402,7 @@ impl Default for Config {
             feeds: FeedSettings::default(),
             web: WebSettings::default(),
             mail: None,
+            appointments: AppointmentSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),

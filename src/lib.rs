@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod appointments;
 pub mod auth;
 pub mod categories;
 pub mod cli;

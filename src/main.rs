@@ -86,6 +86,70 @@ enum Command {
     Acknowledge { key: String },
     /// Writes a consistent copy of the database, also while serving.
     Backup { target: PathBuf },
+    /// Manages the permanences where residents book appointments.
+    #[command(subcommand)]
+    Permanence(PermanenceCommand),
+    /// Appointments: retention and indicators.
+    #[command(subcommand)]
+    Appointments(AppointmentsCommand),
+}
+
+#[derive(Subcommand)]
+enum PermanenceCommand {
+    /// Adds a permanence to a service (an organiser of kind `service`).
+    Add {
+        login: String,
+        /// Address shown to residents.
+        #[arg(long)]
+        place: String,
+        /// Themes, comma-separated.
+        #[arg(long)]
+        themes: String,
+        /// Weekly hours: "lun 09:00-12:00 14:00-17:00; mer 09:00-12:00".
+        #[arg(long)]
+        hours: String,
+        /// Closed dates and periods: "2026-12-24, 2026-12-28..2027-01-02".
+        #[arg(long, default_value = "")]
+        closed: String,
+        #[arg(long, default_value_t = 30)]
+        slot_minutes: i64,
+        /// People received at once in a slot.
+        #[arg(long, default_value_t = 1)]
+        capacity: i64,
+        /// How many days ahead one may book.
+        #[arg(long, default_value_t = 28)]
+        days_ahead: i64,
+        /// How late one may book, in minutes before the slot.
+        #[arg(long, default_value_t = 120)]
+        minutes_before: i64,
+        /// What to bring, shown on the confirmation.
+        #[arg(long, default_value = "")]
+        bring: String,
+    },
+    /// Lists the permanences (of one service, or all).
+    List { login: Option<String> },
+    /// Removes a permanence (its bookings stay, for the counts).
+    Remove { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum AppointmentsCommand {
+    /// Anonymises bookings older than [appointments] retention_days (the
+    /// server also does it at start and daily).
+    Purge,
+    /// People helped per month, theme and commune, attendance rate.
+    Indicators {
+        #[arg(long, value_parser = concord::params::date)]
+        from: chrono::NaiveDate,
+        #[arg(long, value_parser = concord::params::date)]
+        to: chrono::NaiveDate,
+        /// Only this service (login).
+        #[arg(long)]
+        service: Option<String>,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -251,6 +315,14 @@ fn main() -> ExitCode {
             timings,
         ),
         Command::Acknowledge { key } => cli::acknowledge(&config, &key),
+        Command::Permanence(command) => permanence(&config, command),
+        Command::Appointments(AppointmentsCommand::Purge) => cli::appointments_purge(&config),
+        Command::Appointments(AppointmentsCommand::Indicators {
+            from,
+            to,
+            service,
+            format,
+        }) => cli::appointments_indicators(&config, (from, to), service.as_deref(), &format),
         Command::Publish { login, calendar } => cli::publish(&config, &login, &calendar, true),
         Command::Unpublish { login, calendar } => cli::publish(&config, &login, &calendar, false),
     };
@@ -341,6 +413,39 @@ fn registrations(config: &Config, command: RegistrationsCommand) -> Result<Strin
     }
 }
 
+fn permanence(config: &Config, command: PermanenceCommand) -> Result<String, String> {
+    match command {
+        PermanenceCommand::Add {
+            login,
+            place,
+            themes,
+            hours,
+            closed,
+            slot_minutes,
+            capacity,
+            days_ahead,
+            minutes_before,
+            bring,
+        } => cli::permanence_add(
+            config,
+            &login,
+            &concord::appointments::PermanenceInput {
+                place: &place,
+                themes: &themes,
+                hours: &hours,
+                closed: &closed,
+                slot_minutes,
+                capacity,
+                days_ahead,
+                minutes_before,
+                bring: &bring,
+            },
+        ),
+        PermanenceCommand::List { login } => cli::permanence_list(config, login.as_deref()),
+        PermanenceCommand::Remove { id } => cli::permanence_remove(config, id),
+    }
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("concord: {message}");
     ExitCode::FAILURE
@@ -380,8 +485,11 @@ fn serve(config: Config) -> ExitCode {
             .map(|a| a.to_string())
             .unwrap_or_default();
         // Tests and scripts read this line to find an ephemeral port.
-        println!("listening on http://{address}/");
         let app = Arc::new(App::new(config, store));
+        // Appointments' retention: done before the first request, then daily.
+        concord::appointments::retention(&app).await;
+        tokio::spawn(concord::appointments::retention_task(app.clone()));
+        println!("listening on http://{address}/");
         concord::server::serve(app, listener, shutdown_signal()).await;
         ExitCode::SUCCESS
     })

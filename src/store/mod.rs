@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod acks;
 pub mod activations;
+pub mod appointments;
 pub mod cache;
 pub mod collections;
 pub mod objects;

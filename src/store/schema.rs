@@ -207,6 +207,58 @@ const MIGRATIONS: &[Migration] = &[
     // password. Only a digest of each link's token is kept. Written to
     // run again harmlessly (tests move `user_version` back).
     Rust(registrations_and_activation_links),
+    // 10: appointments at the permanences (issue 14). A permanence is a
+    // service's bookable opening hours at one place; a booking holds one
+    // resident's slot and names the private event written for it in the
+    // service's calendar. Only a digest of the personal link's token is
+    // kept. Retention empties name, contact and note (`anonymised`); the
+    // rest stays for the indicators.
+    Sql(r#"
+    CREATE TABLE IF NOT EXISTS permanences (
+        id             INTEGER PRIMARY KEY,
+        service_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        place          TEXT NOT NULL,
+        -- One theme per line.
+        themes         TEXT NOT NULL,
+        -- Weekly opening hours, canonical text ("lun 09:00-12:00; mer 14:00-17:00").
+        hours          TEXT NOT NULL,
+        -- Closed dates and periods ("2026-12-24, 2026-12-28..2027-01-02").
+        closed         TEXT NOT NULL DEFAULT '',
+        slot_minutes   INTEGER NOT NULL CHECK (slot_minutes > 0),
+        capacity       INTEGER NOT NULL CHECK (capacity > 0),
+        days_ahead     INTEGER NOT NULL CHECK (days_ahead > 0),
+        minutes_before INTEGER NOT NULL CHECK (minutes_before >= 0),
+        -- What to bring, shown on the confirmation.
+        bring          TEXT NOT NULL DEFAULT '',
+        created        INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS permanences_by_service ON permanences (service_id);
+    CREATE TABLE IF NOT EXISTS bookings (
+        id             INTEGER PRIMARY KEY,
+        -- NULL once its permanence is removed (the counts stay).
+        permanence_id  INTEGER REFERENCES permanences(id) ON DELETE SET NULL,
+        service_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        start_utc      INTEGER NOT NULL,
+        end_utc        INTEGER NOT NULL,
+        theme          TEXT NOT NULL,
+        name           TEXT,
+        phone          TEXT,
+        email          TEXT,
+        commune        TEXT,
+        note           TEXT,
+        status         TEXT NOT NULL CHECK (status IN ('booked', 'cancelled', 'attended', 'missed')),
+        token_digest   BLOB UNIQUE,
+        -- Who booked on the resident's behalf (a phone call), if anyone.
+        booked_by      INTEGER REFERENCES principals(id) ON DELETE SET NULL,
+        created        INTEGER NOT NULL,
+        -- The private event in the service's calendar; NULL once deleted.
+        object_name    TEXT,
+        anonymised     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS bookings_by_slot ON bookings (permanence_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_service ON bookings (service_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_end ON bookings (anonymised, end_utc);
+    "#),
 ];
 
 /// Migration 9 (see `MIGRATIONS`).

@@ -12,6 +12,7 @@
 
 mod activation;
 mod agenda;
+mod appointments_desk;
 mod assets;
 mod cached;
 mod directory;
@@ -22,6 +23,7 @@ mod forgotten;
 mod form;
 mod page;
 mod registration;
+mod rendezvous;
 mod services;
 mod share;
 mod signin;
@@ -147,6 +149,12 @@ async fn route(visit: &Visit<'_>) -> Response {
         "/deconnexion" if !read => signin::sign_out(visit).await,
         _ if path.starts_with("/static/") && read => assets::serve(path),
         _ if path == "/espace" || path.starts_with("/espace/") => espace::handle(visit).await,
+        _ if path == "/rendez-vous" || path.starts_with("/rendez-vous/") => {
+            rendezvous::handle(visit).await
+        }
+        _ if path == "/gestion/rendez-vous" || path.starts_with("/gestion/rendez-vous/") => {
+            appointments_desk::handle(visit).await
+        }
         _ => page::not_found(visit),
     }
 }

@@ -3,6 +3,7 @@
 
 mod connect;
 mod profile;
+pub(super) mod permanences;
 
 use super::page::{self, Chrome};
 use super::visit::{self, Visit};
@@ -54,6 +55,8 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
         "/espace/profil" => profile::handle(visit, user).await,
         "/espace/connecter" if read => connect::page(visit, user).await,
         "/espace/connecter/concord.mobileconfig" if read => connect::mobileconfig(visit, user),
+        "/espace/permanences" => permanences::permanences(visit, user).await,
+        "/espace/rendez-vous" => permanences::bookings(visit, user).await,
         _ => page::not_found(visit),
     }
 }
