@@ -10,7 +10,7 @@
 use crate::app::App;
 use crate::config::{Config, MailSecurity, MailSettings};
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::SmtpTransport;
@@ -21,11 +21,21 @@ use std::time::Duration;
 /// How long one SMTP exchange may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// A file sent with the text (an appointment's `.ics` invitation).
+    pub attachment: Option<Attachment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: String,
+    /// E.g. `text/calendar; method=REQUEST; charset=utf-8`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Whether concord sends e-mail at all.
@@ -80,14 +90,28 @@ fn build(config: &Config, settings: &MailSettings, mail: &Mail) -> Result<Messag
             "<{}@{}>",
             crate::tokens::new_token(),
             site_host(config)
-        )))
-        .header(ContentType::TEXT_PLAIN);
+        )));
     if let Some(reply_to) = &settings.reply_to {
         builder = builder.reply_to(mailbox(reply_to)?);
     }
-    builder
-        .body(mail.body.clone())
-        .map_err(|e| format!("cannot write the message: {e}"))
+    let written = match &mail.attachment {
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone()),
+        Some(file) => {
+            let content_type = ContentType::parse(&file.content_type)
+                .map_err(|e| format!("{:?}: {e}", file.content_type))?;
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(mail.body.clone()))
+                    .singlepart(
+                        lettre::message::Attachment::new(file.filename.clone())
+                            .body(file.bytes.clone(), content_type),
+                    ),
+            )
+        }
+    };
+    written.map_err(|e| format!("cannot write the message: {e}"))
 }
 
 fn transport(config: &Config, settings: &MailSettings) -> Result<SmtpTransport, String> {

@@ -204,6 +204,7 @@ pub fn approval_mail(config: &Config, approved: &Approved) -> Mail {
         to: form.email.clone(),
         subject: format!("Votre inscription à l'agenda : {}", form.name),
         body,
+        ..Mail::default()
     }
 }
 
@@ -223,6 +224,7 @@ pub fn rejection_mail(config: &Config, registration: &Registration, reason: &str
         to: form.email.clone(),
         subject: format!("Votre inscription à l'agenda : {}", form.name),
         body,
+        ..Mail::default()
     }
 }
 
@@ -259,6 +261,7 @@ pub fn staff_notice(
         to,
         subject: format!("Nouvelle inscription à l'agenda : {}", form.name),
         body,
+        ..Mail::default()
     })
 }
 
@@ -278,5 +281,6 @@ pub fn reset_mail(config: &Config, to: &str, login: &str, token: &str, expires: 
         to: to.to_owned(),
         subject: "Nouveau mot de passe pour l'agenda".into(),
         body,
+        ..Mail::default()
     }
 }

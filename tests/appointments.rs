@@ -28,7 +28,12 @@ fn monday_9() -> i64 {
 /// A server with a service `fs` offering 30-minute slots on weekday
 /// mornings, `capacity` people at once.
 fn server_with_service(capacity: u32) -> Server {
-    let server = Server::start_with(TERRITORY);
+    server_with_service_and(capacity, "")
+}
+
+/// The same, with more settings (`extra` is appended to config.toml).
+fn server_with_service_and(capacity: u32, extra: &str) -> Server {
+    let server = Server::start_with(&format!("{TERRITORY}{extra}"));
     let config = server.config_path();
     let out = cli_with_stdin(
         &config,
@@ -191,6 +196,10 @@ fn offered(server: &Server, start: i64) -> Option<String> {
 
 /// Books `start` as an anonymous resident; the response to the form.
 fn book(server: &Server, start: i64, name: &str, note: &str) -> Response {
+    book_with_email(server, start, name, note, "")
+}
+
+fn book_with_email(server: &Server, start: i64, name: &str, note: &str, email: &str) -> Response {
     let key = offered(server, start).expect("the slot is offered");
     let mut visitor = Visitor::anonymous();
     let (_, csrf) = visitor.get(
@@ -206,7 +215,7 @@ fn book(server: &Server, start: i64, name: &str, note: &str) -> Response {
             ("theme", "CV"),
             ("nom", name),
             ("telephone", "05 56 12 34 56"),
-            ("courriel", ""),
+            ("courriel", email),
             ("commune", "arue"),
             ("note", note),
         ],
@@ -883,4 +892,28 @@ fn staff_mark_bookings_and_download_the_indicators() {
         ))
         .text();
     assert!(empty.contains("total,,0,0,0,0,\r\n"), "{empty}");
+}
+
+#[test]
+fn with_mail_the_resident_gets_a_confirmation_and_an_invitation() {
+    let sink = common::smtp::Sink::start();
+    let server = server_with_service_and(2, &sink.config());
+    book_with_email(
+        &server,
+        monday_9(),
+        "Jeanne Martin",
+        "",
+        "jeanne@example.org",
+    )
+    .expect(303);
+    let sent = sink.wait_for(1);
+    assert_eq!(sent.to, ["jeanne@example.org"]);
+    let data = sent.data.replace("=\r\n", "");
+    assert!(data.contains("multipart/mixed"), "{data}");
+    assert!(data.contains("text/calendar; method=REQUEST"), "{data}");
+    assert!(data.contains("rendez-vous.ics"), "{data}");
+    // Without an address, nothing is sent.
+    book(&server, monday_9(), "Paul Durand", "").expect(303);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sink.count(), 1);
 }

@@ -158,6 +158,10 @@ pub struct Request {
 pub struct Made {
     pub token: String,
     pub id: i64,
+    /// The private event's UID, and the slot booked.
+    pub uid: String,
+    pub start: i64,
+    pub end: i64,
 }
 
 /// Books a slot: checks and insert in one write job, with the private
@@ -169,6 +173,7 @@ pub async fn book(app: &App, request: Request) -> Result<Result<Made, Refusal>, 
     let digest = tokens::digest(&token);
     // The event's name and UID are random, not derived from the token.
     let uid = format!("rdv-{}", &tokens::new_token()[..22]);
+    let event_uid = uid.clone();
     let outcome = app
         .store
         .write(move |tx| {
@@ -215,10 +220,16 @@ pub async fn book(app: &App, request: Request) -> Result<Result<Made, Refusal>, 
                 },
             )?;
             event::put(tx, calendar, &name, &body, tz, &limits).map_err(into_store)?;
-            Ok(Ok(id))
+            Ok(Ok((id, request.start, end)))
         })
         .await?;
-    Ok(outcome.map(|id| Made { token, id }))
+    Ok(outcome.map(|(id, start, end)| Made {
+        token,
+        id,
+        uid: event_uid,
+        start,
+        end,
+    }))
 }
 
 /// Store errors pass through a write job as they are; anything else (an

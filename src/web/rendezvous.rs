@@ -386,14 +386,90 @@ async fn booking_form(visit: &Visit<'_>, login: &str, post: bool) -> Response {
         note: optional(&checked.note),
         booked_by: visit.user().map(|u| (u.id, u.display_name.clone())),
     };
+    let resident = (
+        request.name.clone(),
+        request.email.clone(),
+        request.theme.clone(),
+    );
     match appointments::book(visit.app, request).await {
-        Ok(Ok(made)) => page::see_other(&format!("/rendez-vous/gerer/{}?nouveau=1", made.token)),
+        Ok(Ok(made)) => {
+            if let (true, (name, Some(email), theme)) =
+                (crate::mail::configured(&visit.app.config), resident)
+            {
+                confirm_by_mail(
+                    visit,
+                    &service.login,
+                    &permanence,
+                    &made,
+                    &name,
+                    &email,
+                    &theme,
+                )
+                .await;
+            }
+            page::see_other(&format!("/rendez-vous/gerer/{}?nouveau=1", made.token))
+        }
         Ok(Err(refusal)) => refused(visit, &service.login, refusal),
         Err(error) => {
             tracing::error!("appointments: booking failed: {error}");
             page::unavailable(visit, "La prise de rendez-vous")
         }
     }
+}
+
+/// Sends the resident the confirmation and its `.ics` invitation, from
+/// the blocking pool (the page does not wait for the mail server).
+async fn confirm_by_mail(
+    visit: &Visit<'_>,
+    login: &str,
+    permanence: &crate::store::appointments::Permanence,
+    made: &appointments::Made,
+    name: &str,
+    email: &str,
+    theme: &str,
+) {
+    let login = login.to_owned();
+    let Ok(Some(card)) = visit
+        .app
+        .store
+        .read(move |conn| crate::store::accounts::public_card(conn, &login))
+        .await
+    else {
+        return;
+    };
+    let link = format!(
+        "{}/rendez-vous/gerer/{}",
+        visit.app.config.base_url.trim_end_matches('/'),
+        made.token
+    );
+    let letter = appointments::mail::confirmation(&appointments::mail::Details {
+        uid: &made.uid,
+        start: made.start,
+        end: made.end,
+        now: crate::clock::timestamp(),
+        service: &card.display_name,
+        service_email: card.email.as_deref(),
+        place: &permanence.place,
+        theme,
+        bring: &permanence.bring,
+        name,
+        email,
+        link: &link,
+        tz: visit.app.timezone,
+    });
+    crate::mail::send_later(
+        visit.app,
+        crate::mail::Mail {
+            to: email.to_owned(),
+            subject: letter.subject,
+            body: letter.text,
+            attachment: Some(crate::mail::Attachment {
+                filename: "rendez-vous.ics".into(),
+                content_type: "text/calendar; method=REQUEST; charset=utf-8".into(),
+                bytes: letter.ics,
+            }),
+        },
+    );
 }
 
 #[derive(Template)]

@@ -2,8 +2,8 @@
 //! card and the help to connect a calendar app. Staff have the desk.
 
 mod connect;
-mod profile;
 pub(super) mod permanences;
+mod profile;
 
 use super::page::{self, Chrome};
 use super::visit::{self, Visit};
