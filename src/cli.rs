@@ -216,6 +216,15 @@ pub fn ensure_admin(config: &Config) -> Result<Option<String>, String> {
     Ok(Some(message))
 }
 
+/// Indexes again what migrations queued (see `objects::reindex_queued`),
+/// with the settings' zone for floating times and limits.
+pub fn reindex_queued(config: &Config) -> Result<usize, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let zone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+    crate::store::objects::reindex_queued(&mut conn, zone, &crate::app::ical_limits(config))
+        .map_err(|e| e.to_string())
+}
+
 /// Online backup of the database to `target` (consistent while serving).
 pub fn backup(config: &Config, target: &std::path::Path) -> Result<String, String> {
     let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;

@@ -301,6 +301,11 @@ fn serve(config: Config) -> ExitCode {
         Ok(None) => {}
         Err(message) => return fail(&message),
     }
+    match cli::reindex_queued(&config) {
+        Ok(0) => {}
+        Ok(count) => tracing::info!("{count} object(s) indexed again after an upgrade"),
+        Err(message) => return fail(&message),
+    }
     let store = match Store::open(&config.db_path()) {
         Ok(store) => store,
         Err(error) => return fail(&error.to_string()),

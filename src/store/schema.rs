@@ -185,6 +185,19 @@ const MIGRATIONS: &[Migration] = &[
     Sql(r#"
     CREATE INDEX IF NOT EXISTS objects_by_uid ON objects (uid);
     "#),
+    // 7: to-dos are indexed by the spans RFC 4791 9.9 gives their time
+    // ranges (`ical::Instance::range_span`): those indexed before are
+    // queued, and the server indexes them again when it starts
+    // (`objects::reindex_queued`; it knows the zone of floating times).
+    // To-dos without dates, or with CREATED alone, match ranges far from
+    // their instances: they are found through an index of the to-dos.
+    Sql(r#"
+    CREATE INDEX objects_todos ON objects (collection_id) WHERE component = 'VTODO';
+    CREATE TABLE reindex_queue (
+        object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE
+    );
+    INSERT INTO reindex_queue (object_id) SELECT id FROM objects WHERE component = 'VTODO';
+    "#),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
