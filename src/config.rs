@@ -22,6 +22,7 @@ pub struct Config {
     pub limits: Limits,
     pub auth: AuthSettings,
     pub feeds: FeedSettings,
+    pub log: LogSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -163,6 +164,24 @@ pub struct Category {
     pub aliases: Vec<String>,
 }
 
+/// The server's log, on its standard error. What it logs is chosen with
+/// `RUST_LOG` (default `info`: one line per request, warnings, errors).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, its fields at the top level.
+    Json,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedSettings {
@@ -281,6 +300,7 @@ impl Default for Config {
             limits: Limits::default(),
             auth: AuthSettings::default(),
             feeds: FeedSettings::default(),
+            log: LogSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),

@@ -15,6 +15,7 @@ pub mod conflicts;
 pub mod dav;
 pub mod feeds;
 pub mod french;
+pub mod health;
 pub mod http;
 pub mod ical;
 pub mod locks;

@@ -40,7 +40,8 @@ struct Shared {
     bodies: BodyLimits,
 }
 
-/// Serves until `shutdown` resolves, then lets open connections finish.
+/// Serves until `shutdown` resolves, then stops accepting connections and
+/// lets the requests in progress finish (idle connections are closed).
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
@@ -92,14 +93,18 @@ pub async fn serve(
                 let activity = Arc::new(watch::Activity::default());
                 let io = TokioIo::new(watch::Watched::new(stream, activity.clone(), timeouts));
                 let shared = shared.clone();
-                let service = service_fn(move |request| {
+                let service = service_fn(move |request: hyper::Request<Incoming>| {
                     // Counted from here, where hyper has the head, to the
                     // answer: the socket's time limits do not apply meanwhile.
                     let busy = activity.begin();
                     let shared = shared.clone();
                     async move {
+                        let log = RequestLog::begin(&request);
                         let response = route(&shared, peer, request).await;
                         drop(busy);
+                        if let Some(log) = log {
+                            log.end(&response);
+                        }
                         Ok::<_, Infallible>(response)
                     }
                 });
@@ -112,8 +117,21 @@ pub async fn serve(
             _ = &mut shutdown => break,
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    // Closed at once: new connections are refused (a proxy tries another
+    // server, a client retries) rather than left waiting in the backlog.
+    drop(listener);
+    tracing::info!("stopping: finishing the requests in progress (at most {SHUTDOWN_GRACE:?})");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped with requests still in progress after {SHUTDOWN_GRACE:?}");
+    }
 }
+
+/// How long requests in progress may take to finish once the server is
+/// asked to stop (systemd waits 90 s before it kills).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// An IPv4 client of a dual-stack listener is itself, not an IPv6 address.
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -172,11 +190,51 @@ impl Warnings {
     }
 }
 
+/// The login a request was authenticated as, carried by its response to
+/// the request log.
+#[derive(Clone)]
+struct Login(String);
+
+/// One line per request at `info` (target `concord::request`): method,
+/// path (without the query string), status, duration and login. Never a
+/// header or a body: credentials stay out of the log.
+struct RequestLog {
+    started: Instant,
+    method: Method,
+    path: String,
+}
+
+impl RequestLog {
+    /// None when the line is filtered out (`RUST_LOG`): nothing is copied.
+    fn begin(request: &hyper::Request<Incoming>) -> Option<RequestLog> {
+        tracing::enabled!(target: "concord::request", tracing::Level::INFO).then(|| RequestLog {
+            started: Instant::now(),
+            method: request.method().clone(),
+            path: request.uri().path().to_owned(),
+        })
+    }
+
+    fn end(self, response: &Response) {
+        let login = response.extensions().get::<Login>();
+        tracing::info!(
+            target: "concord::request",
+            method = %self.method,
+            path = %self.path,
+            status = response.status().as_u16(),
+            ms = (self.started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
+            login = %login.map_or("-", |l| l.0.as_str()),
+            "request"
+        );
+    }
+}
+
 async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>) -> Response {
     let app = &shared.app;
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    let mut response = if path == "/.well-known/caldav" || path == "/.well-known/caldav/" {
+    let mut response = if path == "/healthz" && (method == Method::GET || method == Method::HEAD) {
+        crate::health::handle(app).await
+    } else if path == "/.well-known/caldav" || path == "/.well-known/caldav/" {
         let mut response = http::text(StatusCode::MOVED_PERMANENTLY, "See /dav/.");
         http::set_header(&mut response, "location", crate::paths::DAV_ROOT);
         response
@@ -195,7 +253,11 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
                 .await
                 {
                     Ok((body, _lease)) => {
-                        crate::api::handle(app, user, &method, &path, &query, body).await
+                        let login = Login(user.login.clone());
+                        let mut response =
+                            crate::api::handle(app, user, &method, &path, &query, body).await;
+                        response.extensions_mut().insert(login);
+                        response
                     }
                     Err(error) => body_refused(error, false),
                 }
@@ -266,11 +328,14 @@ async fn dav_request(
         headers: parts.headers,
         body,
     };
+    let login = Login(user.login.clone());
     let ctx = dav::Ctx {
         app: shared.app.clone(),
         user,
     };
-    dav::handle(ctx, path, request).await
+    let mut response = dav::handle(ctx, path, request).await;
+    response.extensions_mut().insert(login);
+    response
 }
 
 /// Authenticates from the headers alone, before any body is read. A

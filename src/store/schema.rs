@@ -222,6 +222,11 @@ fn reclassify(tx: &Transaction) -> super::Result<()> {
     Ok(())
 }
 
+/// The schema version this build migrates to.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 pub fn migrate(conn: &mut Connection) -> super::Result<()> {
     migrate_to(conn, MIGRATIONS.len())
 }
