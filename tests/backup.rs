@@ -116,9 +116,9 @@ fn assert_consistent(path: &Path) -> rusqlite::Connection {
 #[test]
 fn backup_ends_while_the_server_keeps_writing() {
     let server = Server::start();
-    // More than a few hundred pages, so that a copy made in steps would be
+    // Thousands of pages (10 MB), so that a copy made in steps would be
     // overtaken by the commits.
-    for n in 0..8 {
+    for n in 0..40 {
         let name = format!("big-{n}");
         server
             .as_user("asso-a", "PUT", &format!("{CAL_A}{name}.ics"))
@@ -187,7 +187,7 @@ fn backup_ends_while_the_server_keeps_writing() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(big, 8);
+    assert_eq!(big, 40);
 }
 
 /// Backup, then changes, then restore: refused while the server runs,

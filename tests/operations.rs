@@ -166,13 +166,24 @@ fn a_request_in_progress_completes_when_the_server_is_stopped() {
 #[test]
 fn one_server_per_database() {
     let server = Server::start();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
         .env("CONCORD_CLOCK", NOW)
         .arg("--config")
         .arg(server.config_path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while second.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("a second server runs on the same database");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = second.wait_with_output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("in use"), "{stderr}");
