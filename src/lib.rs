@@ -19,6 +19,7 @@ pub mod health;
 pub mod http;
 pub mod ical;
 pub mod locks;
+pub mod log;
 pub mod params;
 pub mod paths;
 pub mod places;

@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 use concord::app::App;
 use concord::cli::{self, Change, NewAccount};
-use concord::config::{Config, LogFormat};
+use concord::config::Config;
 use concord::store::accounts::Role;
 use concord::store::Store;
 use std::net::SocketAddr;
@@ -295,26 +295,8 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The log goes to standard error (the journal under systemd), filtered by
-/// `RUST_LOG` (default `info`), colored only on a terminal.
-fn init_log(format: LogFormat) {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::builder()
-        .with_default_directive(tracing::level_filters::LevelFilter::INFO.into())
-        .from_env_lossy();
-    let log = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .with_env_filter(filter);
-    match format {
-        LogFormat::Text => log.init(),
-        LogFormat::Json => log.json().flatten_event(true).init(),
-    }
-}
-
 fn serve(config: Config) -> ExitCode {
-    init_log(config.log.format);
+    concord::log::init(config.log.format);
     // Held until the process ends: `restore` refuses to run meanwhile, and
     // so does a second server on the same database.
     let _lock = match concord::store::backup::ServerLock::acquire(&config.db_path()) {
