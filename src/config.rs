@@ -254,6 +254,11 @@ pub struct ServerSettings {
     /// as one address); lowered at start to what the descriptor limit allows.
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    /// Reverse proxies in front of the server (their addresses as it sees
+    /// them, e.g. 127.0.0.1): a request they pass names its client in
+    /// `X-Forwarded-For`, which is believed from them only, and their
+    /// connections are not capped per address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSettings {
@@ -266,6 +271,7 @@ impl Default for ServerSettings {
             body_memory_mib: 64,
             max_connections: 1000,
             max_connections_per_address: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -38,6 +38,7 @@ const DISCARD_BOUND: usize = 64 * 1024;
 struct Shared {
     app: Arc<App>,
     bodies: BodyLimits,
+    trusted_proxies: Vec<IpAddr>,
 }
 
 /// Serves until `shutdown` resolves, then stops accepting connections and
@@ -56,6 +57,11 @@ pub async fn serve(
         idle: Duration::from_secs(settings.idle_timeout_seconds),
     };
     let shared = Arc::new(Shared {
+        trusted_proxies: settings
+            .trusted_proxies
+            .iter()
+            .map(|ip| canonical(*ip))
+            .collect(),
         app,
         bodies: BodyLimits::new(
             Duration::from_secs(settings.body_timeout_seconds),
@@ -81,7 +87,12 @@ pub async fn serve(
                     }
                 };
                 let peer = canonical(peer.ip());
-                let slot = match connections.admit(limits::source_key(peer)) {
+                let proxy = shared.trusted_proxies.contains(&peer);
+                let admitted = match proxy {
+                    true => connections.admit_proxy(limits::source_key(peer)),
+                    false => connections.admit(limits::source_key(peer)),
+                };
+                let slot = match admitted {
                     Ok(slot) => slot,
                     Err(full) => {
                         warnings.warn(&format!("connection from {peer} refused: {full:?} limit reached"));
@@ -100,7 +111,12 @@ pub async fn serve(
                     let shared = shared.clone();
                     async move {
                         let log = RequestLog::begin(&request);
-                        let response = route(&shared, peer, request).await;
+                        let client = match proxy {
+                            true => forwarded_client(request.headers(), &shared.trusted_proxies)
+                                .unwrap_or(peer),
+                            false => peer,
+                        };
+                        let response = route(&shared, client, request).await;
                         drop(busy);
                         if let Some(log) = log {
                             log.end(&response);
@@ -132,6 +148,31 @@ pub async fn serve(
 /// How long requests in progress may take to finish once the server is
 /// asked to stop (systemd waits 90 s before it kills).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The client a trusted proxy passes a request for: the last address of
+/// `X-Forwarded-For` that is not itself a trusted proxy (proxies append
+/// the address they received from; what comes before may be the client's
+/// own invention). None when there is no usable one.
+fn forwarded_client(headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    for entry in entries.into_iter().rev() {
+        let entry = entry.trim();
+        let ip = entry
+            .parse::<IpAddr>()
+            .or_else(|_| entry.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+            .ok()
+            .map(canonical)?;
+        if !trusted.contains(&ip) {
+            return Some(ip);
+        }
+    }
+    None
+}
 
 /// An IPv4 client of a dual-stack listener is itself, not an IPv6 address.
 fn canonical(ip: IpAddr) -> IpAddr {

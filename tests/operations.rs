@@ -189,3 +189,63 @@ fn one_server_per_database() {
     assert!(stderr.contains("in use"), "{stderr}");
     server.request("GET", "/healthz").send().expect(200);
 }
+
+/// Behind a trusted reverse proxy each client is its `X-Forwarded-For`
+/// address: one client's wrong passwords slow down that client only, and
+/// the proxy's many connections are not capped as one address's. From
+/// anyone else the header is ignored: a client cannot choose its address.
+#[test]
+fn clients_behind_a_trusted_proxy_are_told_apart() {
+    use std::net::Ipv4Addr;
+    use std::time::Instant;
+    let server = Server::start_with(
+        "failures_before_delay = 2\n[server]\ntrusted_proxies = [\"127.0.0.1\"]\nmax_connections_per_address = 2\n",
+    );
+    let wrong = |client: &str, from: Option<Ipv4Addr>| {
+        let started = Instant::now();
+        let request = server
+            .request("PROPFIND", CAL_A)
+            .auth("asso-a", "wrong-password")
+            .header("Depth", "0")
+            .header("X-Forwarded-For", client);
+        let status = match from {
+            Some(address) => request.send_from(address).status,
+            None => request.send().status,
+        };
+        (status, started.elapsed())
+    };
+    let slowed = |(status, elapsed): (u16, Duration)| {
+        status == 429 || (status == 401 && elapsed >= Duration::from_millis(900))
+    };
+    for _ in 0..3 {
+        wrong("203.0.113.7", None);
+    }
+    assert!(
+        slowed(wrong("203.0.113.7", None)),
+        "the guesser is not slowed down"
+    );
+    let other = wrong("198.51.100.9", None);
+    assert!(
+        other.0 == 401 && !slowed(other),
+        "another client behind the proxy was slowed down: {other:?}"
+    );
+    // Not a proxy: its header changes nothing.
+    let direct = Ipv4Addr::new(127, 0, 0, 2);
+    for n in 0..3 {
+        wrong(&format!("198.51.100.{}", 50 + n), Some(direct));
+    }
+    assert!(
+        slowed(wrong("198.51.100.60", Some(direct))),
+        "a direct client escaped its failures with X-Forwarded-For"
+    );
+    // Two connections per address at most, but not for the proxy.
+    let _held: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    server.request("GET", "/healthz").send().expect(200);
+    let _held_direct: Vec<TcpStream> = (0..2).map(|_| connect_from(&server, direct)).collect();
+    server
+        .request("GET", "/healthz")
+        .send_from(direct)
+        .expect(503);
+}
