@@ -192,11 +192,11 @@ const MIGRATIONS: &[Migration] = &[
     // To-dos without dates, or with CREATED alone, match ranges far from
     // their instances: they are found through an index of the to-dos.
     Sql(r#"
-    CREATE INDEX objects_todos ON objects (collection_id) WHERE component = 'VTODO';
-    CREATE TABLE reindex_queue (
+    CREATE INDEX IF NOT EXISTS objects_todos ON objects (collection_id) WHERE component = 'VTODO';
+    CREATE TABLE IF NOT EXISTS reindex_queue (
         object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE
     );
-    INSERT INTO reindex_queue (object_id) SELECT id FROM objects WHERE component = 'VTODO';
+    INSERT OR IGNORE INTO reindex_queue (object_id) SELECT id FROM objects WHERE component = 'VTODO';
     "#),
 ];
 
