@@ -10,6 +10,8 @@
 //! anonymous clients cannot make the server hold their bodies.
 
 pub mod limits;
+mod proxy;
+mod request_log;
 mod watch;
 
 use crate::app::App;
@@ -22,6 +24,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::TokioIo;
+use request_log::{Login, RequestLog};
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -112,8 +115,10 @@ pub async fn serve(
                     async move {
                         let log = RequestLog::begin(&request);
                         let client = match proxy {
-                            true => forwarded_client(request.headers(), &shared.trusted_proxies)
-                                .unwrap_or(peer),
+                            true => {
+                                proxy::forwarded_client(request.headers(), &shared.trusted_proxies)
+                                    .unwrap_or(peer)
+                            }
                             false => peer,
                         };
                         let response = route(&shared, client, request).await;
@@ -149,33 +154,8 @@ pub async fn serve(
 /// asked to stop (systemd waits 90 s before it kills).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// The client a trusted proxy passes a request for: the last address of
-/// `X-Forwarded-For` that is not itself a trusted proxy (proxies append
-/// the address they received from; what comes before may be the client's
-/// own invention). None when there is no usable one.
-fn forwarded_client(headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let entries: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .collect();
-    for entry in entries.into_iter().rev() {
-        let entry = entry.trim();
-        let ip = entry
-            .parse::<IpAddr>()
-            .or_else(|_| entry.parse::<std::net::SocketAddr>().map(|s| s.ip()))
-            .ok()
-            .map(canonical)?;
-        if !trusted.contains(&ip) {
-            return Some(ip);
-        }
-    }
-    None
-}
-
 /// An IPv4 client of a dual-stack listener is itself, not an IPv6 address.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
@@ -228,44 +208,6 @@ impl Warnings {
         }
         self.last = Some(Instant::now());
         self.left_out = 0;
-    }
-}
-
-/// The login a request was authenticated as, carried by its response to
-/// the request log.
-#[derive(Clone)]
-struct Login(String);
-
-/// One line per request at `info` (target `concord::request`): method,
-/// path (without the query string), status, duration and login. Never a
-/// header or a body: credentials stay out of the log.
-struct RequestLog {
-    started: Instant,
-    method: Method,
-    path: String,
-}
-
-impl RequestLog {
-    /// None when the line is filtered out (`RUST_LOG`): nothing is copied.
-    fn begin(request: &hyper::Request<Incoming>) -> Option<RequestLog> {
-        tracing::enabled!(target: "concord::request", tracing::Level::INFO).then(|| RequestLog {
-            started: Instant::now(),
-            method: request.method().clone(),
-            path: request.uri().path().to_owned(),
-        })
-    }
-
-    fn end(self, response: &Response) {
-        let login = response.extensions().get::<Login>();
-        tracing::info!(
-            target: "concord::request",
-            method = %self.method,
-            path = %self.path,
-            status = response.status().as_u16(),
-            ms = (self.started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
-            login = %login.map_or("-", |l| l.0.as_str()),
-            "request"
-        );
     }
 }
 
