@@ -3,6 +3,10 @@
 //! Layers, each reachable alone: `http`/`server` (plumbing), `dav`
 //! (WebDAV/CalDAV protocol), `ical` (iCalendar model: parse, validate,
 //! recurrence), `store` (SQLite), `auth`, and `cli` (administration).
+//! Lower layers never reach up: `store`, `query` and `ical` use none of
+//! `dav`, `feeds`, `web`, `api`, `server`, `app`, `auth`, `cli` and
+//! `conflicts`; `query` and `ical` do not use `store`, nor `ical` `query`
+//! (`tests/layers.rs` checks).
 
 pub mod api;
 pub mod app;
