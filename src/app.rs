@@ -35,12 +35,17 @@ impl App {
     }
 
     pub fn ical_limits(&self) -> ical::Limits {
-        let limits = &self.config.limits;
-        ical::Limits {
-            max_bytes: limits.max_resource_size,
-            max_instances: limits.max_instances,
-            horizon_years: limits.horizon_years,
-            ..ical::Limits::default()
-        }
+        ical_limits(&self.config)
+    }
+}
+
+/// The bounds the settings put on one calendar object.
+pub fn ical_limits(config: &Config) -> ical::Limits {
+    let limits = &config.limits;
+    ical::Limits {
+        max_bytes: limits.max_resource_size,
+        max_instances: limits.max_instances,
+        horizon_years: limits.horizon_years,
+        ..ical::Limits::default()
     }
 }

@@ -184,15 +184,40 @@ pub fn ensure_admin(config: &Config) -> Result<Option<String>, String> {
     Ok(Some(message))
 }
 
-/// Online backup of the database to `target` (consistent while serving).
+/// Indexes again what migrations queued (see `objects::reindex_queued`),
+/// with the settings' zone for floating times and limits.
+pub fn reindex_queued(config: &Config) -> Result<usize, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let zone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+    crate::store::objects::reindex_queued(&mut conn, zone, &crate::app::ical_limits(config))
+        .map_err(|e| e.to_string())
+}
+
+/// Online backup of the database to `target`: a consistent copy, also
+/// while the server writes (see `store::backup`).
 pub fn backup(config: &Config, target: &std::path::Path) -> Result<String, String> {
-    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
-    let mut dest = rusqlite::Connection::open(target).map_err(|e| e.to_string())?;
-    let backup = rusqlite::backup::Backup::new(&conn, &mut dest).map_err(|e| e.to_string())?;
-    backup
-        .run_to_completion(256, std::time::Duration::from_millis(5), None)
-        .map_err(|e| e.to_string())?;
-    Ok(format!("backup written to {}", target.display()))
+    let size =
+        crate::store::backup::backup(&config.db_path(), target).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "backup written to {} ({size} bytes, integrity checked)",
+        target.display()
+    ))
+}
+
+/// Replaces the database by a backup, once it passed its checks; refused
+/// while a server runs on the database.
+pub fn restore(config: &Config, file: &std::path::Path) -> Result<String, String> {
+    let db = config.db_path();
+    let kept = crate::store::backup::restore(&db, file).map_err(|e| e.to_string())?;
+    Ok(match kept {
+        Some(kept) => format!(
+            "{} restored from {}; the database it replaced is kept as {}",
+            db.display(),
+            file.display(),
+            kept.display()
+        ),
+        None => format!("{} restored from {}", db.display(), file.display()),
+    })
 }
 
 /// The slug of a commune given by slug or name; any text when config.toml

@@ -26,6 +26,7 @@ pub struct Config {
     /// Outgoing e-mail (activation links, staff notices); none when absent.
     pub mail: Option<MailSettings>,
     pub appointments: AppointmentSettings,
+    pub log: LogSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -165,6 +166,24 @@ pub struct Category {
     /// Other spellings found in CATEGORIES (matched case- and accent-blind).
     #[serde(default)]
     pub aliases: Vec<String>,
+}
+
+/// The server's log, on its standard error. What it logs is chosen with
+/// `RUST_LOG` (default `info`: one line per request, warnings, errors).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, its fields at the top level.
+    Json,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -354,6 +373,11 @@ pub struct ServerSettings {
     /// as one address); lowered at start to what the descriptor limit allows.
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    /// Reverse proxies in front of the server (their addresses as it sees
+    /// them, e.g. 127.0.0.1): a request they pass names its client in
+    /// `X-Forwarded-For`, which is believed from them only, and their
+    /// connections are not capped per address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSettings {
@@ -366,6 +390,7 @@ impl Default for ServerSettings {
             body_memory_mib: 64,
             max_connections: 1000,
             max_connections_per_address: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -403,6 +428,7 @@ impl Default for Config {
             web: WebSettings::default(),
             mail: None,
             appointments: AppointmentSettings::default(),
+            log: LogSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),

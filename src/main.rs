@@ -86,6 +86,9 @@ enum Command {
     Acknowledge { key: String },
     /// Writes a consistent copy of the database, also while serving.
     Backup { target: PathBuf },
+    /// Replaces the database by a backup (checked first); the server must
+    /// be stopped.
+    Restore { file: PathBuf },
     /// Manages the permanences where residents book appointments.
     #[command(subcommand)]
     Permanence(PermanenceCommand),
@@ -300,6 +303,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Backup { target } => cli::backup(&config, &target),
+        Command::Restore { file } => cli::restore(&config, &file),
         Command::Conflicts {
             from,
             to,
@@ -452,13 +456,21 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    concord::log::init(config.log.format);
+    // Held until the process ends: `restore` refuses to run meanwhile, and
+    // so does a second server on the same database.
+    let _lock = match concord::store::backup::ServerLock::acquire(&config.db_path()) {
+        Ok(lock) => lock,
+        Err(error) => return fail(&error.to_string()),
+    };
     match cli::ensure_admin(&config) {
         Ok(Some(message)) => println!("first start: administrator account {message}"),
         Ok(None) => {}
+        Err(message) => return fail(&message),
+    }
+    match cli::reindex_queued(&config) {
+        Ok(0) => {}
+        Ok(count) => tracing::info!("{count} object(s) indexed again after an upgrade"),
         Err(message) => return fail(&message),
     }
     let store = match Store::open(&config.db_path()) {

@@ -85,7 +85,7 @@ pub fn valid_login(login: &str) -> bool {
 /// with one of them would be shadowed or would shadow.
 pub const RESERVED_LOGINS: &[&str] = &[
     crate::paths::AGGREGATE,
-    crate::conflicts::calendar::PATH,
+    crate::paths::CONFLICTS,
     "principals",
     "calendars",
     "dav",

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod acks;
 pub mod activations;
 pub mod appointments;
+pub mod backup;
 pub mod cache;
 pub mod collections;
 pub mod objects;
@@ -40,6 +41,12 @@ pub enum StoreError {
     /// it ran on live on.
     #[error("a database job panicked: {0}")]
     Panicked(String),
+    /// A file could not be read or written (backup, restore, lock).
+    #[error("{0}")]
+    Io(String),
+    /// An operation on the database file was refused, with the reason.
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

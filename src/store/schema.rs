@@ -259,6 +259,19 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX IF NOT EXISTS bookings_by_service ON bookings (service_id, start_utc);
     CREATE INDEX IF NOT EXISTS bookings_by_end ON bookings (anonymised, end_utc);
     "#),
+    // 11: to-dos are indexed by the spans RFC 4791 9.9 gives their time
+    // ranges (`ical::Instance::range_span`): those indexed before are
+    // queued, and the server indexes them again when it starts
+    // (`objects::reindex_queued`; it knows the zone of floating times).
+    // To-dos without dates, or with CREATED alone, match ranges far from
+    // their instances: they are found through an index of the to-dos.
+    Sql(r#"
+    CREATE INDEX IF NOT EXISTS objects_todos ON objects (collection_id) WHERE component = 'VTODO';
+    CREATE TABLE IF NOT EXISTS reindex_queue (
+        object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE
+    );
+    INSERT OR IGNORE INTO reindex_queue (object_id) SELECT id FROM objects WHERE component = 'VTODO';
+    "#),
 ];
 
 /// Migration 9 (see `MIGRATIONS`).
@@ -325,6 +338,11 @@ fn reclassify(tx: &Transaction) -> super::Result<()> {
         super::collections::record_change(tx, collection_id, &name, id, false)?;
     }
     Ok(())
+}
+
+/// The schema version this build migrates to.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
 }
 
 pub fn migrate(conn: &mut Connection) -> super::Result<()> {
