@@ -14,6 +14,8 @@ pub struct App {
     pub feeds: crate::feeds::FeedCache,
     pub conflict_calendars: crate::conflicts::calendar::State,
     pub dav_cache: crate::dav::cache::DavCache,
+    /// Subscriptions being fetched, and the polling loop's wake-up.
+    pub imports: crate::import::Imports,
 }
 
 impl App {
@@ -29,16 +31,22 @@ impl App {
             feeds,
             conflict_calendars: Default::default(),
             dav_cache: Default::default(),
+            imports: Default::default(),
         }
     }
 
     pub fn ical_limits(&self) -> ical::Limits {
-        let limits = &self.config.limits;
-        ical::Limits {
-            max_bytes: limits.max_resource_size,
-            max_instances: limits.max_instances,
-            horizon_years: limits.horizon_years,
-            ..ical::Limits::default()
-        }
+        ical_limits(&self.config)
+    }
+}
+
+/// The limits every calendar object is held to (PUT, imported feeds).
+pub fn ical_limits(config: &Config) -> ical::Limits {
+    let limits = &config.limits;
+    ical::Limits {
+        max_bytes: limits.max_resource_size,
+        max_instances: limits.max_instances,
+        horizon_years: limits.horizon_years,
+        ..ical::Limits::default()
     }
 }

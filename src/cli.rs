@@ -9,6 +9,8 @@ use crate::store::collections::{self, CalendarProps, NewCollection};
 use crate::store::{in_transaction, open_connection};
 use std::io::BufRead;
 
+pub mod import;
+
 /// The path segment of the calendar made with each organiser's account.
 pub const ACCOUNT_CALENDAR: &str = "main";
 

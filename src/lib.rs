@@ -17,6 +17,7 @@ pub mod feeds;
 pub mod french;
 pub mod http;
 pub mod ical;
+pub mod import;
 pub mod locks;
 pub mod params;
 pub mod paths;

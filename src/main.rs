@@ -83,6 +83,38 @@ enum Command {
     Acknowledge { key: String },
     /// Writes a consistent copy of the database, also while serving.
     Backup { target: PathBuf },
+    /// Subscriptions of organisers' calendars to external ICS feeds.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Subscribes a new calendar of LOGIN to the feed at URL (http, https
+    /// or webcal) and imports it once.
+    Add {
+        login: String,
+        url: String,
+        /// The calendar's name in the organiser's home (default: import).
+        #[arg(long)]
+        name: Option<String>,
+        /// How often to fetch, e.g. 30m, 1h, 1d (default: the feed's
+        /// REFRESH-INTERVAL, else [import] default_interval_minutes).
+        #[arg(long)]
+        every: Option<String>,
+        /// Keeps the calendar out of the public outputs.
+        #[arg(long)]
+        private: bool,
+        /// Leaves the first import to the running server.
+        #[arg(long)]
+        no_fetch: bool,
+    },
+    /// Lists the subscriptions, their last success, failures and next fetch.
+    List,
+    /// Ends a subscription (by id, LOGIN/NAME or NAME) and deletes its calendar.
+    Remove { subscription: String },
+    /// Fetches every subscription now (or the one named), whatever the schedule.
+    Run { subscription: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -212,6 +244,7 @@ fn main() -> ExitCode {
             timings,
         ),
         Command::Acknowledge { key } => cli::acknowledge(&config, &key),
+        Command::Import(command) => import(&config, command),
         Command::Publish { login, calendar } => cli::publish(&config, &login, &calendar, true),
         Command::Unpublish { login, calendar } => cli::publish(&config, &login, &calendar, false),
     };
@@ -286,6 +319,32 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
     }
 }
 
+fn import(config: &Config, command: ImportCommand) -> Result<String, String> {
+    match command {
+        ImportCommand::Add {
+            login,
+            url,
+            name,
+            every,
+            private,
+            no_fetch,
+        } => cli::import::add(
+            config,
+            cli::import::Add {
+                login,
+                url,
+                name,
+                every,
+                private,
+                no_fetch,
+            },
+        ),
+        ImportCommand::List => cli::import::list(config),
+        ImportCommand::Remove { subscription } => cli::import::remove(config, &subscription),
+        ImportCommand::Run { subscription } => cli::import::run(config, subscription.as_deref()),
+    }
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("concord: {message}");
     ExitCode::FAILURE
@@ -327,6 +386,9 @@ fn serve(config: Config) -> ExitCode {
         // Tests and scripts read this line to find an ephemeral port.
         println!("listening on http://{address}/");
         let app = Arc::new(App::new(config, store));
+        if app.config.import.enabled {
+            tokio::spawn(concord::import::schedule::run(app.clone()));
+        }
         concord::server::serve(app, listener, shutdown_signal()).await;
         ExitCode::SUCCESS
     })

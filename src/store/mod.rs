@@ -14,6 +14,7 @@ pub mod cache;
 pub mod collections;
 pub mod objects;
 pub mod schema;
+pub mod subscriptions;
 pub mod views;
 
 use crate::locks::lock;

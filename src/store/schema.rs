@@ -185,6 +185,45 @@ const MIGRATIONS: &[Migration] = &[
     Sql(r#"
     CREATE INDEX IF NOT EXISTS objects_by_uid ON objects (uid);
     "#),
+    // 7: subscriptions of organisers' calendars to external ICS feeds
+    // (src/import). Each owns one calendar, its mirror, which the server
+    // fills and clients may only read (`collections.imported`); deleting
+    // the calendar ends the subscription. Kept per subscription: the
+    // validators of the last good download (conditional GET), when to poll
+    // next, and the failures since the last success (their start, for
+    // staff: feeds failing for days).
+    Sql(r#"
+    ALTER TABLE collections ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE subscriptions (
+        id              INTEGER PRIMARY KEY,
+        collection_id   INTEGER NOT NULL UNIQUE REFERENCES collections(id) ON DELETE CASCADE,
+        url             TEXT NOT NULL,
+        -- Polling interval chosen for this subscription (seconds); NULL:
+        -- the feed's REFRESH-INTERVAL / X-PUBLISHED-TTL, else the default.
+        every_seconds   INTEGER,
+        -- The interval the feed asked for when last downloaded.
+        feed_seconds    INTEGER,
+        etag            TEXT,
+        last_modified   TEXT,
+        -- blake2 of the last body mirrored whole: the same bytes again
+        -- need no work.
+        content_hash    TEXT,
+        next_at         INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        last_success_at INTEGER,
+        -- Failures since the last success, when the first of them was, and
+        -- what the last one said.
+        failures        INTEGER NOT NULL DEFAULT 0,
+        failing_since   INTEGER,
+        last_error      TEXT,
+        -- Events mirrored by the last success, and those it skipped, one
+        -- line each ("UID: reason").
+        events          INTEGER NOT NULL DEFAULT 0,
+        skipped         TEXT NOT NULL DEFAULT '',
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX subscriptions_by_next ON subscriptions (next_at);
+    "#),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
