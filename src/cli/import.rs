@@ -39,6 +39,7 @@ pub fn add(config: &Config, add: Add) -> Result<String, String> {
                 name: add.name.as_deref(),
                 every_seconds,
                 published: !add.private,
+                fetched_by_caller: !add.no_fetch,
             },
         )
     })
@@ -56,12 +57,11 @@ pub fn add(config: &Config, add: Add) -> Result<String, String> {
         out.push_str("first import left to the server\n");
         return Ok(out);
     }
-    let outcome = run_many(config, vec![created])?.remove(0).1;
-    out.push_str(&format!("first import: {outcome}\n"));
-    if matches!(outcome, Outcome::Failed(_)) {
-        out.push_str(&format!(
-            "the subscription stays and is retried on schedule (`concord import remove {created}` drops it)\n"
-        ));
+    match run_many(config, vec![created])?.remove(0).1 {
+        Outcome::Failed(error) => out.push_str(&format!(
+            "first import failed: {error}\nthe subscription stays and is retried on schedule (`concord import remove {created}` drops it)\n"
+        )),
+        outcome => out.push_str(&format!("first import: {outcome}\n")),
     }
     Ok(out)
 }

@@ -40,12 +40,17 @@ impl Policy {
         if self.trusts(host) {
             return Ok(());
         }
-        match non_public(address) {
-            None => Ok(()),
-            Some(kind) => Err(format!(
-                "{host} is at {address}, {kind}: feeds are only fetched from public addresses"
-            )),
-        }
+        let Some(kind) = non_public(address) else {
+            return Ok(());
+        };
+        let what = if normalise_host(host) == address.to_string() {
+            format!("{address} is {kind}")
+        } else {
+            format!("{host} is at {address}, {kind}")
+        };
+        Err(format!(
+            "{what}: feeds are only fetched from public addresses"
+        ))
     }
 }
 

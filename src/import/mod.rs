@@ -79,6 +79,10 @@ pub struct NewSubscription<'a> {
     /// The polling interval, in seconds, checked against the bounds.
     pub every_seconds: Option<i64>,
     pub published: bool,
+    /// The caller fetches it at once itself (`import add`): the polling
+    /// loop leaves it alone meanwhile, unless that fetch never records
+    /// its outcome.
+    pub fetched_by_caller: bool,
 }
 
 /// Checks and records a subscription and creates its (empty) mirror, due
@@ -141,6 +145,11 @@ pub fn subscribe(
             every_seconds: new.every_seconds,
             published: new.published,
             display_name: &path,
+            due_at: if new.fetched_by_caller {
+                crate::clock::timestamp() + config.import.timeout_seconds as i64 + 60
+            } else {
+                crate::clock::timestamp()
+            },
         },
     )?;
     Ok(Ok(id))

@@ -95,10 +95,12 @@ pub struct NewSubscription<'a> {
     pub every_seconds: Option<i64>,
     pub published: bool,
     pub display_name: &'a str,
+    /// When it is first due.
+    pub due_at: i64,
 }
 
-/// Creates the mirror calendar and its subscription, due at once; returns
-/// the subscription's id.
+/// Creates the mirror calendar and its subscription; returns the
+/// subscription's id.
 pub fn create(conn: &Connection, new: &NewSubscription) -> Result<i64> {
     let props = CalendarProps {
         display_name: Some(Some(new.display_name.to_owned())),
@@ -115,11 +117,10 @@ pub fn create(conn: &Connection, new: &NewSubscription) -> Result<i64> {
         },
         &props,
     )?;
-    let time = now();
     conn.execute(
         "INSERT INTO subscriptions (collection_id, url, every_seconds, next_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![collection_id, new.url, new.every_seconds, time],
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![collection_id, new.url, new.every_seconds, new.due_at, now()],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -239,4 +240,76 @@ pub fn record_failure(conn: &Connection, id: i64, error: &str, next_at: i64) -> 
 /// public views and reach synced clients as deleted).
 pub fn remove(conn: &Connection, subscription: &Subscription) -> Result<()> {
     collections::delete_tree(conn, subscription.owner_id, &subscription.path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database() -> (Connection, i64) {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::schema::configure_reads(&conn).unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO principals (id, login, display_name, kind, role, password_hash, created_at)
+                 VALUES (1, 'asso-a', 'A', 'association', 'organiser', 'x', 0);",
+        )
+        .unwrap();
+        let id = create(
+            &conn,
+            &NewSubscription {
+                owner_id: 1,
+                path: "club",
+                url: "https://club.example/agenda.ics",
+                every_seconds: None,
+                published: true,
+                display_name: "club",
+                due_at: 100,
+            },
+        )
+        .unwrap();
+        (conn, id)
+    }
+
+    /// Staff see the feeds failing since a given time (a week ago), with
+    /// when their failures began; a success clears it.
+    #[test]
+    fn failing_subscriptions_are_listed_with_the_start_of_their_failures() {
+        let (conn, id) = database();
+        assert!(failing_since(&conn, i64::MAX).unwrap().is_empty());
+        record_failure(&conn, id, "HTTP 500", 1_000).unwrap();
+        let first = get(&conn, id).unwrap().unwrap().failing_since.unwrap();
+        record_failure(&conn, id, "HTTP 503", 2_000).unwrap();
+        let failing = failing_since(&conn, first).unwrap();
+        assert_eq!(failing.len(), 1);
+        let s = &failing[0];
+        assert_eq!((s.failures, s.failing_since), (2, Some(first)));
+        assert_eq!(s.last_error.as_deref(), Some("HTTP 503"));
+        assert_eq!(
+            (s.login.as_str(), s.path.as_str(), s.next_at),
+            ("asso-a", "club", 2_000)
+        );
+        // Failing for less long than asked: not listed.
+        assert!(failing_since(&conn, first - 7 * 86_400).unwrap().is_empty());
+        record_unchanged(&conn, id, 3_000).unwrap();
+        assert!(failing_since(&conn, i64::MAX).unwrap().is_empty());
+        let s = get(&conn, id).unwrap().unwrap();
+        assert_eq!((s.failures, s.last_error, s.next_at), (0, None, 3_000));
+    }
+
+    #[test]
+    fn the_mirror_is_read_only_and_goes_with_its_subscription() {
+        let (conn, id) = database();
+        let s = get(&conn, id).unwrap().unwrap();
+        let calendar = collections::get(&conn, 1, "club").unwrap().unwrap();
+        assert!(calendar.imported && calendar.published && !calendar.managed);
+        assert_eq!(calendar.components, vec!["VEVENT"]);
+        assert_eq!(due(&conn, 99).unwrap(), Vec::<i64>::new());
+        assert_eq!(due(&conn, 100).unwrap(), vec![id]);
+        assert_eq!(next_due(&conn).unwrap(), Some(100));
+        remove(&conn, &s).unwrap();
+        assert!(get(&conn, id).unwrap().is_none());
+        assert!(collections::get(&conn, 1, "club").unwrap().is_none());
+        assert_eq!(next_due(&conn).unwrap(), None);
+    }
 }
