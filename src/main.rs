@@ -92,23 +92,7 @@ enum Command {
 enum ImportCommand {
     /// Subscribes a new calendar of LOGIN to the feed at URL (http, https
     /// or webcal) and imports it once.
-    Add {
-        login: String,
-        url: String,
-        /// The calendar's name in the organiser's home (default: import).
-        #[arg(long)]
-        name: Option<String>,
-        /// How often to fetch, e.g. 30m, 1h, 1d (default: the feed's
-        /// REFRESH-INTERVAL, else [import] default_interval_minutes).
-        #[arg(long)]
-        every: Option<String>,
-        /// Keeps the calendar out of the public outputs.
-        #[arg(long)]
-        private: bool,
-        /// Leaves the first import to the running server.
-        #[arg(long)]
-        no_fetch: bool,
-    },
+    Add(cli::import::Add),
     /// Lists the subscriptions, their last success, failures and next fetch.
     List,
     /// Ends a subscription (by id, LOGIN/NAME or NAME) and deletes its calendar.
@@ -321,24 +305,7 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
 
 fn import(config: &Config, command: ImportCommand) -> Result<String, String> {
     match command {
-        ImportCommand::Add {
-            login,
-            url,
-            name,
-            every,
-            private,
-            no_fetch,
-        } => cli::import::add(
-            config,
-            cli::import::Add {
-                login,
-                url,
-                name,
-                every,
-                private,
-                no_fetch,
-            },
-        ),
+        ImportCommand::Add(add) => cli::import::add(config, add),
         ImportCommand::List => cli::import::list(config),
         ImportCommand::Remove { subscription } => cli::import::remove(config, &subscription),
         ImportCommand::Run { subscription } => cli::import::run(config, subscription.as_deref()),

@@ -295,22 +295,22 @@ fn google() -> String {
     fixture_text("ics/feed-google.ics")
 }
 
-/// The Google feed subscribed as asso-a's calendar `club`.
-fn subscribed(extra: &str) -> (Server, Feeds) {
+/// A server with `extra` settings, a feed server serving the Google
+/// export, and what `import add asso-a FEED --name club ARGS` said.
+fn with_google(extra: &str, args: &[&str]) -> (Server, Feeds, String) {
     let server = Server::start_with(extra);
     let feeds = Feeds::start();
     feeds.feed("/google.ics", google(), "\"g1\"");
-    let out = ok(
-        &server,
-        &[
-            "import",
-            "add",
-            "asso-a",
-            &feeds.url("/google.ics"),
-            "--name",
-            "club",
-        ],
-    );
+    let url = feeds.url("/google.ics");
+    let mut command = vec!["import", "add", "asso-a", &url, "--name", "club"];
+    command.extend_from_slice(args);
+    let out = ok(&server, &command);
+    (server, feeds, out)
+}
+
+/// The Google feed subscribed as asso-a's calendar `club`.
+fn subscribed(extra: &str) -> (Server, Feeds) {
+    let (server, feeds, out) = with_google(extra, &[]);
     assert!(out.contains("first import: 5 events: 5 added"), "{out}");
     (server, feeds)
 }
@@ -753,34 +753,26 @@ fn a_redirect_to_a_loopback_address_is_refused() {
     feeds.feed("/google.ics", google(), "\"g1\"");
     feeds.route("/moved", Route::Redirect(feeds.url("/google.ics")));
     let trusted = format!("http://localhost:{}/moved", feeds.port);
-    let out = ok(
-        &server,
-        &["import", "add", "asso-a", &trusted, "--name", "club"],
-    );
-    assert!(
-        out.contains("first import failed: refused: 127.0.0.1 is a loopback address: feeds are only fetched from public addresses"),
-        "{out}"
-    );
-    assert_eq!(feeds.seen_paths(), vec!["/moved"]);
-    // Named directly, nothing is even requested.
     let direct = feeds.url("/google.ics");
-    let out = ok(
-        &server,
-        &["import", "add", "asso-a", &direct, "--name", "direct"],
-    );
-    assert!(
-        out.contains("first import failed: refused: 127.0.0.1 is a loopback address"),
-        "{out}"
-    );
     let mapped = format!("http://[::ffff:127.0.0.1]:{}/google.ics", feeds.port);
-    let out = ok(
-        &server,
-        &["import", "add", "asso-a", &mapped, "--name", "mapped"],
-    );
-    assert!(
-        out.contains("refused: ::ffff:127.0.0.1 is a loopback address"),
-        "{out}"
-    );
+    let attempts = [
+        // The trusted name redirects to 127.0.0.1.
+        (
+            trusted,
+            "club",
+            "127.0.0.1 is a loopback address: feeds are only fetched from public addresses",
+        ),
+        // Named directly, or in IPv6 clothes, nothing is even requested.
+        (direct, "direct", "127.0.0.1 is a loopback address"),
+        (mapped, "mapped", "::ffff:127.0.0.1 is a loopback address"),
+    ];
+    for (url, name, refusal) in &attempts {
+        let out = ok(&server, &["import", "add", "asso-a", url, "--name", name]);
+        assert!(
+            out.contains(&format!("first import failed: refused: {refusal}")),
+            "{out}"
+        );
+    }
     assert_eq!(feeds.seen_paths(), vec!["/moved"]);
     assert!(members(&server, "asso-a", MIRROR_A).is_empty());
     // The trusted name itself reaches the feed.
@@ -944,21 +936,7 @@ fn clients_cannot_write_to_a_mirror() {
 
 #[test]
 fn the_server_polls_subscriptions_by_itself() {
-    let server = Server::start_with(ALLOW_PRIVATE);
-    let feeds = Feeds::start();
-    feeds.feed("/google.ics", google(), "\"g1\"");
-    let out = ok(
-        &server,
-        &[
-            "import",
-            "add",
-            "asso-a",
-            &feeds.url("/google.ics"),
-            "--name",
-            "club",
-            "--no-fetch",
-        ],
-    );
+    let (server, feeds, out) = with_google(ALLOW_PRIVATE, &["--no-fetch"]);
     assert!(out.contains("first import left to the server"), "{out}");
     eventually("the server imports the new subscription", || {
         let count = members(&server, "asso-a", MIRROR_A).len();
@@ -1117,23 +1095,7 @@ fn the_commands_refuse_what_they_cannot_do() {
 
 #[test]
 fn private_subscriptions_stay_out_of_public_outputs() {
-    let server = Server::start_with(ALLOW_PRIVATE);
-    let feeds = Feeds::start();
-    feeds.feed("/google.ics", google(), "\"g1\"");
-    let out = ok(
-        &server,
-        &[
-            "import",
-            "add",
-            "asso-a",
-            &feeds.url("/google.ics"),
-            "--name",
-            "club",
-            "--private",
-            "--every",
-            "2h",
-        ],
-    );
+    let (server, _feeds, out) = with_google(ALLOW_PRIVATE, &["--private", "--every", "2h"]);
     assert!(out.contains("(not published)"), "{out}");
     assert_eq!(members(&server, "asso-a", MIRROR_A).len(), 5);
     let public = server

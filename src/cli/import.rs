@@ -8,14 +8,23 @@ use crate::import::{self, schedule, NewSubscription, Outcome};
 use crate::store::subscriptions::{self, Subscription};
 use crate::store::{accounts, in_transaction, open_connection, Store};
 
-/// What `import add` was given.
+/// What `import add` is given.
+#[derive(clap::Args)]
 pub struct Add {
     pub login: String,
     pub url: String,
+    /// The calendar's name in the organiser's home (default: import).
+    #[arg(long)]
     pub name: Option<String>,
+    /// How often to fetch, e.g. 30m, 1h, 1d (default: the feed's
+    /// REFRESH-INTERVAL, else [import] default_interval_minutes).
+    #[arg(long)]
     pub every: Option<String>,
+    /// Keeps the calendar out of the public outputs.
+    #[arg(long)]
     pub private: bool,
-    /// Leave the first download to the running server.
+    /// Leaves the first import to the running server.
+    #[arg(long)]
     pub no_fetch: bool,
 }
 
