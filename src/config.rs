@@ -484,5 +484,7 @@ mod tests {
         assert_eq!(config.rules().len(), 4);
         assert!(config.category("loto").unwrap().large_public_event);
         assert_eq!(config.venues[0].closed.len(), 1);
+        assert_eq!(config.import.max_bytes, 10 * 1024 * 1024);
+        assert!(!config.import.allow_private);
     }
 }
