@@ -1,5 +1,5 @@
 //! Subscriptions to external ICS feeds (issue 13), against a feed server
-//! this file starts on the loopback: real-world exports (fixtures/ics/feed-*),
+//! this file starts on the loopback: real-world exports (fixtures/ics/feeds/),
 //! conditional GET, changed feeds, failing feeds (HTML, 500, slow, too
 //! large), redirects, the SSRF guard, skipped events, and the mirror as
 //! CalDAV clients and the public side see it.
@@ -292,7 +292,7 @@ fn member_with(server: &Server, login: &str, path: &str, needle: &str) -> String
 const MIRROR_A: &str = "/dav/calendars/asso-a/club/";
 
 fn google() -> String {
-    fixture_text("ics/feed-google.ics")
+    fixture_text("ics/feeds/google.ics")
 }
 
 /// A server with `extra` settings, a feed server serving the Google
@@ -320,15 +320,15 @@ fn every_producer_s_export_is_mirrored_and_only_its_public_events_published() {
     let server = Server::start_with(ALLOW_PRIVATE);
     let feeds = Feeds::start();
     let producers = [
-        ("google", "feed-google.ics", "asso-a", 5),
-        ("outlook", "feed-outlook365.ics", "asso-b", 4),
-        ("nextcloud", "feed-nextcloud.ics", "asso-a", 3),
-        ("icloud", "feed-icloud-public.ics", "asso-a", 2),
-        ("mairie", "feed-wordpress-tec.ics", "asso-b", 3),
+        ("google", "google.ics", "asso-a", 5),
+        ("outlook", "outlook365.ics", "asso-b", 4),
+        ("nextcloud", "nextcloud.ics", "asso-a", 3),
+        ("icloud", "icloud-public.ics", "asso-a", 2),
+        ("mairie", "wordpress-tec.ics", "asso-b", 3),
     ];
     for (name, file, login, events) in producers {
         let path = format!("/{file}");
-        feeds.feed(&path, fixture(&format!("ics/{file}")), "\"1\"");
+        feeds.feed(&path, fixture(&format!("ics/feeds/{file}")), "\"1\"");
         let out = ok(
             &server,
             &["import", "add", login, &feeds.url(&path), "--name", name],

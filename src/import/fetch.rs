@@ -60,7 +60,6 @@ pub enum Fetched {
     NotModified,
     Body {
         bytes: Vec<u8>,
-        content_type: Option<String>,
         validators: Validators,
     },
 }
@@ -178,7 +177,6 @@ async fn hop(
     let bytes = read_body(response.into_body(), &headers, settings.max_bytes, target).await?;
     Ok(Hop::Done(Fetched::Body {
         bytes,
-        content_type: text_header(&headers, header::CONTENT_TYPE),
         validators: Validators {
             etag: text_header(&headers, header::ETAG),
             last_modified: text_header(&headers, header::LAST_MODIFIED),

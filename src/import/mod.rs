@@ -159,8 +159,9 @@ pub fn subscribe(
 pub async fn sync(store: &Store, config: &Config, id: i64) -> Outcome {
     match try_sync(store, config, id).await {
         Ok(outcome) => outcome,
-        // The database failed: the mirror may be half written; the next
-        // download (not conditional: no validators were recorded) redoes it.
+        // The database failed: the mirror may be half written. The
+        // validators and hash of that download were not recorded, so the
+        // next one is compared event by event again and completes it.
         Err(error) => {
             let message = format!("could not store the feed: {error}");
             let _ = record_failure(store, config, id, message.clone()).await;
@@ -185,88 +186,55 @@ async fn try_sync(store: &Store, config: &Config, id: i64) -> Result<Outcome, St
     let (bytes, validators) = match fetch::fetch(&settings, &subscription.url, &validators).await {
         Err(error) => return record_failure(store, config, id, error.to_string()).await,
         Ok(Fetched::NotModified) => return record_unchanged(store, config, &subscription).await,
-        Ok(Fetched::Body {
-            bytes,
-            validators,
-            content_type: _,
-        }) => (bytes, validators),
+        Ok(Fetched::Body { bytes, validators }) => (bytes, validators),
     };
     let hash = split::digest_hex(&bytes, 16);
-    if subscription.content_hash.as_deref() == Some(hash.as_str()) {
-        // The same bytes: only the validators may have moved.
-        let done = OwnedMirrored {
-            etag: validators.etag,
-            last_modified: validators.last_modified,
-            content_hash: hash,
-            feed_seconds: subscription.feed_seconds,
-            events: subscription.events,
-            skipped: subscription.skipped.clone(),
-            next_at: next_poll(config, &subscription, subscription.feed_seconds),
+    let (feed_seconds, events, skipped, outcome) =
+        if subscription.content_hash.as_deref() == Some(hash.as_str()) {
+            // The same bytes: only the validators may have moved.
+            let s = &subscription;
+            (
+                s.feed_seconds,
+                s.events,
+                s.skipped.clone(),
+                Outcome::Unchanged,
+            )
+        } else {
+            let feed = match tokio::task::spawn_blocking(move || split::split(&bytes))
+                .await
+                .map_err(|e| StoreError::Panicked(e.to_string()))?
+            {
+                Ok(feed) => feed,
+                Err(error) => return record_failure(store, config, id, error).await,
+            };
+            let (owner_id, path) = (subscription.owner_id, subscription.path.clone());
+            let Some(collection) = store
+                .read(move |conn| collections::get(conn, owner_id, &path))
+                .await?
+                .filter(|c| c.id == subscription.collection_id)
+            else {
+                return Ok(Outcome::Gone);
+            };
+            let feed_seconds = feed.refresh_seconds;
+            let limits = crate::app::ical_limits(config);
+            let default_tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+            let report = mirror::apply(store, &collection, feed, &limits, default_tz).await?;
+            let (events, skipped) = (report.events as i64, report.skipped.clone());
+            (feed_seconds, events, skipped, Outcome::Mirrored(report))
         };
-        store
-            .write(move |tx| subscriptions::record_mirrored(tx, id, &done.borrowed()))
-            .await?;
-        return Ok(Outcome::Unchanged);
-    }
-    let feed = match tokio::task::spawn_blocking(move || split::split(&bytes))
-        .await
-        .map_err(|e| StoreError::Panicked(e.to_string()))?
-    {
-        Ok(feed) => feed,
-        Err(error) => return record_failure(store, config, id, error).await,
-    };
-    let collection_id = subscription.collection_id;
-    let owner_id = subscription.owner_id;
-    let path = subscription.path.clone();
-    let Some(collection) = store
-        .read(move |conn| collections::get(conn, owner_id, &path))
-        .await?
-        .filter(|c| c.id == collection_id)
-    else {
-        return Ok(Outcome::Gone);
-    };
-    let feed_seconds = feed.refresh_seconds;
-    let limits = crate::app::ical_limits(config);
-    let default_tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
-    let report = mirror::apply(store, &collection, feed, &limits, default_tz).await?;
-    let owned = OwnedMirrored {
+    let done = Mirrored {
         etag: validators.etag,
         last_modified: validators.last_modified,
         content_hash: hash,
         feed_seconds,
-        events: report.events as i64,
-        skipped: report.skipped.clone(),
+        events,
+        skipped,
         next_at: next_poll(config, &subscription, feed_seconds),
     };
     store
-        .write(move |tx| subscriptions::record_mirrored(tx, id, &owned.borrowed()))
+        .write(move |tx| subscriptions::record_mirrored(tx, id, &done))
         .await?;
-    Ok(Outcome::Mirrored(report))
-}
-
-/// `Mirrored` with owned fields, to move into a write job.
-struct OwnedMirrored {
-    etag: Option<String>,
-    last_modified: Option<String>,
-    content_hash: String,
-    feed_seconds: Option<i64>,
-    events: i64,
-    skipped: Vec<String>,
-    next_at: i64,
-}
-
-impl OwnedMirrored {
-    fn borrowed(&self) -> Mirrored<'_> {
-        Mirrored {
-            etag: self.etag.as_deref(),
-            last_modified: self.last_modified.as_deref(),
-            content_hash: &self.content_hash,
-            feed_seconds: self.feed_seconds,
-            events: self.events,
-            skipped: &self.skipped,
-            next_at: self.next_at,
-        }
-    }
+    Ok(outcome)
 }
 
 fn next_poll(config: &Config, subscription: &Subscription, feed_seconds: Option<i64>) -> i64 {

@@ -177,14 +177,14 @@ pub fn next_due(conn: &Connection) -> Result<Option<i64>> {
         .flatten())
 }
 
-/// What a download that changed the mirror (or could have) leaves.
-pub struct Mirrored<'a> {
-    pub etag: Option<&'a str>,
-    pub last_modified: Option<&'a str>,
-    pub content_hash: &'a str,
+/// What a download mirrored whole leaves.
+pub struct Mirrored {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_hash: String,
     pub feed_seconds: Option<i64>,
     pub events: i64,
-    pub skipped: &'a [String],
+    pub skipped: Vec<String>,
     pub next_at: i64,
 }
 
