@@ -191,10 +191,26 @@ const MIGRATIONS: &[Migration] = &[
     // the calendar ends the subscription. Kept per subscription: the
     // validators of the last good download (conditional GET), when to poll
     // next, and the failures since the last success (their start, for
-    // staff: feeds failing for days).
-    Sql(r#"
-    ALTER TABLE collections ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
-    CREATE TABLE subscriptions (
+    // staff: feeds failing for days). Safe to run again (see `subscriptions`).
+    Rust(subscriptions),
+];
+
+/// Migration 7; runs again harmlessly on a database whose version was set
+/// back (SQLite cannot add a column only if it is missing).
+fn subscriptions(tx: &Transaction) -> super::Result<()> {
+    let has_column: i64 = tx.query_row(
+        "SELECT count(*) FROM pragma_table_info('collections') WHERE name = 'imported'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_column == 0 {
+        tx.execute_batch(
+            "ALTER TABLE collections ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
+    tx.execute_batch(
+        r#"
+    CREATE TABLE IF NOT EXISTS subscriptions (
         id              INTEGER PRIMARY KEY,
         collection_id   INTEGER NOT NULL UNIQUE REFERENCES collections(id) ON DELETE CASCADE,
         url             TEXT NOT NULL,
@@ -222,9 +238,11 @@ const MIGRATIONS: &[Migration] = &[
         skipped         TEXT NOT NULL DEFAULT '',
         created_at      INTEGER NOT NULL
     );
-    CREATE INDEX subscriptions_by_next ON subscriptions (next_at);
-    "#),
-];
+    CREATE INDEX IF NOT EXISTS subscriptions_by_next ON subscriptions (next_at);
+    "#,
+    )?;
+    Ok(())
+}
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
 fn reclassify(tx: &Transaction) -> super::Result<()> {
@@ -353,6 +371,28 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(changed, vec!["two.ics"]);
+    }
+
+    /// The subscriptions migration (the last one) can run again on a
+    /// database whose version was set back, as tests do to replay a
+    /// migration.
+    #[test]
+    fn the_subscriptions_migration_runs_again_harmlessly() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::configure_reads(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let before = super::MIGRATIONS.len() as i64 - 1;
+        conn.execute_batch(&format!("PRAGMA user_version = {before}"))
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM pragma_table_info('collections') WHERE name = 'imported'"
+            ),
+            1
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM subscriptions"), 0);
     }
 
     /// Migration 4 rebuilds the change log: its rows stay, and no sequence
