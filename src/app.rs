@@ -15,6 +15,8 @@ pub struct App {
     pub conflict_calendars: crate::conflicts::calendar::State,
     pub dav_cache: crate::dav::cache::DavCache,
     pub form_limits: crate::web::FormLimits,
+    /// Subscriptions being fetched, and the polling loop's wake-up.
+    pub imports: crate::import::Imports,
 }
 
 impl App {
@@ -31,6 +33,7 @@ impl App {
             conflict_calendars: Default::default(),
             dav_cache: Default::default(),
             form_limits: Default::default(),
+            imports: Default::default(),
         }
     }
 
@@ -39,7 +42,7 @@ impl App {
     }
 }
 
-/// The bounds the settings put on one calendar object.
+/// The limits every calendar object is held to (PUT, imported feeds).
 pub fn ical_limits(config: &Config) -> ical::Limits {
     let limits = &config.limits;
     ical::Limits {

@@ -9,6 +9,7 @@ use crate::store::collections;
 use crate::store::{in_transaction, open_connection};
 use std::io::BufRead;
 
+pub mod import;
 pub mod registrations;
 
 pub use crate::accounts::{ACCOUNT_CALENDAR, KINDS};

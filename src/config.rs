@@ -27,6 +27,7 @@ pub struct Config {
     pub mail: Option<MailSettings>,
     pub appointments: AppointmentSettings,
     pub log: LogSettings,
+    pub import: ImportSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -332,6 +333,55 @@ impl Default for FeedSettings {
     }
 }
 
+/// Subscriptions of organisers' calendars to external ICS feeds
+/// (`src/import`): how the server fetches them and how often.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Whether the server polls the subscriptions (`concord import run`
+    /// works either way).
+    pub enabled: bool,
+    /// Allows feeds on loopback, private, link-local and other
+    /// non-public addresses (refused by default: a URL must not make the
+    /// server reach into its own network).
+    pub allow_private: bool,
+    /// Host names or address literals exempted from that check, for one
+    /// known intranet server rather than every private address.
+    pub allow_hosts: Vec<String>,
+    /// Largest feed, in octets after decompression; a longer one is cut
+    /// there and refused, and the mirror is kept.
+    pub max_bytes: usize,
+    /// Seconds a whole fetch (every redirect, the body) may take.
+    pub timeout_seconds: u64,
+    /// Polling interval of a subscription that sets none and whose feed
+    /// asks for none (REFRESH-INTERVAL, X-PUBLISHED-TTL), in minutes.
+    pub default_interval_minutes: u32,
+    /// Bounds of every interval, the feed's and the subscription's.
+    pub min_interval_minutes: u32,
+    pub max_interval_minutes: u32,
+    /// Feeds fetched at the same time, at most.
+    pub concurrent_fetches: usize,
+    /// The User-Agent header; empty: `concord/VERSION (+base_url)`.
+    pub user_agent: String,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        ImportSettings {
+            enabled: true,
+            allow_private: false,
+            allow_hosts: Vec::new(),
+            max_bytes: 10 * 1024 * 1024,
+            timeout_seconds: 30,
+            default_interval_minutes: 60,
+            min_interval_minutes: 15,
+            max_interval_minutes: 24 * 60,
+            concurrent_fetches: 4,
+            user_agent: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -429,6 +479,7 @@ impl Default for Config {
             mail: None,
             appointments: AppointmentSettings::default(),
             log: LogSettings::default(),
+            import: ImportSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),
@@ -510,6 +561,22 @@ impl Config {
         {
             return Err("[server]: every timeout, rate and limit must be at least 1".into());
         }
+        let import = &self.import;
+        if import.min_interval_minutes == 0
+            || import.min_interval_minutes > import.default_interval_minutes
+            || import.default_interval_minutes > import.max_interval_minutes
+        {
+            return Err(format!(
+                "[import]: intervals must satisfy 1 <= min_interval_minutes ({}) <= default_interval_minutes ({}) <= max_interval_minutes ({})",
+                import.min_interval_minutes, import.default_interval_minutes, import.max_interval_minutes
+            ));
+        }
+        if import.max_bytes == 0 || import.timeout_seconds == 0 || import.concurrent_fetches == 0 {
+            return Err(
+                "[import] max_bytes, timeout_seconds and concurrent_fetches must be at least 1"
+                    .into(),
+            );
+        }
         if self.auth.failed_verifications_per_minute == 0 {
             return Err("[auth] failed_verifications_per_minute must be at least 1".into());
         }
@@ -557,6 +624,19 @@ impl Config {
 
     pub fn category(&self, slug: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.slug == slug)
+    }
+
+    /// The User-Agent of feed requests.
+    pub fn import_user_agent(&self) -> String {
+        if self.import.user_agent.is_empty() {
+            format!(
+                "concord/{} (+{})",
+                env!("CARGO_PKG_VERSION"),
+                self.base_url.trim_end_matches('/')
+            )
+        } else {
+            self.import.user_agent.clone()
+        }
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -642,5 +722,7 @@ mod tests {
         assert_eq!(config.rules().len(), 4);
         assert!(config.category("loto").unwrap().large_public_event);
         assert_eq!(config.venues[0].closed.len(), 1);
+        assert_eq!(config.import.max_bytes, 10 * 1024 * 1024);
+        assert!(!config.import.allow_private);
     }
 }

@@ -25,6 +25,7 @@ pub mod french;
 pub mod health;
 pub mod http;
 pub mod ical;
+pub mod import;
 pub mod locks;
 pub mod log;
 pub mod mail;

@@ -95,6 +95,9 @@ enum Command {
     /// Appointments: retention and indicators.
     #[command(subcommand)]
     Appointments(AppointmentsCommand),
+    /// Subscriptions of organisers' calendars to external ICS feeds.
+    #[command(subcommand)]
+    Import(ImportCommand),
 }
 
 #[derive(Subcommand)]
@@ -153,6 +156,19 @@ enum AppointmentsCommand {
         #[arg(long, default_value = "csv")]
         format: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Subscribes a new calendar of LOGIN to the feed at URL (http, https
+    /// or webcal) and imports it once.
+    Add(cli::import::Add),
+    /// Lists the subscriptions, their last success, failures and next fetch.
+    List,
+    /// Ends a subscription (by id, LOGIN/NAME or NAME) and deletes its calendar.
+    Remove { subscription: String },
+    /// Fetches every subscription now (or the one named), whatever the schedule.
+    Run { subscription: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -327,6 +343,7 @@ fn main() -> ExitCode {
             service,
             format,
         }) => cli::appointments_indicators(&config, (from, to), service.as_deref(), &format),
+        Command::Import(command) => import(&config, command),
         Command::Publish { login, calendar } => cli::publish(&config, &login, &calendar, true),
         Command::Unpublish { login, calendar } => cli::publish(&config, &login, &calendar, false),
     };
@@ -450,6 +467,15 @@ fn permanence(config: &Config, command: PermanenceCommand) -> Result<String, Str
     }
 }
 
+fn import(config: &Config, command: ImportCommand) -> Result<String, String> {
+    match command {
+        ImportCommand::Add(add) => cli::import::add(config, add),
+        ImportCommand::List => cli::import::list(config),
+        ImportCommand::Remove { subscription } => cli::import::remove(config, &subscription),
+        ImportCommand::Run { subscription } => cli::import::run(config, subscription.as_deref()),
+    }
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("concord: {message}");
     ExitCode::FAILURE
@@ -501,6 +527,9 @@ fn serve(config: Config) -> ExitCode {
         // Appointments' retention: done before the first request, then daily.
         concord::appointments::retention(&app).await;
         tokio::spawn(concord::appointments::retention_task(app.clone()));
+        if app.config.import.enabled {
+            tokio::spawn(concord::import::schedule::run(app.clone()));
+        }
         println!("listening on http://{address}/");
         concord::server::serve(app, listener, shutdown_signal()).await;
         ExitCode::SUCCESS

@@ -157,6 +157,7 @@ impl Ctx {
                 Err(DavError::NeedPrivileges {
                     href: resource.href(),
                     privilege: "read",
+                    reason: None,
                 })
             }
             _ => Ok(()),
@@ -171,12 +172,12 @@ impl Ctx {
             | Resource::AggregateObject { .. }
             | Resource::Principal(_) => true,
             Resource::Collection { collection, .. } | Resource::Object { collection, .. } => {
-                collection.managed
+                collection.managed || collection.imported
             }
             Resource::Missing {
                 parent: Some(parent),
                 ..
-            } => parent.managed,
+            } => parent.managed || parent.imported,
             _ => false,
         };
         !read_only && resource.owner().is_some_and(|owner| self.can_write(owner))
@@ -189,6 +190,7 @@ impl Ctx {
             Err(DavError::NeedPrivileges {
                 href: resource.href(),
                 privilege,
+                reason: None,
             })
         }
     }
@@ -346,10 +348,11 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         member: Some(_), ..
     } = &parsed
     {
-        if let Some(privilege) = aggregate_write_privilege(request.method.as_str()) {
+        if let Some(privilege) = write_privilege(request.method.as_str()) {
             return Err(DavError::NeedPrivileges {
                 href: path.to_owned(),
                 privilege,
+                reason: None,
             });
         }
     }
@@ -360,10 +363,22 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         resource,
         Resource::Aggregate { .. } | Resource::AggregateObject { .. }
     ) {
-        if let Some(privilege) = aggregate_write_privilege(method) {
+        if let Some(privilege) = write_privilege(method) {
             return Err(DavError::NeedPrivileges {
                 href: resource.href(),
                 privilege,
+                reason: None,
+            });
+        }
+    }
+    // A feed's mirror changes only with its feed: every write is refused,
+    // saying so, whoever asks.
+    if in_mirror(&resource) {
+        if let Some(privilege) = write_privilege(method) {
+            return Err(DavError::NeedPrivileges {
+                href: resource.href(),
+                privilege,
+                reason: Some(MIRROR_READ_ONLY),
             });
         }
     }
@@ -412,9 +427,26 @@ async fn resolve_current(
     }
 }
 
-/// The privilege a method would need on the read-only intercommunal
-/// calendar, if it writes.
-fn aggregate_write_privilege(method: &str) -> Option<&'static str> {
+/// Why a feed's mirror refuses writes.
+const MIRROR_READ_ONLY: &str = "This calendar is a copy of an external calendar feed, updated by the server: change its events where they come from (or ask an administrator to end the subscription).";
+
+/// Whether `resource` is a feed's mirror or inside one.
+fn in_mirror(resource: &Resource) -> bool {
+    match resource {
+        Resource::Collection { collection, .. } | Resource::Object { collection, .. } => {
+            collection.imported
+        }
+        Resource::Missing {
+            parent: Some(parent),
+            ..
+        } => parent.imported,
+        _ => false,
+    }
+}
+
+/// The privilege a method would need on a read-only resource (the
+/// intercommunal calendar, a feed's mirror), if it writes.
+fn write_privilege(method: &str) -> Option<&'static str> {
     match method {
         "PROPPATCH" => Some("write-properties"),
         "PUT" => Some("write-content"),

@@ -205,7 +205,8 @@ fn unfold(text: &str) -> Vec<String> {
     lines
 }
 
-fn parse_line(line: &str) -> Option<Property> {
+/// Reads one unfolded content line.
+pub fn parse_line(line: &str) -> Option<Property> {
     // The name ends at the first ';' or ':'; parameter values may be quoted
     // and hold ':' and ';'.
     let name_end = line.find([';', ':'])?;

@@ -23,6 +23,10 @@ pub struct Collection {
     pub removable: bool,
     /// Written by the server (the conflicts calendar), read-only to clients.
     pub managed: bool,
+    /// The mirror of an external feed (a subscription, `store::subscriptions`):
+    /// written by the server, read-only to clients, otherwise an ordinary
+    /// calendar of its owner (published, in conflict detection).
+    pub imported: bool,
     /// Last change-log sequence number of a member: ctag and sync token.
     pub sync_seq: i64,
     pub created_at: i64,
@@ -40,6 +44,8 @@ pub enum NewCollection {
     Plain,
     /// The conflicts calendar, written by the server.
     Managed,
+    /// The mirror of an external feed, published unless told otherwise.
+    Imported { published: bool },
 }
 
 /// The properties a client may set on a calendar (PROPPATCH, MKCALENDAR).
@@ -57,7 +63,7 @@ pub struct CalendarProps {
 
 const COLUMNS: &str =
     "id, owner_id, path, is_calendar, display_name, description, color, removable, \
-     sort_order, timezone, published, sync_seq, created_at, modified_at, components, managed, timezone_id";
+     sort_order, timezone, published, sync_seq, created_at, modified_at, components, managed, timezone_id, imported";
 
 fn from_row(row: &Row) -> rusqlite::Result<Collection> {
     Ok(Collection {
@@ -81,6 +87,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Collection> {
             .unwrap_or_default(),
         managed: row.get(15)?,
         timezone_id: row.get(16)?,
+        imported: row.get(17)?,
     })
 }
 
@@ -128,12 +135,15 @@ pub fn create(
         NewCollection::Calendar => (true, !has_calendar(conn, owner_id)?, true),
         NewCollection::Plain => (false, false, true),
         NewCollection::Managed => (true, false, false),
+        // Removed with its subscription, not by a client.
+        NewCollection::Imported { published } => (true, published, false),
     };
     let managed = kind == NewCollection::Managed;
+    let imported = matches!(kind, NewCollection::Imported { .. });
     conn.execute(
-        "INSERT INTO collections (owner_id, path, is_calendar, published, removable, managed, created_at, modified_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![owner_id, path, is_calendar, published, removable, managed, time],
+        "INSERT INTO collections (owner_id, path, is_calendar, published, removable, managed, imported, created_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![owner_id, path, is_calendar, published, removable, managed, imported, time],
     )?;
     let id = conn.last_insert_rowid();
     update_props(conn, id, props)?;

@@ -20,6 +20,7 @@ pub mod registrations;
 pub mod schema;
 pub mod search;
 pub mod sessions;
+pub mod subscriptions;
 pub mod views;
 
 use crate::locks::lock;

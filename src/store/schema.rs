@@ -272,6 +272,14 @@ const MIGRATIONS: &[Migration] = &[
     );
     INSERT OR IGNORE INTO reindex_queue (object_id) SELECT id FROM objects WHERE component = 'VTODO';
     "#),
+    // 12: subscriptions of organisers' calendars to external ICS feeds
+    // (src/import). Each owns one calendar, its mirror, which the server
+    // fills and clients may only read (`collections.imported`); deleting
+    // the calendar ends the subscription. Kept per subscription: the
+    // validators of the last good download (conditional GET), when to poll
+    // next, and the failures since the last success (their start, for
+    // staff: feeds failing for days). Safe to run again (see `subscriptions`).
+    Rust(subscriptions),
 ];
 
 /// Migration 9 (see `MIGRATIONS`).
@@ -315,6 +323,55 @@ fn registrations_and_activation_links(tx: &Transaction) -> super::Result<()> {
     if !has_description {
         tx.execute_batch("ALTER TABLE principals ADD COLUMN description TEXT")?;
     }
+    Ok(())
+}
+
+/// Migration 12; runs again harmlessly on a database whose version was set
+/// back (SQLite cannot add a column only if it is missing).
+fn subscriptions(tx: &Transaction) -> super::Result<()> {
+    let has_column: i64 = tx.query_row(
+        "SELECT count(*) FROM pragma_table_info('collections') WHERE name = 'imported'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_column == 0 {
+        tx.execute_batch(
+            "ALTER TABLE collections ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
+    tx.execute_batch(
+        r#"
+    CREATE TABLE IF NOT EXISTS subscriptions (
+        id              INTEGER PRIMARY KEY,
+        collection_id   INTEGER NOT NULL UNIQUE REFERENCES collections(id) ON DELETE CASCADE,
+        url             TEXT NOT NULL,
+        -- Polling interval chosen for this subscription (seconds); NULL:
+        -- the feed's REFRESH-INTERVAL / X-PUBLISHED-TTL, else the default.
+        every_seconds   INTEGER,
+        -- The interval the feed asked for when last downloaded.
+        feed_seconds    INTEGER,
+        etag            TEXT,
+        last_modified   TEXT,
+        -- blake2 of the last body mirrored whole: the same bytes again
+        -- need no work.
+        content_hash    TEXT,
+        next_at         INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        last_success_at INTEGER,
+        -- Failures since the last success, when the first of them was, and
+        -- what the last one said.
+        failures        INTEGER NOT NULL DEFAULT 0,
+        failing_since   INTEGER,
+        last_error      TEXT,
+        -- Events mirrored by the last success, and those it skipped, one
+        -- line each ("UID: reason").
+        events          INTEGER NOT NULL DEFAULT 0,
+        skipped         TEXT NOT NULL DEFAULT '',
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS subscriptions_by_next ON subscriptions (next_at);
+    "#,
+    )?;
     Ok(())
 }
 
@@ -469,6 +526,13 @@ mod tests {
             count(
                 &conn,
                 "SELECT count(*) FROM pragma_table_info('principals') WHERE name = 'description'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM pragma_table_info('collections') WHERE name = 'imported'"
             ),
             1
         );
