@@ -28,3 +28,4 @@ pub mod text;
 pub mod time;
 pub mod tokens;
 pub mod web;
+pub mod write;

@@ -292,7 +292,24 @@ pub fn has_calendar(conn: &Connection, owner_id: i64) -> Result<bool> {
         .is_some())
 }
 
+/// The components a calendar may hold when it names none.
+pub const COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL"];
+
 impl Collection {
+    /// The components this calendar accepts
+    /// (supported-calendar-component-set).
+    pub fn accepted_components(&self) -> impl Iterator<Item = &str> {
+        let all = self.components.is_empty();
+        COMPONENTS
+            .iter()
+            .copied()
+            .filter(move |c| all || self.components.iter().any(|x| x == c))
+    }
+
+    pub fn accepts(&self, component: &str) -> bool {
+        self.accepted_components().any(|c| c == component)
+    }
+
     /// The time zone of floating times in this calendar, if it names one:
     /// calendar-timezone-id, else the VTIMEZONE of calendar-timezone.
     pub fn floating_timezone(&self) -> Option<chrono_tz::Tz> {
