@@ -10,6 +10,7 @@ pub mod auth;
 pub mod categories;
 pub mod cli;
 pub mod clock;
+pub mod compose;
 pub mod config;
 pub mod conflicts;
 pub mod dav;
