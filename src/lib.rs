@@ -17,6 +17,7 @@ pub mod dav;
 pub mod feeds;
 pub mod french;
 pub mod http;
+pub mod import;
 pub mod ical;
 pub mod locks;
 pub mod params;

@@ -82,3 +82,14 @@ pub fn utc_stamp(t: i64) -> String {
         .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
         .unwrap_or_default()
 }
+
+/// A TEXT value with its escapes resolved (`\,` `\;` `\n` `\\`).
+pub fn unescape_text(raw: &str) -> String {
+    crate::query::tree::Property {
+        name: String::new(),
+        params: Vec::new(),
+        raw_value: raw.to_owned(),
+    }
+    .text_values()
+    .join(",")
+}

@@ -74,6 +74,7 @@ mod decode;
 mod expand;
 mod model;
 mod rules;
+pub mod split;
 mod tz;
 mod tznames;
 mod validate;
