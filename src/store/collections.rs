@@ -92,21 +92,22 @@ pub fn get(conn: &Connection, owner_id: i64, path: &str) -> Result<Option<Collec
         .optional()?)
 }
 
-/// Direct children of `parent` ("" for the calendar home itself).
-pub fn children(conn: &Connection, owner_id: i64, parent: &str) -> Result<Vec<Collection>> {
+/// Every collection of an owner, by path.
+pub fn all_of(conn: &Connection, owner_id: i64) -> Result<Vec<Collection>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM collections WHERE owner_id = ?1 ORDER BY path COLLATE BINARY"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let all = stmt.query_map([owner_id], from_row)?;
-    let mut out = Vec::new();
-    for collection in all {
-        let collection = collection?;
-        if parent_of(&collection.path) == parent {
-            out.push(collection);
-        }
-    }
-    Ok(out)
+    Ok(all.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Direct children of `parent` ("" for the calendar home itself).
+pub fn children(conn: &Connection, owner_id: i64, parent: &str) -> Result<Vec<Collection>> {
+    Ok(all_of(conn, owner_id)?
+        .into_iter()
+        .filter(|c| parent_of(&c.path) == parent)
+        .collect())
 }
 
 pub fn parent_of(path: &str) -> &str {

@@ -13,6 +13,7 @@ pub mod acks;
 pub mod cache;
 pub mod collections;
 pub mod objects;
+pub mod owned;
 pub mod schema;
 pub mod sessions;
 pub mod views;

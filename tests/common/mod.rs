@@ -3,6 +3,8 @@
 //! send exactly the bytes a client would, path tricks included).
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

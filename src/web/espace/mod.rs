@@ -1,11 +1,15 @@
 //! The organisers' space (`/espace/`): an organiser's events, its public
 //! card and the help to connect a calendar app. Staff have the desk.
 
-use super::page::{self, Chrome};
+mod event_form;
+mod events;
+mod home;
+mod import;
+
+use super::page;
 use super::visit::{self, Visit};
 use crate::http::Response;
 use crate::store::accounts::Principal;
-use askama::Template;
 use hyper::StatusCode;
 
 /// The signed-in organiser, or the answer to give: the sign-in page for
@@ -29,21 +33,19 @@ pub fn path_and_query(visit: &Visit) -> String {
     }
 }
 
-#[derive(Template)]
-#[template(path = "espace/home.html")]
-struct HomePage {
-    chrome: Chrome,
-}
-
 pub async fn handle(visit: &Visit<'_>) -> Response {
-    let _user = match organiser(visit) {
+    let user = match organiser(visit) {
         Ok(user) => user,
         Err(response) => return response,
     };
-    match visit.request.path.as_str() {
-        "/espace" | "/espace/" => page::render(&HomePage {
-            chrome: Chrome::new(visit, "Mon espace"),
-        }),
-        _ => page::not_found(visit),
+    let path = visit.request.path.as_str();
+    let read = visit.request.method != hyper::Method::POST;
+    match path {
+        "/espace" | "/espace/" if read => home::page(visit, user).await,
+        "/espace/importer" => import::handle(visit, user).await,
+        _ => match path.strip_prefix("/espace/evenements/") {
+            Some(rest) => events::handle(visit, rest).await,
+            None => page::not_found(visit),
+        },
     }
 }
