@@ -219,7 +219,7 @@ impl Fields {
         } else if summary.chars().count() > MAX_TITLE {
             error(
                 "titre",
-                format!("Le titre dépasse {MAX_TITLE} caractères ; raccourcissez-le."),
+                format!("Le titre dépasse {MAX_TITLE} caractères ; raccourcissez-le."),
             );
         }
         let when = self.when(&mut error);
@@ -283,7 +283,7 @@ impl Fields {
                 Some(day) => exceptions.push(day),
                 None => error(
                     "exceptions",
-                    format!("« {word} » n'est pas une date : écrivez-les comme 13/03/2027, une par ligne."),
+                    format!("« {word} » n'est pas une date : écrivez-les comme 13/03/2027, une par ligne."),
                 ),
             }
         }
@@ -317,7 +317,7 @@ impl Fields {
                 true => error("date", "Indiquez la date de l'événement.".into()),
                 false => error(
                     "date",
-                    "Cette date n'est pas valide : écrivez-la comme 13/03/2027.".into(),
+                    "Cette date n'est pas valide : écrivez-la comme 13/03/2027.".into(),
                 ),
             }
             return None;
@@ -340,7 +340,7 @@ impl Fields {
                 None => {
                     error(
                         "date_fin",
-                        "Cette date n'est pas valide : écrivez-la comme 14/03/2027.".into(),
+                        "Cette date n'est pas valide : écrivez-la comme 14/03/2027.".into(),
                     );
                     return None;
                 }
@@ -356,11 +356,11 @@ impl Fields {
             match self.heure_debut.trim().is_empty() {
                 true => error(
                     "heure_debut",
-                    "Indiquez l'heure de début, ou cochez « toute la journée ».".into(),
+                    "Indiquez l'heure de début, ou cochez « toute la journée ».".into(),
                 ),
                 false => error(
                     "heure_debut",
-                    "Cette heure n'est pas valide : écrivez-la comme 20:30.".into(),
+                    "Cette heure n'est pas valide : écrivez-la comme 20:30.".into(),
                 ),
             }
             return None;
@@ -379,7 +379,7 @@ impl Fields {
                 let Some(end_time) = parse_time(text) else {
                     error(
                         "heure_fin",
-                        "Cette heure n'est pas valide : écrivez-la comme 23:00.".into(),
+                        "Cette heure n'est pas valide : écrivez-la comme 23:00.".into(),
                     );
                     return None;
                 };
@@ -419,7 +419,7 @@ impl Fields {
                     error(
                         "jour-lundi",
                         format!(
-                            "La première date tombe un {} : cochez ce jour aussi, ou changez la date.",
+                            "La première date tombe un {} : cochez ce jour aussi, ou changez la date.",
                             crate::french::weekday(first)
                         ),
                     );
@@ -431,7 +431,7 @@ impl Fields {
                     error(
                         "mensuel-rang",
                         format!(
-                            "Il n'y a pas un 5e {} chaque mois : choisissez « le dernier ».",
+                            "Il n'y a pas un 5e {} chaque mois : choisissez « le dernier ».",
                             crate::french::weekday(first)
                         ),
                     );

@@ -220,9 +220,9 @@ pub fn calendar_name(collection: &Collection) -> String {
 
 fn locked_note(reason: &Locked) -> String {
     match reason {
-        Locked::Rule => "Cette répétition a été réglée dans une application d'agenda d'une façon que ce formulaire ne sait pas montrer : elle est gardée telle quelle. Pour changer les dates, utilisez votre application d'agenda.".to_owned(),
+        Locked::Rule => "Cette répétition a été réglée dans une application d'agenda d'une façon que ce formulaire ne sait pas montrer : elle est gardée telle quelle. Pour changer les dates, utilisez votre application d'agenda.".to_owned(),
         Locked::Overrides(n) => format!(
-            "{n} date{s} de cette série {a} été modifiée{s} une à une dans une application d'agenda : pour ne pas les perdre, les dates et la répétition se changent dans votre application. Titre, lieu, description et le reste se changent ici pour toute la série.",
+            "{n} date{s} de cette série {a} été modifiée{s} une à une dans une application d'agenda : pour ne pas les perdre, les dates et la répétition se changent dans votre application. Titre, lieu, description et le reste se changent ici pour toute la série.",
             s = if *n > 1 { "s" } else { "" },
             a = if *n > 1 { "ont" } else { "a" },
         ),
@@ -233,8 +233,8 @@ fn locked_note(reason: &Locked) -> String {
 fn schedule_words(app: &App, stored: &StoredEvent) -> String {
     let when = when_words(app, &stored.draft.when);
     match (&stored.draft.repeat, &stored.rule_text) {
-        (Some(repeat), _) => format!("{when} ; {}", repeat.describe(&stored.draft.when)),
-        (None, Some(rule)) => format!("{when} ; répétition : {rule}"),
+        (Some(repeat), _) => format!("{when} ; {}", repeat.describe(&stored.draft.when)),
+        (None, Some(rule)) => format!("{when} ; répétition : {rule}"),
         (None, None) => when,
     }
 }
@@ -400,19 +400,19 @@ fn write_refusal(error: &WriteError) -> FieldError {
     }
     let message = match error {
         WriteError::Invalid(crate::ical::IcalError::TooManyInstances(_)) => {
-            "Cette répétition produit trop de dates : donnez-lui une fin plus proche.".to_owned()
+            "Cette répétition produit trop de dates : donnez-lui une fin plus proche.".to_owned()
         }
         WriteError::Invalid(error) => {
-            format!("Cet événement ne peut être enregistré : {error}.")
+            format!("Cet événement ne peut être enregistré : {error}.")
         }
         WriteError::Component(_) => {
-            "Cet agenda n'accepte pas d'événements : choisissez-en un autre.".to_owned()
+            "Cet agenda n'accepte pas d'événements : choisissez-en un autre.".to_owned()
         }
         WriteError::Precondition(_) | WriteError::UidTaken(_) | WriteError::NotFound => {
-            "L'événement a changé pendant l'enregistrement : rechargez la page.".to_owned()
+            "L'événement a changé pendant l'enregistrement : rechargez la page.".to_owned()
         }
         WriteError::Store(_) => {
-            "L'enregistrement a échoué ; réessayez dans quelques instants.".to_owned()
+            "L'enregistrement a échoué ; réessayez dans quelques instants.".to_owned()
         }
     };
     FieldError {
@@ -528,13 +528,13 @@ fn readable(visit: &Visit, found: &Found) -> Result<StoredEvent, Response> {
     read(&found.body, visit.app.timezone).map_err(|error| {
         let message = match error {
             compose::read::ReadError::NotAnEvent => {
-                "Cet élément n'est pas un événement (une tâche ou une note) : modifiez-le dans votre application d'agenda."
+                "Cet élément n'est pas un événement (une tâche ou une note) : modifiez-le dans votre application d'agenda."
             }
             compose::read::ReadError::NoMaster => {
-                "Cet élément ne contient que des dates modifiées d'une série : modifiez-le dans votre application d'agenda."
+                "Cet élément ne contient que des dates modifiées d'une série : modifiez-le dans votre application d'agenda."
             }
             compose::read::ReadError::NoStart => {
-                "Cet événement n'a pas de date lisible : modifiez-le dans votre application d'agenda."
+                "Cet événement n'a pas de date lisible : modifiez-le dans votre application d'agenda."
             }
         };
         page::error(visit, StatusCode::CONFLICT, message)
@@ -706,7 +706,7 @@ fn changed_meanwhile(
                 "Date",
                 match &draft.repeat {
                     Some(repeat) => format!(
-                        "{} ; {}",
+                        "{} ; {}",
                         when_words(app, &draft.when),
                         repeat.describe(&draft.when)
                     ),
@@ -773,7 +773,7 @@ fn delete_page(visit: &Visit, found: &Found, message: Option<String>) -> DeleteP
         Ok(stored) => {
             let when = match &stored.draft.repeat {
                 Some(repeat) => format!(
-                    "{} ; {}",
+                    "{} ; {}",
                     when_words(visit.app, &stored.draft.when),
                     repeat.describe(&stored.draft.when)
                 ),
@@ -815,7 +815,7 @@ async fn delete(visit: &Visit<'_>, found: Found) -> Response {
             &delete_page(
                 visit,
                 &found,
-                Some("Cet événement a été modifié entre-temps (depuis une application d'agenda ?) : vérifiez-le ci-dessous avant de le supprimer.".into()),
+                Some("Cet événement a été modifié entre-temps (depuis une application d'agenda ?) : vérifiez-le ci-dessous avant de le supprimer.".into()),
             ),
         )
     };

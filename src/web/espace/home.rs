@@ -54,7 +54,7 @@ pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
     let all_past = param("passes") == Some("tous");
     let notice = match param("fait") {
         Some("enregistre") => Some("L'événement est enregistré."),
-        Some("inchange") => Some("Rien n'a changé : l'événement est resté tel quel."),
+        Some("inchange") => Some("Rien n'a changé : l'événement est resté tel quel."),
         Some("supprime") => Some("L'événement est supprimé."),
         _ => None,
     };
@@ -94,7 +94,7 @@ pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
                     .map(|o| format!(" — {} ({})", o.summary, o.organiser.name))
                     .unwrap_or_default();
                 conflicts.entry(mine.object_id).or_default().push(format!(
-                    "{} : {}{with}",
+                    "{} : {}{with}",
                     crate::french::instant(tz, mine.start_utc, mine.all_day),
                     c.description
                 ));
@@ -135,9 +135,9 @@ fn item(
     let tz = visit.app.timezone;
     let span = |s: Span| crate::french::span(tz, s.start, s.end, s.all_day);
     let when = match (event.next, event.last) {
-        (Some(next), _) if event.recurring => format!("Prochaine date : {}", span(next)),
+        (Some(next), _) if event.recurring => format!("Prochaine date : {}", span(next)),
         (Some(next), _) => span(next),
-        (None, Some(last)) if event.recurring => format!("Dernière date : {}", span(last)),
+        (None, Some(last)) if event.recurring => format!("Dernière date : {}", span(last)),
         (None, Some(last)) => span(last),
         (None, None) => "Sans date".to_owned(),
     };

@@ -123,7 +123,7 @@ fn form(
 /// The file and the chosen calendar from a `multipart/form-data` body
 /// (already read within the upload limit by the router).
 async fn upload(visit: &Visit<'_>) -> Result<(Bytes, String), String> {
-    let unreadable = || "L'envoi n'a pas pu être lu : choisissez le fichier, puis recommencez.".to_owned();
+    let unreadable = || "L'envoi n'a pas pu être lu : choisissez le fichier, puis recommencez.".to_owned();
     let content_type =
         crate::http::header(&visit.request.headers, "content-type").ok_or_else(unreadable)?;
     let boundary = multer::parse_boundary(content_type).map_err(|_| unreadable())?;
@@ -152,10 +152,10 @@ fn unreadable(error: &ImportError) -> String {
             format!("{prefix} Il est trop volumineux ({detail}).")
         }
         ImportError::Unreadable(detail) => format!(
-            "{prefix} Ce n'est pas un fichier d'agenda lisible (iCalendar, .ics), ou il est incomplet : exportez-le à nouveau depuis votre application. Détail technique : {detail}."
+            "{prefix} Ce n'est pas un fichier d'agenda lisible (iCalendar, .ics), ou il est incomplet : exportez-le à nouveau depuis votre application. Détail technique : {detail}."
         ),
         ImportError::Message(method) => format!(
-            "{prefix} C'est une invitation ou une réponse (METHOD:{method}), pas un agenda : ouvrez-la dans votre application d'agenda."
+            "{prefix} C'est une invitation ou une réponse (METHOD:{method}), pas un agenda : ouvrez-la dans votre application d'agenda."
         ),
         ImportError::Empty => format!("{prefix} Il ne contient aucun événement."),
         ImportError::Store(_) => format!("{prefix} Réessayez dans quelques instants."),
