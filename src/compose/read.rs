@@ -50,10 +50,12 @@ pub fn read(body: &[u8], tz: chrono_tz::Tz) -> Result<StoredEvent, ReadError> {
         .partition(|e| e.property("RECURRENCE-ID").is_some());
     let master = *masters.first().ok_or(ReadError::NoMaster)?;
     let when = when_of(master, tz).ok_or(ReadError::NoStart)?;
+    // Trimmed, as the form sends them: a stored trailing newline is not a
+    // change to write back.
     let text = |name: &str| {
         master
             .property(name)
-            .map(|p| p.text_values().join(","))
+            .map(|p| p.text_values().join(",").trim().to_owned())
             .unwrap_or_default()
     };
     let rules: Vec<&Property> = master.properties_named("RRULE").collect();

@@ -17,6 +17,10 @@ use std::collections::HashMap;
 /// Past events shown unless all are asked for.
 const PAST_SHOWN: usize = 20;
 
+/// Conflicts named per event; the others are counted (a weekly series at
+/// a busy hall may have dozens: they are all in the conflicts calendar).
+const CONFLICTS_SHOWN: usize = 3;
+
 pub struct Item {
     pub id: i64,
     pub title: String,
@@ -28,6 +32,8 @@ pub struct Item {
     pub public: bool,
     pub cancelled: bool,
     pub conflicts: Vec<String>,
+    /// Conflicts not named.
+    pub more_conflicts: usize,
 }
 
 #[derive(Template)]
@@ -89,11 +95,17 @@ pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
                 let Some(mine) = mine.filter(|s| s.organiser.login == user.login) else {
                     continue;
                 };
+                let named = conflicts.entry(mine.object_id).or_default();
+                if named.len() > CONFLICTS_SHOWN {
+                    // Counted only: the text is not worth making.
+                    named.push(String::new());
+                    continue;
+                }
                 let with = other
                     .filter(|o| o.organiser.login != user.login)
                     .map(|o| format!(" — {} ({})", o.summary, o.organiser.name))
                     .unwrap_or_default();
-                conflicts.entry(mine.object_id).or_default().push(format!(
+                named.push(format!(
                     "{} : {}{with}",
                     crate::french::instant(tz, mine.start_utc, mine.all_day),
                     c.description
@@ -149,7 +161,7 @@ fn item(
             (None, None) => "plusieurs dates".to_owned(),
         })
     });
-    Item {
+    let mut item = Item {
         id: event.id,
         title: event
             .summary
@@ -164,6 +176,14 @@ fn item(
             .unwrap_or_default(),
         public: event.public,
         cancelled: event.cancelled,
-        conflicts: conflicts.remove(&event.id).unwrap_or_default(),
+        more_conflicts: 0,
+        conflicts: Vec::new(),
+    };
+    let mut named = conflicts.remove(&event.id).unwrap_or_default();
+    if named.len() > CONFLICTS_SHOWN {
+        item.more_conflicts = named.len() - CONFLICTS_SHOWN;
+        named.truncate(CONFLICTS_SHOWN);
     }
+    item.conflicts = named;
+    item
 }
