@@ -5,8 +5,8 @@
 #![allow(clippy::result_large_err)]
 
 use crate::app::App;
-use crate::conflicts::availability::{Candidate, Checker};
 use crate::conflicts;
+use crate::conflicts::availability::{Candidate, Checker};
 use crate::dav::error::DavError;
 use crate::http::{self, Response};
 use crate::store::accounts::Principal;

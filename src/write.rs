@@ -154,14 +154,7 @@ pub async fn put(
     let (collection_id, name) = (collection.id, name.to_owned());
     app.store
         .write(move |tx| {
-            in_transaction(store(
-                tx,
-                collection_id,
-                &name,
-                &body,
-                &object,
-                &conditions,
-            ))
+            in_transaction(store(tx, collection_id, &name, &body, &object, &conditions))
         })
         .await?
 }

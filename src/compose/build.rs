@@ -145,7 +145,10 @@ fn bounds(when: &When, tz: chrono_tz::Tz) -> (String, String) {
         When::AllDay { first, last } => (
             format!(";VALUE=DATE:{}", date_text(*first)),
             // DTEND of a DATE event is the day after its last.
-            format!(";VALUE=DATE:{}", date_text(*last + chrono::Duration::days(1))),
+            format!(
+                ";VALUE=DATE:{}",
+                date_text(*last + chrono::Duration::days(1))
+            ),
         ),
     }
 }
@@ -212,7 +215,10 @@ pub fn new_event(draft: &EventDraft, uid: &str, tz: chrono_tz::Tz, now: i64) -> 
     event.push("SEQUENCE:0".to_owned());
     event.push("END:VEVENT".to_owned());
     if uses_zone(&event, tz) {
-        out.push_str(&super::vtimezone::vtimezone(tz, draft.when.first_day().year()));
+        out.push_str(&super::vtimezone::vtimezone(
+            tz,
+            draft.when.first_day().year(),
+        ));
     }
     for line in &event {
         fold_into(&mut out, line);

@@ -64,13 +64,12 @@ impl Document {
             let start = at;
             let mut unfolded = String::new();
             loop {
-                let line_end = text[at..].find('\n').map(|i| at + i + 1).unwrap_or(bytes.len());
+                let line_end = text[at..]
+                    .find('\n')
+                    .map(|i| at + i + 1)
+                    .unwrap_or(bytes.len());
                 let content = text[at..line_end].trim_end_matches(['\r', '\n']);
-                unfolded.push_str(if at == start {
-                    content
-                } else {
-                    &content[1..]
-                });
+                unfolded.push_str(if at == start { content } else { &content[1..] });
                 at = line_end;
                 if !matches!(bytes.get(at), Some(b' ' | b'\t')) {
                     break;
@@ -188,7 +187,8 @@ impl Edits {
 
     fn apply(mut self, doc: &Document) -> String {
         // Insertions before a line come before its replacement.
-        self.list.sort_by_key(|(line, removed, _)| (*line, *removed));
+        self.list
+            .sort_by_key(|(line, removed, _)| (*line, *removed));
         let mut out = String::with_capacity(doc.text.len() + 256);
         let mut copied = 0; // byte offset in doc.text
         for (line, removed, text) in &self.list {
@@ -265,10 +265,7 @@ pub fn apply(
         let master_values = doc.values(master, names);
         for &c in &overrides {
             let follows = match field {
-                Field::Class => doc
-                    .values(c, names)
-                    .iter()
-                    .any(|v| !lines.contains(v)),
+                Field::Class => doc.values(c, names).iter().any(|v| !lines.contains(v)),
                 Field::When | Field::Recurrence => false,
                 _ => doc.values(c, names) == master_values,
             };
@@ -289,9 +286,19 @@ pub fn apply(
             .find(|(_, l)| l.name == "SEQUENCE")
             .and_then(|(_, l)| l.rest.rsplit(':').next()?.trim().parse::<i64>().ok())
             .unwrap_or(0);
-        edits.set(&doc, c, &["SEQUENCE"], &[format!("SEQUENCE:{}", sequence + 1)]);
+        edits.set(
+            &doc,
+            c,
+            &["SEQUENCE"],
+            &[format!("SEQUENCE:{}", sequence + 1)],
+        );
         edits.set(&doc, c, &["DTSTAMP"], &[format!("DTSTAMP:{stamp}")]);
-        edits.set(&doc, c, &["LAST-MODIFIED"], &[format!("LAST-MODIFIED:{stamp}")]);
+        edits.set(
+            &doc,
+            c,
+            &["LAST-MODIFIED"],
+            &[format!("LAST-MODIFIED:{stamp}")],
+        );
     }
     // Times written in the territory's zone need its VTIMEZONE.
     let zone_known = doc.comps.iter().enumerate().any(|(c, comp)| {
@@ -370,7 +377,10 @@ mod tests {
             ),
             "{patched}"
         );
-        assert!(patched.contains("BEGIN:VTIMEZONE\nTZID:Europe/Paris\n"), "{patched}");
+        assert!(
+            patched.contains("BEGIN:VTIMEZONE\nTZID:Europe/Paris\n"),
+            "{patched}"
+        );
         let object =
             crate::ical::parse_object(patched.as_bytes(), tz, &crate::ical::Limits::default())
                 .unwrap();

@@ -35,7 +35,11 @@ impl YearlyRule {
         YearlyRule {
             month: date.month(),
             weekday: date.weekday(),
-            nth: if last { -1 } else { (date.day0() / 7 + 1) as i32 },
+            nth: if last {
+                -1
+            } else {
+                (date.day0() / 7 + 1) as i32
+            },
             time: local.time(),
         }
     }
@@ -146,8 +150,25 @@ fn transitions(tz: Tz, year: i32) -> Vec<Transition> {
 }
 
 /// The VTIMEZONE of `tz` as of `year` (the year of the events it serves),
-/// CRLF lines, folded.
+/// CRLF lines, folded. Made once per zone and year: finding the changes
+/// of offset walks the year day by day.
 pub fn vtimezone(tz: Tz, year: i32) -> String {
+    type Made = std::collections::HashMap<(Tz, i32), String>;
+    static MADE: std::sync::OnceLock<std::sync::Mutex<Made>> = std::sync::OnceLock::new();
+    let made = MADE.get_or_init(Default::default);
+    if let Some(text) = crate::locks::lock(made).get(&(tz, year)) {
+        return text.clone();
+    }
+    let text = make(tz, year);
+    let mut made = crate::locks::lock(made);
+    // Years are those of events people plan: a handful per zone.
+    if made.len() < 1024 {
+        made.insert((tz, year), text.clone());
+    }
+    text
+}
+
+fn make(tz: Tz, year: i32) -> String {
     let mut out = String::new();
     let mut line = |text: &str| fold_into(&mut out, text);
     line("BEGIN:VTIMEZONE");

@@ -38,10 +38,7 @@ struct Block {
 
 fn name_and_value(line: &str) -> (String, &str) {
     let name_end = line.find([';', ':']).unwrap_or(line.len());
-    let value = line
-        .find(':')
-        .map(|i| &line[i + 1..])
-        .unwrap_or_default();
+    let value = line.find(':').map(|i| &line[i + 1..]).unwrap_or_default();
     (line[..name_end].trim().to_ascii_uppercase(), value)
 }
 
@@ -160,9 +157,7 @@ pub fn split(bytes: &[u8], limits: &Limits) -> Result<Split, IcalError> {
         ));
     }
     if calendars == 0 {
-        return Err(IcalError::InvalidData(
-            "the file holds no VCALENDAR".into(),
-        ));
+        return Err(IcalError::InvalidData("the file holds no VCALENDAR".into()));
     }
     let (zones, items): (Vec<Block>, Vec<Block>) =
         blocks.into_iter().partition(|b| b.name == "VTIMEZONE");

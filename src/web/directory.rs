@@ -111,12 +111,8 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
-    let commune = present(&organiser.commune).map(|c| {
-        app.config
-            .commune(&c)
-            .map(|x| x.name.clone())
-            .unwrap_or(c)
-    });
+    let commune = present(&organiser.commune)
+        .map(|c| app.config.commune(&c).map(|x| x.name.clone()).unwrap_or(c));
     let categories: Vec<&str> = organiser
         .categories
         .as_deref()

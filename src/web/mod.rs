@@ -22,10 +22,8 @@ use visit::{Visit, WebRequest};
 
 /// How large a body a page may be sent.
 pub fn body_limit(app: &App, content_type: Option<&str>) -> usize {
-    let multipart = content_type.is_some_and(|t| {
-        t.to_ascii_lowercase()
-            .starts_with("multipart/form-data")
-    });
+    let multipart =
+        content_type.is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
     match multipart {
         true => app.config.web.max_upload_bytes,
         false => app.config.web.max_form_bytes,

@@ -71,11 +71,9 @@ fn form(
 /// Where a signed-in visitor goes: back where it was sent from, else its
 /// home (the desk for staff, its space for organisers).
 fn destination(next: &str, staff: bool) -> &str {
-    visit::local_path(next).filter(|p| *p != "/connexion").unwrap_or(if staff {
-        "/gestion/"
-    } else {
-        "/espace/"
-    })
+    visit::local_path(next)
+        .filter(|p| *p != "/connexion")
+        .unwrap_or(if staff { "/gestion/" } else { "/espace/" })
 }
 
 async fn sign_in(visit: &Visit<'_>) -> Response {
@@ -87,11 +85,7 @@ async fn sign_in(visit: &Visit<'_>) -> Response {
     let outcome = visit
         .app
         .auth
-        .check_credentials(
-            login.clone(),
-            submitted.mot_de_passe,
-            visit.request.peer,
-        )
+        .check_credentials(login.clone(), submitted.mot_de_passe, visit.request.peer)
         .await;
     let user = match outcome {
         AuthOutcome::Authenticated(user) => user,
@@ -113,7 +107,9 @@ async fn sign_in(visit: &Visit<'_>) -> Response {
                 StatusCode::FORBIDDEN,
                 &submitted.suite,
                 &login,
-                Some("Identifiant ou mot de passe incorrect. Vérifiez les majuscules et réessayez."),
+                Some(
+                    "Identifiant ou mot de passe incorrect. Vérifiez les majuscules et réessayez.",
+                ),
             )
         }
     };
@@ -129,10 +125,7 @@ async fn sign_in(visit: &Visit<'_>) -> Response {
     {
         return page::unavailable(visit, "La connexion");
     }
-    let mut response = page::see_other(destination(
-        &submitted.suite,
-        user.role.reads_everything(),
-    ));
+    let mut response = page::see_other(destination(&submitted.suite, user.role.reads_everything()));
     let cookie = visit::set_cookie(
         visit::SESSION_COOKIE,
         &token,

@@ -14,9 +14,9 @@ use crate::store::sessions;
 use crate::tokens;
 use bytes::Bytes;
 use hyper::{HeaderMap, Method};
-use std::sync::OnceLock;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 pub const SESSION_COOKIE: &str = "concord_session";
 const FORM_COOKIE: &str = "concord_formulaire";

@@ -106,13 +106,20 @@ impl<'a> WebClient<'a> {
                 if expired || v.is_empty() {
                     self.cookies.remove(k.trim());
                 } else {
-                    self.cookies.insert(k.trim().to_owned(), v.trim().to_owned());
+                    self.cookies
+                        .insert(k.trim().to_owned(), v.trim().to_owned());
                 }
             }
         }
     }
 
-    fn send(&mut self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Response {
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Response {
         let mut request = self.server.request(method, path);
         if let Some(cookies) = self.cookie_header() {
             request = request.header("Cookie", &cookies);
@@ -258,5 +265,8 @@ pub fn set_field(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
 
 /// The fields as the pairs `post_form` takes.
 pub fn as_pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
-    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }

@@ -210,9 +210,8 @@ impl Fields {
     /// `kept` is the stored event's categories (for the "keep" choice).
     pub fn draft(&self, config: &Config, kept: &[String]) -> Result<EventDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut error = |field: &'static str, message: String| {
-            errors.push(FieldError { field, message })
-        };
+        let mut error =
+            |field: &'static str, message: String| errors.push(FieldError { field, message });
         let summary = self.titre.trim().to_owned();
         if summary.is_empty() {
             error("titre", "Indiquez le titre de l'événement.".into());
@@ -255,7 +254,9 @@ impl Fields {
             || ((url.starts_with("https://") || url.starts_with("http://"))
                 && url.len() > "https://".len()
                 && url.len() <= MAX_URL
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"'));
+                && !url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '"'));
         if !url_ok {
             error(
                 "lien",
@@ -270,9 +271,7 @@ impl Fields {
                 false
             }
         };
-        let repeat = when
-            .as_ref()
-            .and_then(|when| self.repeat(when, &mut error));
+        let repeat = when.as_ref().and_then(|when| self.repeat(when, &mut error));
         let mut exceptions = Vec::new();
         for word in self
             .exceptions
@@ -392,10 +391,7 @@ impl Fields {
             }
         };
         if end < start {
-            error(
-                "heure_fin",
-                "La fin doit venir après le début.".into(),
-            );
+            error("heure_fin", "La fin doit venir après le début.".into());
             return None;
         }
         Some(When::Timed { start, end })
@@ -453,7 +449,10 @@ impl Fields {
                 _ => Frequency::MonthlyByDate,
             },
             _ => {
-                error("repetition", "Choisissez une répétition de la liste.".into());
+                error(
+                    "repetition",
+                    "Choisissez une répétition de la liste.".into(),
+                );
                 return None;
             }
         };
@@ -491,7 +490,8 @@ impl Fields {
                 None => {
                     error(
                         "fin_date",
-                        "Indiquez jusqu'à quelle date l'événement se répète (comme 30/06/2027).".into(),
+                        "Indiquez jusqu'à quelle date l'événement se répète (comme 30/06/2027)."
+                            .into(),
                     );
                     return None;
                 }

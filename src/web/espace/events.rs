@@ -177,10 +177,7 @@ fn form_page(
     let kept = (category_value(context.kept, config) == KEEP).then(|| context.kept.join(", "));
     let (locked, schedule) = match context.stored {
         Some(stored) => match &stored.locked {
-            Some(reason) => (
-                Some(locked_note(reason)),
-                schedule_words(visit.app, stored),
-            ),
+            Some(reason) => (Some(locked_note(reason)), schedule_words(visit.app, stored)),
             None => (None, String::new()),
         },
         None => (None, String::new()),
@@ -203,7 +200,11 @@ fn form_page(
             .map(|c| (c.slug.clone(), c.name.clone()))
             .collect(),
         kept,
-        venues: config.venues.iter().map(|v| config.venue_label(v)).collect(),
+        venues: config
+            .venues
+            .iter()
+            .map(|v| config.venue_label(v))
+            .collect(),
         locked,
         schedule,
         check,
@@ -369,12 +370,8 @@ async fn save_new(visit: &Visit<'_>, user: &Principal) -> Response {
         return show(fields, errors, Some(check));
     }
     let uid = compose::new_uid();
-    let body = compose::build::new_event(
-        &draft,
-        &uid,
-        visit.app.timezone,
-        crate::clock::timestamp(),
-    );
+    let body =
+        compose::build::new_event(&draft, &uid, visit.app.timezone, crate::clock::timestamp());
     let name = format!("{uid}.ics");
     match write::put(
         visit.app,
@@ -423,11 +420,7 @@ fn write_refusal(error: &WriteError) -> FieldError {
 
 /// The conflicts the draft's occurrences would have, and for a single
 /// event with conflicts, the nearest free dates.
-async fn check(
-    app: &Arc<App>,
-    user: &Principal,
-    draft: &EventDraft,
-) -> Result<CheckView, Failure> {
+async fn check(app: &Arc<App>, user: &Principal, draft: &EventDraft) -> Result<CheckView, Failure> {
     let tz = app.timezone;
     let text = compose::build::new_event(draft, "verification", tz, crate::clock::timestamp());
     let now = crate::clock::timestamp();
@@ -642,7 +635,11 @@ async fn save_edit(visit: &Visit<'_>, user: &Principal, found: Found) -> Respons
     let body = match patched {
         Ok(Some(body)) => body,
         Ok(None) => return page::see_other("/espace/?fait=inchange"),
-        Err(_) => return readable(visit, &found).err().unwrap_or_else(|| page::not_found(visit)),
+        Err(_) => {
+            return readable(visit, &found)
+                .err()
+                .unwrap_or_else(|| page::not_found(visit))
+        }
     };
     match write::put(
         visit.app,

@@ -46,6 +46,8 @@ struct HomePage {
     /// Past events not shown (all of them are at `?passes=tous`).
     past_hidden: usize,
     conflicts_unknown: bool,
+    /// The calendar is named only when there are several.
+    several_calendars: bool,
 }
 
 pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
@@ -128,7 +130,9 @@ pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
         false => past.len().saturating_sub(PAST_SHOWN),
     };
     past.truncate(past.len() - past_hidden);
+    let several_calendars = calendars.len() > 1;
     page::render(&HomePage {
+        several_calendars,
         chrome: Chrome::new(visit, "Mon espace"),
         notice,
         upcoming,

@@ -53,19 +53,37 @@ pub async fn handle(visit: &Visit<'_>, user: &Principal) -> Response {
         }
     };
     if visit.request.method != Method::POST {
-        let chosen = calendars.first().map(|c| c.path.clone()).unwrap_or_default();
+        let chosen = calendars
+            .first()
+            .map(|c| c.path.clone())
+            .unwrap_or_default();
         return form(visit, &calendars, chosen, StatusCode::OK, None);
     }
     let (file, chosen) = match upload(visit).await {
         Ok(upload) => upload,
         Err(message) => {
-            let chosen = calendars.first().map(|c| c.path.clone()).unwrap_or_default();
-            return form(visit, &calendars, chosen, StatusCode::BAD_REQUEST, Some(message));
+            let chosen = calendars
+                .first()
+                .map(|c| c.path.clone())
+                .unwrap_or_default();
+            return form(
+                visit,
+                &calendars,
+                chosen,
+                StatusCode::BAD_REQUEST,
+                Some(message),
+            );
         }
     };
     let Some(collection) = calendars.iter().find(|c| c.path == chosen) else {
         let message = "Choisissez un de vos agendas.".to_owned();
-        return form(visit, &calendars, chosen, StatusCode::BAD_REQUEST, Some(message));
+        return form(
+            visit,
+            &calendars,
+            chosen,
+            StatusCode::BAD_REQUEST,
+            Some(message),
+        );
     };
     match import::import(visit.app, collection, file).await {
         Ok(report) => page::render(&ReportPage {
@@ -123,7 +141,8 @@ fn form(
 /// The file and the chosen calendar from a `multipart/form-data` body
 /// (already read within the upload limit by the router).
 async fn upload(visit: &Visit<'_>) -> Result<(Bytes, String), String> {
-    let unreadable = || "L'envoi n'a pas pu être lu : choisissez le fichier, puis recommencez.".to_owned();
+    let unreadable =
+        || "L'envoi n'a pas pu être lu : choisissez le fichier, puis recommencez.".to_owned();
     let content_type =
         crate::http::header(&visit.request.headers, "content-type").ok_or_else(unreadable)?;
     let boundary = multer::parse_boundary(content_type).map_err(|_| unreadable())?;
