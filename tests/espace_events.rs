@@ -346,7 +346,9 @@ fn an_edit_made_meanwhile_elsewhere_is_never_overwritten() {
 fn recurrence_choices_write_the_right_rules() {
     let server = server();
     let mut client = WebClient::signed_in(&server, "asso-a");
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    // (form fields changed, lines the stored object must hold)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case] = &[
         (
             &[
                 ("repetition", "hebdomadaire"),

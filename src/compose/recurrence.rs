@@ -178,7 +178,7 @@ impl Repeat {
                     }
                     match rank_text.trim_start_matches('+').parse::<i32>().ok()? {
                         -1 if in_last_week(first) => Frequency::MonthlyByWeekday { last: true },
-                        n if n >= 1 && n <= 4 && n as u32 == rank(first) => {
+                        n if (1..=4).contains(&n) && n as u32 == rank(first) => {
                             Frequency::MonthlyByWeekday { last: false }
                         }
                         _ => return None,
