@@ -180,6 +180,10 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
         let mut response = http::text(StatusCode::MOVED_PERMANENTLY, "See /dav/.");
         http::set_header(&mut response, "location", crate::paths::DAV_ROOT);
         response
+    } else if path.starts_with("/api/public/") {
+        // The public events as JSON: anonymous, like the feeds.
+        let query = request.uri().query().unwrap_or("").to_owned();
+        crate::feeds::json::handle(app, &method, &path, &query, request.headers()).await
     } else if path.starts_with("/api/") {
         let query = request.uri().query().unwrap_or("").to_owned();
         let (parts, body) = request.into_parts();

@@ -15,6 +15,7 @@ pub mod collections;
 pub mod objects;
 pub mod owned;
 pub mod schema;
+pub mod search;
 pub mod sessions;
 pub mod views;
 

@@ -104,6 +104,7 @@ pub fn put(
             ],
             |row| row.get(0),
         )?;
+    super::search::index(conn, object_id, collection_id, body)?;
     let seq = record_change(conn, collection_id, name, object_id, false)?;
     conn.prepare_cached("UPDATE objects SET seq = ?2 WHERE id = ?1")?
         .execute(params![object_id, seq])?;

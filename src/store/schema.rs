@@ -188,14 +188,19 @@ const MIGRATIONS: &[Migration] = &[
     // 7: web sessions (organisers' space, staff desk). Only a digest of
     // each token is kept: a copy of the database opens no session.
     Sql(r#"
-    CREATE TABLE sessions (
+    CREATE TABLE IF NOT EXISTS sessions (
         token_digest BLOB PRIMARY KEY,
         principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
         created      INTEGER NOT NULL,
         last_seen    INTEGER NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX sessions_by_principal ON sessions (principal_id);
+    CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal_id);
     "#),
+    // 8: free-text search of the public agenda (`store::search`): an FTS5
+    // table of every object's title, description, place and organiser,
+    // filled from the stored bodies, and the triggers that keep it in step
+    // with deletions and organisers' renames.
+    Rust(|tx| super::search::create(tx)),
 ];
 
 /// Marks PRIVATE the objects indexed as public whose body is not.

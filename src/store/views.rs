@@ -37,14 +37,21 @@ pub const FIRST_COPY: &str =
            WHERE c.is_calendar = 1 AND c.published = 1 AND p.publishes = 1 AND p.disabled = 0
              AND p.role = 'organiser'))";
 
+/// Condition on `o` (objects): the object may be shown to the public (it
+/// is public and in a published calendar of a publishing organiser). The
+/// one predicate every public output is built on (`Scope::Public`,
+/// `public_occurrences`, the search), so that a new rule added here holds
+/// for all of them.
+pub fn public_object() -> String {
+    format!("o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})")
+}
+
 impl Scope {
     /// SQL condition on `o` (objects); binds `?1` to `self.param()`.
     fn condition(self) -> String {
         match self {
             Scope::Collection(_) => "o.collection_id = ?1".into(),
-            Scope::Public => format!(
-                "?1 = 0 AND o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS}) AND {FIRST_COPY}"
-            ),
+            Scope::Public => format!("?1 = 0 AND {} AND {FIRST_COPY}", public_object()),
         }
     }
 
@@ -365,9 +372,9 @@ pub fn co_organised(conn: &Connection) -> Result<CoOrganised> {
     let sql = format!(
         "SELECT o.uid, o.id, {CARD_COLUMNS}
          FROM objects o JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
-         WHERE o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})
-           AND o.uid IN (SELECT uid FROM objects GROUP BY uid HAVING count(*) > 1)
-         ORDER BY o.uid, o.id"
+         WHERE {} AND o.uid IN (SELECT uid FROM objects GROUP BY uid HAVING count(*) > 1)
+         ORDER BY o.uid, o.id",
+        public_object()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([])?;
@@ -580,7 +587,7 @@ pub fn occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurren
 /// A co-organised event appears once, as its earliest copy, with all its
 /// organisers.
 pub fn public_occurrences(conn: &Connection, from: i64, to: i64) -> Result<Vec<Occurrence>> {
-    let condition = format!("o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})");
+    let condition = public_object();
     let groups = co_organised(conn)?;
     let mut all = occurrences_where(conn, from, to, "1", &condition)?;
     if groups.is_empty() {
@@ -753,4 +760,88 @@ pub fn instance_bounds(conn: &Connection, object_ids: &[i64]) -> Result<Option<(
         }
     }
     Ok(bounds)
+}
+
+// ---------------------------------------------------------------------
+// One public event, for its page (`/evenements/{uid}`).
+
+/// A public event found by its UID: the copy every public view shows (the
+/// earliest of a co-organised event), its body and every organiser.
+pub struct PublicEvent {
+    pub meta: ObjectMeta,
+    pub body: Vec<u8>,
+    pub summary: Option<String>,
+    pub location: Option<String>,
+    /// CATEGORIES, comma-joined as stored.
+    pub categories: String,
+    pub tentative: bool,
+    /// Its organisers, the shown copy's first.
+    pub organisers: Vec<Arc<OrganiserCard>>,
+}
+
+/// The public VEVENT with this UID, if the public may see it.
+pub fn public_event(conn: &Connection, uid: &str) -> Result<Option<PublicEvent>> {
+    let sql = format!(
+        "SELECT o.id, o.id || '.ics', o.uid, o.component, o.seq, length(o.body), o.modified_at,
+                o.expanded_until, o.body, o.summary, o.location, coalesce(o.categories, ''), o.status,
+                {CARD_COLUMNS}
+         FROM objects o JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
+         WHERE {} AND o.uid = ?2 AND o.component = 'VEVENT'",
+        Scope::Public.condition()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let found = stmt
+        .query_row(params![Scope::Public.param(), uid], |row| {
+            Ok(PublicEvent {
+                meta: meta_from_row(row)?,
+                body: row.get(8)?,
+                summary: row.get(9)?,
+                location: row.get(10)?,
+                categories: row.get(11)?,
+                tentative: row.get::<_, Option<String>>(12)?.as_deref() == Some("TENTATIVE"),
+                organisers: vec![Cards::default().card(row, 13)?],
+            })
+        })
+        .optional()?;
+    let Some(mut event) = found else {
+        return Ok(None);
+    };
+    if let Some(copies) = co_organised(conn)?.get(uid) {
+        event.organisers = organisers_of(copies);
+    }
+    Ok(Some(event))
+}
+
+/// An instance of one event, as its page lists them.
+#[derive(Debug, Clone, Copy)]
+pub struct EventInstance {
+    pub start: i64,
+    pub end: i64,
+    pub all_day: bool,
+    pub recurring: bool,
+    pub cancelled: bool,
+}
+
+/// Up to `limit` instances of an object that end after `after`, in start
+/// order (the caller found the object through a public view).
+pub fn instances_of(
+    conn: &Connection,
+    object_id: i64,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<EventInstance>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT start_utc, end_utc, all_day, recurrence_id IS NOT NULL, cancelled FROM instances
+         WHERE object_id = ?1 AND (end_utc > ?2 OR start_utc >= ?2) ORDER BY start_utc LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![object_id, after, limit as i64], |row| {
+        Ok(EventInstance {
+            start: row.get(0)?,
+            end: row.get(1)?,
+            all_day: row.get(2)?,
+            recurring: row.get(3)?,
+            cancelled: row.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

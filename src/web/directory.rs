@@ -3,10 +3,11 @@
 //! with its public contact, commune, categories, next events (within a
 //! year) and feed.
 
-use super::agenda::{feed_addresses, when};
+use super::agenda::feed_addresses;
 use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::app::App;
+use crate::event_view::hours;
 use crate::french;
 use crate::http::Response;
 use crate::store::accounts::{self, PublicOrganiser};
@@ -38,6 +39,8 @@ struct Entry {
 }
 
 struct NextEvent {
+    /// Its page.
+    href: String,
     day: String,
     when: String,
     title: String,
@@ -144,16 +147,20 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
         website,
         next: next
             .iter()
-            .map(|event| NextEvent {
-                day: app
+            .map(|event| {
+                let date = app
                     .timezone
                     .timestamp_opt(event.start, 0)
-                    .single()
-                    .map(|s| french::date(s.date_naive()))
-                    .unwrap_or_default(),
-                when: when(app, event).to_lowercase(),
-                title: event.summary.as_deref().unwrap_or("Événement").to_owned(),
-                tentative: event.tentative,
+                    .earliest()
+                    .map(|s| s.date_naive());
+                let recurring = event.recurrence_id.is_some();
+                NextEvent {
+                    href: crate::paths::event_page(&event.uid, date.filter(|_| recurring)),
+                    day: date.map(french::date).unwrap_or_default(),
+                    when: hours(app.timezone, event).to_lowercase(),
+                    title: event.summary.as_deref().unwrap_or("Événement").to_owned(),
+                    tentative: event.tentative,
+                }
             })
             .collect(),
         webcal,

@@ -1,18 +1,28 @@
-//! Web pages in French: the public agenda and directory for residents,
+//! Web pages in French: the public side for residents (agenda, event
+//! pages, directory, services, widget and its snippet generator),
 //! the organisers' space (`/espace/`) and the staff desk (`/gestion/`).
 //!
 //! Pages are askama templates (`templates/`, escaped at compile time),
 //! usable without JavaScript. Every POST is checked against the visit's
 //! CSRF token here, before any page sees it.
 
+// Handlers answer a refusal with the response itself (`Err(Response)`):
+// built once per refused request, its size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod agenda;
 mod assets;
+mod cached;
 mod directory;
 mod espace;
+mod event;
 mod form;
 mod page;
+mod services;
+mod share;
 mod signin;
 pub mod visit;
+mod widget;
 
 use crate::app::App;
 use crate::http::{self, Response};
@@ -95,6 +105,11 @@ async fn route(visit: &Visit<'_>) -> Response {
     match path {
         "/" if read => agenda::page(visit).await,
         "/associations" if read => directory::page(visit).await,
+        "/agenda/texte" if read => agenda::text_page(visit).await,
+        "/services" if read => services::page(visit).await,
+        "/widget" if read => widget::page(visit).await,
+        "/partager" if read => share::page(visit).await,
+        _ if path.starts_with(crate::paths::EVENTS) && read => event::handle(visit).await,
         "/connexion" => signin::handle(visit).await,
         "/deconnexion" if !read => signin::sign_out(visit).await,
         _ if path.starts_with("/static/") && read => assets::serve(path),
