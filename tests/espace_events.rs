@@ -791,3 +791,33 @@ fn wrong_fields_are_told_next_to_them_and_at_the_top() {
     );
     assert!(hrefs(&server, "asso-a", CAL_A).is_empty());
 }
+
+#[test]
+fn the_home_page_keeps_long_pasts_short() {
+    let server = server();
+    for n in 0..23 {
+        server
+            .as_user("asso-a", "PUT", &format!("{CAL_A}old-{n}.ics"))
+            .ics(&event(
+                &format!("old-{n}"),
+                &format!("Ancien loto {n}"),
+                &format!("2025{:02}10T190000Z", 1 + n % 12),
+                &format!("2025{:02}10T210000Z", 1 + n % 12),
+            ))
+            .send()
+            .expect(201);
+    }
+    let mut client = WebClient::signed_in(&server, "asso-a");
+    let page = client.get("/espace/").expect(200).text();
+    assert_eq!(
+        page.matches("<li class=\"evenement\">").count(),
+        20,
+        "{page}"
+    );
+    assert!(
+        page.contains("Voir les 3 autres événements passés"),
+        "{page}"
+    );
+    let all = client.get("/espace/?passes=tous").expect(200).text();
+    assert_eq!(all.matches("<li class=\"evenement\">").count(), 23);
+}

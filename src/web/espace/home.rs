@@ -17,6 +17,10 @@ use std::collections::HashMap;
 /// Past events shown unless all are asked for.
 const PAST_SHOWN: usize = 20;
 
+/// Upcoming events shown unless all are asked for: the page stays under
+/// 60 KB with the busiest organisers (200 events, many in conflict).
+const UPCOMING_SHOWN: usize = 100;
+
 /// Conflicts named per event; the others are counted (a weekly series at
 /// a busy hall may have dozens: they are all in the conflicts calendar).
 const CONFLICTS_SHOWN: usize = 3;
@@ -45,6 +49,8 @@ struct HomePage {
     past: Vec<Item>,
     /// Past events not shown (all of them are at `?passes=tous`).
     past_hidden: usize,
+    /// Upcoming events not shown (all of them are at `?a_venir=tous`).
+    upcoming_hidden: usize,
     conflicts_unknown: bool,
     /// The calendar is named only when there are several.
     several_calendars: bool,
@@ -60,6 +66,7 @@ pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
             .map(|(_, v)| v.as_str())
     };
     let all_past = param("passes") == Some("tous");
+    let all_upcoming = param("a_venir") == Some("tous");
     let notice = match param("fait") {
         Some("enregistre") => Some("L'événement est enregistré."),
         Some("inchange") => Some("Rien n'a changé : l'événement est resté tel quel."),
@@ -115,21 +122,29 @@ pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
             }
         }
     }
-    let mut upcoming = Vec::new();
-    let mut past = Vec::new();
-    for event in events {
-        let is_upcoming = event.next.is_some();
-        let item = item(visit, event, &calendars, &mut conflicts);
-        match is_upcoming {
-            true => upcoming.push(item),
-            false => past.push(item),
+    // Listed upcoming first (by next date), then past (latest first):
+    // only the events shown are made into items.
+    let upcoming_count = events.iter().filter(|e| e.next.is_some()).count();
+    let past_count = events.len() - upcoming_count;
+    let upcoming_shown = match all_upcoming {
+        true => upcoming_count,
+        false => upcoming_count.min(UPCOMING_SHOWN),
+    };
+    let past_shown = match all_past {
+        true => past_count,
+        false => past_count.min(PAST_SHOWN),
+    };
+    let mut upcoming = Vec::with_capacity(upcoming_shown);
+    let mut past = Vec::with_capacity(past_shown);
+    for (n, event) in events.into_iter().enumerate() {
+        if n < upcoming_shown {
+            upcoming.push(item(visit, event, &calendars, &mut conflicts));
+        } else if n >= upcoming_count && n - upcoming_count < past_shown {
+            past.push(item(visit, event, &calendars, &mut conflicts));
         }
     }
-    let past_hidden = match all_past {
-        true => 0,
-        false => past.len().saturating_sub(PAST_SHOWN),
-    };
-    past.truncate(past.len() - past_hidden);
+    let upcoming_hidden = upcoming_count - upcoming_shown;
+    let past_hidden = past_count - past_shown;
     let several_calendars = calendars.len() > 1;
     page::render(&HomePage {
         several_calendars,
@@ -138,6 +153,7 @@ pub async fn page(visit: &Visit<'_>, user: &Principal) -> Response {
         upcoming,
         past,
         past_hidden,
+        upcoming_hidden,
         conflicts_unknown,
     })
 }
