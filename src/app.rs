@@ -14,6 +14,7 @@ pub struct App {
     pub feeds: crate::feeds::FeedCache,
     pub conflict_calendars: crate::conflicts::calendar::State,
     pub dav_cache: crate::dav::cache::DavCache,
+    pub form_limits: crate::web::FormLimits,
 }
 
 impl App {
@@ -29,16 +30,22 @@ impl App {
             feeds,
             conflict_calendars: Default::default(),
             dav_cache: Default::default(),
+            form_limits: Default::default(),
         }
     }
 
     pub fn ical_limits(&self) -> ical::Limits {
-        let limits = &self.config.limits;
-        ical::Limits {
-            max_bytes: limits.max_resource_size,
-            max_instances: limits.max_instances,
-            horizon_years: limits.horizon_years,
-            ..ical::Limits::default()
-        }
+        ical_limits(&self.config)
+    }
+}
+
+/// The bounds the settings put on one calendar object.
+pub fn ical_limits(config: &Config) -> ical::Limits {
+    let limits = &config.limits;
+    ical::Limits {
+        max_bytes: limits.max_resource_size,
+        max_instances: limits.max_instances,
+        horizon_years: limits.horizon_years,
+        ..ical::Limits::default()
     }
 }

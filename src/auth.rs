@@ -167,6 +167,14 @@ impl Authenticator {
         }
     }
 
+    /// Forgets a login's cached verification, after this server changed
+    /// its password (an activation link): the cache notices only other
+    /// processes' writes by itself, and the old password must stop working
+    /// at once.
+    pub fn forget(&self, login: &str) {
+        lock(&self.cache).remove(login);
+    }
+
     fn cached(&self, login: &str, digest: &[u8; 32]) -> Option<Principal> {
         let cache = lock(&self.cache);
         let entry = cache.get(login)?;

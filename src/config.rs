@@ -23,6 +23,10 @@ pub struct Config {
     pub auth: AuthSettings,
     pub feeds: FeedSettings,
     pub web: WebSettings,
+    /// Outgoing e-mail (activation links, staff notices); none when absent.
+    pub mail: Option<MailSettings>,
+    pub appointments: AppointmentSettings,
+    pub log: LogSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -164,6 +168,24 @@ pub struct Category {
     pub aliases: Vec<String>,
 }
 
+/// The server's log, on its standard error. What it logs is chosen with
+/// `RUST_LOG` (default `info`: one line per request, warnings, errors).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, its fields at the top level.
+    Json,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedSettings {
@@ -192,12 +214,108 @@ pub struct WebSettings {
     pub max_upload_bytes: usize,
 }
 
+/// Appointments at the permanences (`/rendez-vous`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppointmentSettings {
+    /// Days after an appointment before its booking loses the resident's
+    /// name, contact and note (anonymous counts stay for the indicators).
+    pub retention_days: u32,
+}
+
+impl Default for AppointmentSettings {
+    fn default() -> Self {
+        AppointmentSettings {
+            retention_days: 365,
+        }
+    }
+}
+
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
             max_form_bytes: 64 * 1024,
             max_upload_bytes: 10 * 1024 * 1024,
         }
+    }
+}
+
+/// How concord reaches its SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the
+    /// server does not offer it.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine (and tests).
+    None,
+}
+
+/// `[mail]`: the SMTP server that sends activation links and notices.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub host: String,
+    #[serde(default = "submission_port")]
+    pub port: u16,
+    #[serde(default = "starttls")]
+    pub security: MailSecurity,
+    /// Credentials for the server, when it asks for them.
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The sender: `Agenda intercommunal <agenda@cdc.example.fr>`.
+    pub from: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// Where new registrations are announced (the staff's address).
+    #[serde(default)]
+    pub staff_to: Option<String>,
+}
+
+fn submission_port() -> u16 {
+    587
+}
+
+fn starttls() -> MailSecurity {
+    MailSecurity::Starttls
+}
+
+impl MailSettings {
+    /// Plain SMTP carries passwords and links in clear: only to a relay
+    /// on this machine.
+    fn check(&self) -> Result<(), String> {
+        if self.host.trim().is_empty() {
+            return Err("[mail] host must name the SMTP server".into());
+        }
+        let local = self.host == "localhost"
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if self.security == MailSecurity::None && !local {
+            return Err(format!(
+                "[mail] security = \"none\" sends links in clear: it is allowed only for a relay on this machine (localhost, 127.0.0.1, ::1), not {:?}; use \"starttls\" or \"tls\"",
+                self.host
+            ));
+        }
+        if self.user.is_some() != self.password.is_some() {
+            return Err("[mail] user and password go together".into());
+        }
+        let addresses = [
+            Some(&self.from),
+            self.reply_to.as_ref(),
+            self.staff_to.as_ref(),
+        ];
+        for address in addresses.into_iter().flatten() {
+            if address.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(format!("[mail] {address:?} is not an e-mail address"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -255,6 +373,11 @@ pub struct ServerSettings {
     /// as one address); lowered at start to what the descriptor limit allows.
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    /// Reverse proxies in front of the server (their addresses as it sees
+    /// them, e.g. 127.0.0.1): a request they pass names its client in
+    /// `X-Forwarded-For`, which is believed from them only, and their
+    /// connections are not capped per address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSettings {
@@ -267,6 +390,7 @@ impl Default for ServerSettings {
             body_memory_mib: 64,
             max_connections: 1000,
             max_connections_per_address: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -302,6 +426,9 @@ impl Default for Config {
             auth: AuthSettings::default(),
             feeds: FeedSettings::default(),
             web: WebSettings::default(),
+            mail: None,
+            appointments: AppointmentSettings::default(),
+            log: LogSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),
@@ -386,6 +513,9 @@ impl Config {
         if self.auth.failed_verifications_per_minute == 0 {
             return Err("[auth] failed_verifications_per_minute must be at least 1".into());
         }
+        if let Some(mail) = &self.mail {
+            mail.check()?;
+        }
         if self.timezone().is_none() {
             return Err(format!(
                 "default_timezone {:?} is not an IANA time zone",
@@ -393,6 +523,28 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The parts of `base_url` that clients and messages are given.
+    pub fn site(&self) -> Site {
+        let base = self.base_url.trim_end_matches('/');
+        let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+        let https = scheme.eq_ignore_ascii_case("https");
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let default = if https { 443 } else { 80 };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => match port.parse() {
+                Ok(port) => (host, port),
+                Err(_) => (authority, default),
+            },
+            _ => (authority, default),
+        };
+        Site {
+            origin: format!("{scheme}://{authority}"),
+            host: host.to_owned(),
+            port,
+            https,
+        }
     }
 
     pub fn timezone(&self) -> Option<chrono_tz::Tz> {
@@ -424,9 +576,74 @@ impl Config {
     }
 }
 
+/// Where the site is, from `base_url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// `https://agenda.example.fr` (no trailing slash, no path).
+    pub origin: String,
+    /// As written in the URL (an IPv6 address in brackets).
+    pub host: String,
+    pub port: u16,
+    pub https: bool,
+}
+
+impl Site {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// `host`, or `host:port` when the port is not the scheme's own.
+    pub fn server(&self) -> String {
+        match (self.https, self.port) {
+            (true, 443) | (false, 80) => self.host.clone(),
+            (_, port) => format!("{}:{port}", self.host),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_site_is_read_from_the_base_url() {
+        let mut config = Config::default();
+        let cases = [
+            (
+                "https://agenda.example.fr/",
+                "agenda.example.fr",
+                443,
+                true,
+                "agenda.example.fr",
+            ),
+            (
+                "http://127.0.0.1:5232",
+                "127.0.0.1",
+                5232,
+                false,
+                "127.0.0.1:5232",
+            ),
+            (
+                "https://agenda.example.fr:8443/x",
+                "agenda.example.fr",
+                8443,
+                true,
+                "agenda.example.fr:8443",
+            ),
+            ("http://[::1]:5232", "[::1]", 5232, false, "[::1]:5232"),
+            ("http://[::1]", "[::1]", 80, false, "[::1]"),
+        ];
+        for (base, host, port, https, server) in cases {
+            config.base_url = base.into();
+            let site = config.site();
+            assert_eq!(
+                (site.host.as_str(), site.port, site.https),
+                (host, port, https),
+                "{base}"
+            );
+            assert_eq!(site.server(), server);
+        }
+    }
 
     #[test]
     fn the_example_documents_valid_settings() {

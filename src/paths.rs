@@ -17,6 +17,9 @@ pub const DAV_ROOT: &str = "/dav/";
 /// Name of the intercommunal calendar, also reserved in every home.
 pub const AGGREGATE: &str = "intercommunal";
 
+/// Path of every organiser's read-only conflicts calendar in its home.
+pub const CONFLICTS: &str = "conflits";
+
 pub fn aggregate_href(alias: Option<&str>) -> String {
     match alias {
         Some(login) => format!("{}{AGGREGATE}/", home_href(login)),

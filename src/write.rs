@@ -170,7 +170,25 @@ pub fn in_transaction<T>(
     }
 }
 
-/// Deletes one object under `conditions`.
+/// Deletes one object under `conditions`, inside the caller's write
+/// transaction.
+pub fn remove(
+    tx: &rusqlite::Connection,
+    collection_id: i64,
+    name: &str,
+    conditions: &Conditions,
+) -> Result<(), WriteError> {
+    let Some(current) = objects::meta(tx, collection_id, name)? else {
+        return Err(WriteError::NotFound);
+    };
+    conditions
+        .check(Some(&current.etag()))
+        .map_err(WriteError::Precondition)?;
+    objects::delete(tx, collection_id, name)?;
+    Ok(())
+}
+
+/// Deletes one object under `conditions`: the whole of a DELETE.
 pub async fn delete(
     app: &App,
     collection_id: i64,
@@ -179,15 +197,6 @@ pub async fn delete(
 ) -> Result<(), WriteError> {
     let name = name.to_owned();
     app.store
-        .write(move |tx| {
-            let Some(current) = objects::meta(tx, collection_id, &name)? else {
-                return Ok(Err(WriteError::NotFound));
-            };
-            if let Err(message) = conditions.check(Some(&current.etag())) {
-                return Ok(Err(WriteError::Precondition(message)));
-            }
-            objects::delete(tx, collection_id, &name)?;
-            Ok(Ok(()))
-        })
+        .write(move |tx| in_transaction(remove(tx, collection_id, &name, &conditions)))
         .await?
 }

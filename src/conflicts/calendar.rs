@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Its path in every organiser's and staff member's calendar home.
-pub const PATH: &str = "conflits";
+pub const PATH: &str = crate::paths::CONFLICTS;
 
 /// What the calendars were last brought up to: the store generation read
 /// before the data was read, and the day (the calendars cover a window

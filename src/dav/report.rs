@@ -673,9 +673,7 @@ fn still_overlaps(
     };
     let start = range.start.unwrap_or(i64::MIN / 2);
     match crate::ical::expand_between(body, tz, start.max(until), end, limits) {
-        Ok(instances) => instances
-            .iter()
-            .any(|i| i.start < end && (i.end > start || (i.end == i.start && i.start >= start))),
+        Ok(instances) => instances.iter().any(|i| i.matches_range(start, end)),
         // More than `max_instances` occurrences within the range (the
         // expansion counts only those near it): the series certainly
         // matches, it is only too long to list. Any other error is kept

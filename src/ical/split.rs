@@ -7,8 +7,8 @@
 //! event does not refuse a whole export.
 
 use super::decode::{into_text, unfold};
+use super::{fold_into, PRODID};
 use super::{IcalError, Limits};
-use crate::query::tree::fold_into;
 
 /// One object cut from a file.
 #[derive(Debug, Clone)]
@@ -176,7 +176,7 @@ pub fn split(bytes: &[u8], limits: &Limits) -> Result<Split, IcalError> {
         let mut out = String::new();
         fold_into(&mut out, "BEGIN:VCALENDAR");
         fold_into(&mut out, "VERSION:2.0");
-        let prodid = prodid.unwrap_or_else(|| crate::query::export::PRODID.to_owned());
+        let prodid = prodid.unwrap_or_else(|| PRODID.to_owned());
         fold_into(&mut out, &format!("PRODID:{prodid}"));
         if let Some(scale) = calscale {
             fold_into(&mut out, &format!("CALSCALE:{scale}"));

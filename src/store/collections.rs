@@ -314,13 +314,17 @@ impl Collection {
     /// The time zone of floating times in this calendar, if it names one:
     /// calendar-timezone-id, else the VTIMEZONE of calendar-timezone.
     pub fn floating_timezone(&self) -> Option<chrono_tz::Tz> {
-        self.timezone_id
-            .as_deref()
-            .and_then(crate::ical::resolve_tzid)
-            .or_else(|| {
-                self.timezone
-                    .as_deref()
-                    .and_then(crate::dav::proppatch::timezone_id)
-            })
+        floating_timezone(self.timezone_id.as_deref(), self.timezone.as_deref())
     }
+}
+
+/// The zone of floating times from a calendar's `timezone_id` and
+/// `timezone` columns (see [`Collection::floating_timezone`]).
+pub fn floating_timezone(
+    timezone_id: Option<&str>,
+    timezone: Option<&str>,
+) -> Option<chrono_tz::Tz> {
+    timezone_id
+        .and_then(crate::ical::resolve_tzid)
+        .or_else(|| timezone.and_then(crate::ical::calendar_timezone))
 }

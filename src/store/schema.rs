@@ -201,7 +201,122 @@ const MIGRATIONS: &[Migration] = &[
     // filled from the stored bodies, and the triggers that keep it in step
     // with deletions and organisers' renames.
     Rust(|tx| super::search::create(tx)),
+    // 9: coming forward and getting in. Registrations (`/inscription`)
+    // wait for staff; approving one makes an organiser, whose public card
+    // gains a description, and an activation link where it chooses its
+    // password. Only a digest of each link's token is kept. Written to
+    // run again harmlessly (tests move `user_version` back).
+    Rust(registrations_and_activation_links),
+    // 10: appointments at the permanences (issue 14). A permanence is a
+    // service's bookable opening hours at one place; a booking holds one
+    // resident's slot and names the private event written for it in the
+    // service's calendar. Only a digest of the personal link's token is
+    // kept. Retention empties name, contact and note (`anonymised`); the
+    // rest stays for the indicators.
+    Sql(r#"
+    CREATE TABLE IF NOT EXISTS permanences (
+        id             INTEGER PRIMARY KEY,
+        service_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        place          TEXT NOT NULL,
+        -- One theme per line.
+        themes         TEXT NOT NULL,
+        -- Weekly opening hours, canonical text ("lun 09:00-12:00; mer 14:00-17:00").
+        hours          TEXT NOT NULL,
+        -- Closed dates and periods ("2026-12-24, 2026-12-28..2027-01-02").
+        closed         TEXT NOT NULL DEFAULT '',
+        slot_minutes   INTEGER NOT NULL CHECK (slot_minutes > 0),
+        capacity       INTEGER NOT NULL CHECK (capacity > 0),
+        days_ahead     INTEGER NOT NULL CHECK (days_ahead > 0),
+        minutes_before INTEGER NOT NULL CHECK (minutes_before >= 0),
+        -- What to bring, shown on the confirmation.
+        bring          TEXT NOT NULL DEFAULT '',
+        created        INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS permanences_by_service ON permanences (service_id);
+    CREATE TABLE IF NOT EXISTS bookings (
+        id             INTEGER PRIMARY KEY,
+        -- NULL once its permanence is removed (the counts stay).
+        permanence_id  INTEGER REFERENCES permanences(id) ON DELETE SET NULL,
+        service_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        start_utc      INTEGER NOT NULL,
+        end_utc        INTEGER NOT NULL,
+        theme          TEXT NOT NULL,
+        name           TEXT,
+        phone          TEXT,
+        email          TEXT,
+        commune        TEXT,
+        note           TEXT,
+        status         TEXT NOT NULL CHECK (status IN ('booked', 'cancelled', 'attended', 'missed')),
+        token_digest   BLOB UNIQUE,
+        -- Who booked on the resident's behalf (a phone call), if anyone.
+        booked_by      INTEGER REFERENCES principals(id) ON DELETE SET NULL,
+        created        INTEGER NOT NULL,
+        -- The private event in the service's calendar; NULL once deleted.
+        object_name    TEXT,
+        anonymised     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS bookings_by_slot ON bookings (permanence_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_service ON bookings (service_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_end ON bookings (anonymised, end_utc);
+    "#),
+    // 11: to-dos are indexed by the spans RFC 4791 9.9 gives their time
+    // ranges (`ical::Instance::range_span`): those indexed before are
+    // queued, and the server indexes them again when it starts
+    // (`objects::reindex_queued`; it knows the zone of floating times).
+    // To-dos without dates, or with CREATED alone, match ranges far from
+    // their instances: they are found through an index of the to-dos.
+    Sql(r#"
+    CREATE INDEX IF NOT EXISTS objects_todos ON objects (collection_id) WHERE component = 'VTODO';
+    CREATE TABLE IF NOT EXISTS reindex_queue (
+        object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE
+    );
+    INSERT OR IGNORE INTO reindex_queue (object_id) SELECT id FROM objects WHERE component = 'VTODO';
+    "#),
 ];
+
+/// Migration 9 (see `MIGRATIONS`).
+fn registrations_and_activation_links(tx: &Transaction) -> super::Result<()> {
+    tx.execute_batch(
+        r#"
+    CREATE TABLE IF NOT EXISTS registrations (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        commune      TEXT,
+        contact_name TEXT NOT NULL,
+        email        TEXT NOT NULL,
+        phone        TEXT,
+        -- Category slugs from config.toml, comma-separated.
+        categories   TEXT,
+        description  TEXT,
+        status       TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'approved', 'rejected')),
+        created_at   INTEGER NOT NULL,
+        decided_at   INTEGER,
+        reason       TEXT,
+        -- The organiser made for it (or linked to it) on approval.
+        principal_id INTEGER REFERENCES principals(id) ON DELETE SET NULL
+    );
+    CREATE INDEX IF NOT EXISTS registrations_by_status ON registrations (status, id);
+    CREATE TABLE IF NOT EXISTS activation_links (
+        token_digest BLOB PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        created      INTEGER NOT NULL,
+        expires      INTEGER NOT NULL,
+        -- When the link was used: it opens nothing a second time.
+        used         INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS activation_links_by_principal ON activation_links (principal_id);
+    "#,
+    )?;
+    let has_description = tx
+        .prepare("SELECT 1 FROM pragma_table_info('principals') WHERE name = 'description'")?
+        .exists([])?;
+    if !has_description {
+        tx.execute_batch("ALTER TABLE principals ADD COLUMN description TEXT")?;
+    }
+    Ok(())
+}
 
 /// Marks PRIVATE the objects indexed as public whose body is not.
 fn reclassify(tx: &Transaction) -> super::Result<()> {
@@ -223,6 +338,11 @@ fn reclassify(tx: &Transaction) -> super::Result<()> {
         super::collections::record_change(tx, collection_id, &name, id, false)?;
     }
     Ok(())
+}
+
+/// The schema version this build migrates to.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
 }
 
 pub fn migrate(conn: &mut Connection) -> super::Result<()> {
@@ -330,6 +450,28 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(changed, vec!["two.ics"]);
+    }
+
+    /// Tests move `user_version` back to 4 to replay later migrations
+    /// on stored data: those must run again without failing.
+    #[test]
+    fn migrations_after_the_fourth_run_again_harmlessly() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::configure_reads(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch("PRAGMA user_version = 4").unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            super::MIGRATIONS.len() as i64
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM pragma_table_info('principals') WHERE name = 'description'"
+            ),
+            1
+        );
     }
 
     /// Migration 4 rebuilds the change log: its rows stay, and no sequence

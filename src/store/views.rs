@@ -290,16 +290,28 @@ pub fn overlapping(
         }
     }
     // RFC 4791 9.9: a VTODO with neither DTSTART, DUE, COMPLETED nor
-    // CREATED has no instance and matches every range. Asked only inside a
-    // calendar, where it is a cheap look at that calendar's to-dos.
-    if let (Scope::Collection(_), None | Some("VTODO")) = (scope, component) {
+    // CREATED has no instance and matches every range; one with CREATED
+    // alone matches every range that ends after it, however long before
+    // the range it was created (its span is open, and `max_span` leaves it
+    // out). Both are asked apart, through the index of to-dos alone.
+    if matches!(component, None | Some("VTODO")) && (start.is_some() || end.is_some()) {
+        let mut values: Vec<Value> = vec![scope.param().into(), crate::ical::OPEN_END.into()];
+        let before_end = match end {
+            Some(end) => {
+                values.push(end.into());
+                " AND i.start_utc < ?3"
+            }
+            None => "",
+        };
         let sql = format!(
-            "{} AND o.component = 'VTODO' AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id)",
+            "{} AND o.component = 'VTODO' AND (
+                 NOT EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id)
+                 OR EXISTS (SELECT 1 FROM instances i WHERE i.object_id = o.id AND i.end_utc = ?2{before_end}))",
             scope.select("")
         );
         let timeless: Vec<ObjectMeta> = conn
             .prepare_cached(&sql)?
-            .query_map([scope.param()], meta_from_row)?
+            .query_map(rusqlite::params_from_iter(values), meta_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         for meta in timeless {
             if !found.iter().any(|m| m.id == meta.id) {

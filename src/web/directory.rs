@@ -6,6 +6,7 @@
 use super::agenda::feed_addresses;
 use super::page::{self, Chrome};
 use super::visit::Visit;
+use crate::accounts::kind_label;
 use crate::app::App;
 use crate::event_view::hours;
 use crate::french;
@@ -25,6 +26,8 @@ struct Entry {
     kind: &'static str,
     commune: Option<String>,
     categories: String,
+    /// What the organiser says of itself (`/espace/profil`).
+    description: Option<String>,
     email: Option<String>,
     phone: Option<String>,
     /// The phone number as a `tel:` address takes it.
@@ -135,6 +138,7 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
         kind: kind_label(&organiser.kind),
         commune,
         categories: categories.join(", "),
+        description: present(&organiser.description),
         email: present(&organiser.email),
         dial: phone
             .as_deref()
@@ -165,13 +169,5 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
             .collect(),
         webcal,
         address,
-    }
-}
-
-pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "commune" => "Commune",
-        "service" => "Service intercommunal",
-        _ => "Association",
     }
 }

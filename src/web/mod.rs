@@ -10,14 +10,20 @@
 // built once per refused request, its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod activation;
 mod agenda;
+mod appointments_desk;
 mod assets;
 mod cached;
 mod directory;
 mod espace;
 mod event;
+mod fields;
+mod forgotten;
 mod form;
 mod page;
+mod registration;
+mod rendezvous;
 mod services;
 mod share;
 mod signin;
@@ -26,9 +32,35 @@ mod widget;
 
 use crate::app::App;
 use crate::http::{self, Response};
+use crate::rate::RateLimit;
 use hyper::{Method, StatusCode};
 use std::sync::Arc;
+use std::time::Duration;
 use visit::{Visit, WebRequest};
+
+/// Limits on the forms anyone may send, per client address (an IPv6 /64
+/// is one client) and per account; in memory, forgotten after an hour
+/// without attempts.
+pub struct FormLimits {
+    /// Registrations stored (or dropped as robots') per address.
+    pub registrations: RateLimit,
+    /// "Mot de passe oublié" requests per address.
+    pub resets: RateLimit,
+    /// Links e-mailed per account, however many addresses ask.
+    pub resets_per_account: RateLimit,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+impl Default for FormLimits {
+    fn default() -> Self {
+        FormLimits {
+            registrations: RateLimit::new(5, HOUR),
+            resets: RateLimit::new(5, HOUR),
+            resets_per_account: RateLimit::new(3, HOUR),
+        }
+    }
+}
 
 /// How large a body a page may be sent.
 pub fn body_limit(app: &App, content_type: Option<&str>) -> usize {
@@ -111,9 +143,18 @@ async fn route(visit: &Visit<'_>) -> Response {
         "/partager" if read => share::page(visit).await,
         _ if path.starts_with(crate::paths::EVENTS) && read => event::handle(visit).await,
         "/connexion" => signin::handle(visit).await,
+        "/inscription" => registration::handle(visit).await,
+        "/mot-de-passe-oublie" => forgotten::handle(visit).await,
+        _ if path.starts_with("/activation/") => activation::handle(visit).await,
         "/deconnexion" if !read => signin::sign_out(visit).await,
         _ if path.starts_with("/static/") && read => assets::serve(path),
         _ if path == "/espace" || path.starts_with("/espace/") => espace::handle(visit).await,
+        _ if path == "/rendez-vous" || path.starts_with("/rendez-vous/") => {
+            rendezvous::handle(visit).await
+        }
+        _ if path == "/gestion/rendez-vous" || path.starts_with("/gestion/rendez-vous/") => {
+            appointments_desk::handle(visit).await
+        }
         _ => page::not_found(visit),
     }
 }

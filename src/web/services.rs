@@ -4,9 +4,9 @@
 //! "prochaine permanence : mardi 1er décembre 2026, 9 h 30-12 h, à ...".
 
 use super::cached;
-use super::directory::kind_label;
 use super::page::{self, Chrome};
 use super::visit::Visit;
+use crate::accounts::kind_label;
 use crate::event_view::{EventView, Viewer};
 use crate::french;
 use crate::http::Response;

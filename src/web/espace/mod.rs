@@ -5,10 +5,13 @@
 // per refused request, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod connect;
 mod event_form;
 mod events;
 mod home;
 mod import;
+pub(super) mod permanences;
+mod profile;
 
 use super::page;
 use super::visit::{self, Visit};
@@ -18,6 +21,9 @@ use hyper::StatusCode;
 
 /// The signed-in organiser, or the answer to give: the sign-in page for
 /// anonymous visitors, the desk for staff.
+// The refusal is the whole answer, made once per request: boxing it
+// would buy nothing.
+#[allow(clippy::result_large_err)]
 pub fn organiser<'v>(visit: &'v Visit) -> Result<&'v Principal, Response> {
     match visit.user() {
         None => Err(visit::sign_in_first(&path_and_query(visit))),
@@ -47,6 +53,11 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
     match path {
         "/espace" | "/espace/" if read => home::page(visit, user).await,
         "/espace/importer" => import::handle(visit, user).await,
+        "/espace/profil" => profile::handle(visit, user).await,
+        "/espace/connecter" if read => connect::page(visit, user).await,
+        "/espace/connecter/concord.mobileconfig" if read => connect::mobileconfig(visit, user),
+        "/espace/permanences" => permanences::permanences(visit, user).await,
+        "/espace/rendez-vous" => permanences::bookings(visit, user).await,
         _ => match path.strip_prefix("/espace/evenements/") {
             Some(rest) => events::handle(visit, rest).await,
             None => page::not_found(visit),
