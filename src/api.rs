@@ -5,11 +5,12 @@
 #![allow(clippy::result_large_err)]
 
 use crate::app::App;
-use crate::conflicts::{self, Detector};
+use crate::conflicts;
+use crate::conflicts::availability::{Candidate, Checker};
 use crate::dav::error::DavError;
 use crate::http::{self, Response};
 use crate::store::accounts::Principal;
-use crate::store::views::{self, Occurrence, OrganiserCard};
+use crate::store::views::OrganiserCard;
 use bytes::Bytes;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use hyper::{Method, StatusCode};
@@ -276,109 +277,42 @@ async fn availability(
         }
         other => other.cloned().unwrap_or_default(),
     };
-    let location = venue.map(|v| {
-        let commune = config
-            .commune(&v.commune)
-            .map(|c| c.name.as_str())
-            .unwrap_or(&v.commune);
-        format!("{}, {commune}", v.name)
-    });
-    let login = user.login.clone();
-    let card = Arc::new(OrganiserCard {
-        login: login.clone(),
-        name: user.display_name.clone(),
-        commune: commune.clone(),
-        categories: String::new(),
-        email: None,
-        phone: None,
-        website: None,
-    });
-    let location: Option<Arc<str>> = location.map(Arc::from);
-    let category: Arc<str> = Arc::from(category);
-    let candidate = move |start: i64, end: i64| Occurrence {
-        start,
-        end,
-        all_day: false,
-        recurrence_id: None,
-        object_id: 0,
-        seq: 0,
-        summary: Some("Événement envisagé".into()),
-        location: location.clone(),
-        categories: category.clone(),
+    let location = venue.map(|v| config.venue_label(v));
+    let candidate = Candidate {
+        summary: Arc::from("Événement envisagé"),
+        location: location.map(Arc::from),
+        categories: Arc::from(category),
         public: true,
-        cancelled: false,
-        transparent: false,
-        uid: Arc::from(""),
-        tentative: false,
-        organiser: card.clone(),
-        co_organisers: None,
-    };
-    let tz = app.timezone;
-    let local = |t: i64| tz.timestamp_opt(t, 0).single().map(|t| t.naive_local());
-    let (Some(local_start), Some(local_end)) = (local(start), local(end)) else {
-        return Err(bad("start and end must be valid local times."));
+        organiser: Arc::new(OrganiserCard {
+            login: user.login.clone(),
+            name: user.display_name.clone(),
+            commune,
+            categories: String::new(),
+            email: None,
+            phone: None,
+            website: None,
+        }),
     };
     let app2 = app.clone();
-    let login = user.login.clone();
-    // Each slot reads only the occurrences of the days around it (an index
-    // range), all in one trip to a reader thread.
+    // Every slot is checked in one trip to a reader thread.
     let (found, suggestions) = app
         .store
         .read(move |conn| {
-            let detector = Detector::new(&app2.config, tz);
-            let conflicts_at =
-                |start: i64, end: i64| -> crate::store::Result<Vec<Box<conflicts::Conflict>>> {
-                    // Same-day rules need the whole local day around the slot.
-                    let mut window: Vec<Occurrence> =
-                        views::occurrences(conn, start - 86_400, end + 86_400)?
-                            .into_iter()
-                            .filter(|o| o.organiser.login != login)
-                            .collect();
-                    window.push(candidate(start, end));
-                    window.sort_by_key(|o| o.start);
-                    Ok(detector
-                        .detect(&window, &HashMap::new())
-                        .conflicts
-                        .into_iter()
-                        .filter(|c| {
-                            c.a.object_id == 0 || c.b.as_ref().is_some_and(|b| b.object_id == 0)
-                        })
-                        .collect())
-                };
-            let found = conflicts_at(start, end)?;
-            let mut suggestions = Vec::new();
-            if !found.is_empty() {
-                // Shifts are whole days of local time, so a suggestion keeps
-                // the wall-clock time across a change of daylight-saving time.
-                let shifts = (1..=12i64)
-                    .flat_map(|n| [7 * n, -7 * n])
-                    .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
-                let shifted = |t: NaiveDateTime, days: i64| {
-                    t.checked_add_signed(chrono::Duration::days(days))
-                        .and_then(|t| tz.from_local_datetime(&t).earliest())
-                        .map(|t| t.timestamp())
-                };
-                let now = crate::clock::timestamp();
-                for days in shifts {
-                    let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days))
-                    else {
-                        continue;
-                    };
-                    if s < now || !conflicts_at(s, e)?.is_empty() {
-                        continue;
-                    }
-                    if let Some(t) = tz.timestamp_opt(s, 0).single() {
-                        suggestions.push(t.to_rfc3339());
-                    }
-                    if suggestions.len() == 5 {
-                        break;
-                    }
-                }
-            }
-            Ok((found, suggestions))
+            let checker = Checker::new(conn, &app2.config, app2.timezone, candidate);
+            let found = checker.conflicts_at(start, end, false)?;
+            let free = match found.is_empty() {
+                true => Vec::new(),
+                false => checker.free_slots(start, end, false)?,
+            };
+            Ok((found, free))
         })
         .await
         .map_err(internal)?;
+    let tz = app.timezone;
+    let suggestions = suggestions
+        .into_iter()
+        .filter_map(|(s, _)| tz.timestamp_opt(s, 0).single().map(|t| t.to_rfc3339()))
+        .collect();
     Ok(json(&Availability {
         free: found.is_empty(),
         conflicts: found,

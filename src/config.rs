@@ -639,6 +639,16 @@ impl Config {
         }
     }
 
+    /// A venue as people name it: "Salle des fêtes, Arue" (a LOCATION
+    /// that designates it, see `crate::places`).
+    pub fn venue_label(&self, venue: &Venue) -> String {
+        let commune = self
+            .commune(&venue.commune)
+            .map(|c| c.name.as_str())
+            .unwrap_or(&venue.commune);
+        format!("{}, {commune}", venue.name)
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.db_file
             .clone()

@@ -29,7 +29,12 @@ const MONTHS: [&str; 12] = [
 
 /// "lundi", "mardi"...
 pub fn weekday(day: NaiveDate) -> &'static str {
-    DAYS[day.weekday().num_days_from_monday() as usize]
+    day_name(day.weekday())
+}
+
+/// "lundi" for Monday...
+pub fn day_name(day: chrono::Weekday) -> &'static str {
+    DAYS[day.num_days_from_monday() as usize]
 }
 
 /// "janvier", "février"...

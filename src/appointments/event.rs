@@ -78,17 +78,9 @@ impl BookingEvent<'_> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// SHIM(events): the CalDAV PUT/DELETE write path, reached here until branch
-// `events` lands its shared write function below dav/web. At merge, replace
-// the bodies of `put` and `delete` with calls to it; nothing else in
-// `appointments` writes calendar objects.
-// ---------------------------------------------------------------------------
-
 /// Validates and indexes `body` as a PUT does, and stores it as `name` in
-/// the calendar `collection_id` inside the caller's write transaction
-/// (object, instances, change log, ETag; caches follow the store's
-/// generation). Returns the new ETag.
+/// the calendar `collection_id` inside the caller's write transaction,
+/// through the one write path (`crate::write`). Returns the new ETag.
 pub fn put(
     tx: &rusqlite::Transaction,
     collection_id: i64,
@@ -99,32 +91,29 @@ pub fn put(
 ) -> Result<String, super::Error> {
     let object = crate::ical::parse_object(body, tz, limits)
         .map_err(|e| super::Error::Invalid(e.to_string()))?;
-    if let Some(holder) = crate::store::objects::name_of_uid(tx, collection_id, &object.uid)? {
-        if holder != name {
-            return Err(super::Error::Invalid(format!(
-                "UID already used by {holder}"
-            )));
-        }
+    let conditions = crate::write::Conditions::default();
+    match crate::write::store(tx, collection_id, name, body, &object, &conditions) {
+        Ok(stored) => Ok(stored.etag),
+        Err(crate::write::WriteError::Store(error)) => Err(error.into()),
+        Err(other) => Err(super::Error::Invalid(other.to_string())),
     }
-    Ok(crate::store::objects::put(
-        tx,
-        collection_id,
-        name,
-        body,
-        &object,
-    )?)
 }
 
-/// Deletes `name` from the calendar as a DELETE does (change log entry).
+/// Deletes `name` from the calendar as a DELETE does (change log entry);
+/// false when it was not there.
 pub fn delete(
     tx: &rusqlite::Transaction,
     collection_id: i64,
     name: &str,
 ) -> Result<bool, super::Error> {
-    Ok(crate::store::objects::delete(tx, collection_id, name)?)
+    let conditions = crate::write::Conditions::default();
+    match crate::write::remove(tx, collection_id, name, &conditions) {
+        Ok(()) => Ok(true),
+        Err(crate::write::WriteError::NotFound) => Ok(false),
+        Err(crate::write::WriteError::Store(error)) => Err(error.into()),
+        Err(other) => Err(super::Error::Invalid(other.to_string())),
+    }
 }
-
-// --------------------------------------------------------------- end SHIM ---
 
 #[cfg(test)]
 mod tests {

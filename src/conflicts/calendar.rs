@@ -195,6 +195,14 @@ impl Changes {
     }
 }
 
+/// The conflicts organisers see, from a month back to a year ahead, as of
+/// now: the report their conflicts calendars are made from (shared, and
+/// computed again only when the data or the day changed).
+pub async fn organisers_report(app: &Arc<App>) -> Result<Arc<Report>, StoreError> {
+    let wanted = Stamp::now(app);
+    Ok(shared_report(app, wanted, Audience::Organisers).await?.1)
+}
+
 /// Conflicts from a month back to a year ahead, computed once for every
 /// calendar of the audience from data at least as recent as `wanted`.
 async fn shared_report(

@@ -85,6 +85,7 @@ mod decode;
 mod expand;
 mod model;
 mod rules;
+pub mod split;
 mod tz;
 mod tznames;
 mod validate;
@@ -95,6 +96,25 @@ pub use decode::{stored_text, Charset, StoredText};
 mod tests;
 
 use chrono::{Datelike, TimeZone};
+
+/// What concord writes as PRODID.
+pub const PRODID: &str = "-//concord//CalDAV server//FR";
+
+/// Appends `line` folded at 75 octets without splitting a UTF-8 character
+/// (RFC 5545 3.1), and CRLF.
+pub fn fold_into(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
 
 /// Bounds applied to one calendar object resource.
 #[derive(Debug, Clone)]

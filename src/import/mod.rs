@@ -21,6 +21,8 @@ pub mod feed_url;
 pub mod fetch;
 pub mod guard;
 pub mod mirror;
+/// Importing a calendar file once (`/espace/importer`).
+pub mod once;
 pub mod schedule;
 pub mod split;
 

@@ -3,8 +3,7 @@
 
 use super::tree::{Component, Property};
 
-/// What concord writes as PRODID.
-pub const PRODID: &str = "-//concord//CalDAV server//FR";
+pub use crate::ical::PRODID;
 
 pub struct Export {
     timezones: Vec<Component>,

@@ -99,21 +99,22 @@ pub fn get(conn: &Connection, owner_id: i64, path: &str) -> Result<Option<Collec
         .optional()?)
 }
 
-/// Direct children of `parent` ("" for the calendar home itself).
-pub fn children(conn: &Connection, owner_id: i64, parent: &str) -> Result<Vec<Collection>> {
+/// Every collection of an owner, by path.
+pub fn all_of(conn: &Connection, owner_id: i64) -> Result<Vec<Collection>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM collections WHERE owner_id = ?1 ORDER BY path COLLATE BINARY"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let all = stmt.query_map([owner_id], from_row)?;
-    let mut out = Vec::new();
-    for collection in all {
-        let collection = collection?;
-        if parent_of(&collection.path) == parent {
-            out.push(collection);
-        }
-    }
-    Ok(out)
+    Ok(all.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Direct children of `parent` ("" for the calendar home itself).
+pub fn children(conn: &Connection, owner_id: i64, parent: &str) -> Result<Vec<Collection>> {
+    Ok(all_of(conn, owner_id)?
+        .into_iter()
+        .filter(|c| parent_of(&c.path) == parent)
+        .collect())
 }
 
 pub fn parent_of(path: &str) -> &str {
@@ -302,7 +303,24 @@ pub fn has_calendar(conn: &Connection, owner_id: i64) -> Result<bool> {
         .is_some())
 }
 
+/// The components a calendar may hold when it names none.
+pub const COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL"];
+
 impl Collection {
+    /// The components this calendar accepts
+    /// (supported-calendar-component-set).
+    pub fn accepted_components(&self) -> impl Iterator<Item = &str> {
+        let all = self.components.is_empty();
+        COMPONENTS
+            .iter()
+            .copied()
+            .filter(move |c| all || self.components.iter().any(|x| x == c))
+    }
+
+    pub fn accepts(&self, component: &str) -> bool {
+        self.accepted_components().any(|c| c == component)
+    }
+
     /// The time zone of floating times in this calendar, if it names one:
     /// calendar-timezone-id, else the VTIMEZONE of calendar-timezone.
     pub fn floating_timezone(&self) -> Option<chrono_tz::Tz> {

@@ -16,6 +16,7 @@ pub mod backup;
 pub mod cache;
 pub mod collections;
 pub mod objects;
+pub mod owned;
 pub mod registrations;
 pub mod schema;
 pub mod search;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod web;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
