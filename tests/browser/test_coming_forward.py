@@ -67,4 +67,6 @@ def test_sign_up_activate_sign_in_and_publish_a_weekly_event(concord, page):
     page.open(concord.url + "/?du=2026-12-01&au=2026-12-31")
     assert page.text().count("Randonnée du dimanche") == 4, page.text()
     page.check("agenda-randonnee")
-    assert login in approved
+    # The directory lists the new organiser under its login's anchor.
+    page.open(concord.url + "/associations")
+    assert page.driver.find_elements(By.ID, login), login
