@@ -22,6 +22,7 @@ pub struct Config {
     pub limits: Limits,
     pub auth: AuthSettings,
     pub feeds: FeedSettings,
+    pub cache: CacheSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -177,7 +178,8 @@ pub struct FeedSettings {
     /// `from`): a render costs in proportion to its window.
     pub max_window_years: u32,
     /// Memory for rendered feeds (bodies and their gzip copies), in MiB;
-    /// past it, the least recently used feeds are forgotten.
+    /// past it, the least recently used feeds are forgotten. Within
+    /// `[cache] max_mb`, which all caches share.
     pub cache_mib: usize,
 }
 
@@ -191,6 +193,22 @@ impl Default for FeedSettings {
             max_window_years: 3,
             cache_mib: 64,
         }
+    }
+}
+
+/// Memory for concord's own caches, together.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// MiB for every cache together (rendered feeds, resolved paths,
+    /// calendar objects served by GET and multiget). Past it, caches make
+    /// room by forgetting entries; answers are then made afresh.
+    pub max_mb: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings { max_mb: 32 }
     }
 }
 
@@ -281,6 +299,7 @@ impl Default for Config {
             limits: Limits::default(),
             auth: AuthSettings::default(),
             feeds: FeedSettings::default(),
+            cache: CacheSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),
