@@ -51,7 +51,11 @@ impl hyper::body::Body for Body {
     ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             Body::Whole(full) => std::pin::Pin::new(full).poll_frame(cx),
-            Body::Produced(pieces) => Poll::Ready(pieces.next().map(|piece| Ok(hyper::body::Frame::data(piece)))),
+            Body::Produced(pieces) => Poll::Ready(
+                pieces
+                    .next()
+                    .map(|piece| Ok(hyper::body::Frame::data(piece))),
+            ),
         }
     }
 

@@ -67,7 +67,11 @@ fn a_large_answer_is_written_as_produced_with_the_same_octets() {
     assert_eq!(first.header("content-length"), None);
     assert!(first.body.len() > 300_000, "{}", first.body.len());
     let second = month(&server, "asso-a", CAL_A);
-    assert_eq!(first.text(), second.text(), "cold and cached answers differ");
+    assert_eq!(
+        first.text(),
+        second.text(),
+        "cold and cached answers differ"
+    );
     let answer = davxml::multistatus(&first.text());
     assert_eq!(answer.hrefs().len(), 120);
     for (n, body) in bodies.iter().enumerate() {
@@ -81,7 +85,10 @@ fn a_large_answer_is_written_as_produced_with_the_same_octets() {
     let public = month(&server, "staff", "/dav/intercommunal/");
     assert_eq!(public.header("transfer-encoding"), Some("chunked"));
     assert_eq!(davxml::multistatus(&public.text()).hrefs().len(), 120);
-    assert_eq!(public.text(), month(&server, "staff", "/dav/intercommunal/").text());
+    assert_eq!(
+        public.text(),
+        month(&server, "staff", "/dav/intercommunal/").text()
+    );
     // A small answer is still sent whole, with its length.
     let small = server
         .as_user("asso-b", "REPORT", CAL_B)
@@ -109,7 +116,10 @@ fn with_no_memory_for_caches_answers_are_made_afresh() {
         }
     }
     for _ in 0..2 {
-        let feed = server.request("GET", "/feeds/asso-a.ics").send().expect(200);
+        let feed = server
+            .request("GET", "/feeds/asso-a.ics")
+            .send()
+            .expect(200);
         assert_eq!(feed.header("x-concord-cache"), Some("miss"));
         assert!(feed.text().contains("UID:soiree-2"));
     }
@@ -117,7 +127,10 @@ fn with_no_memory_for_caches_answers_are_made_afresh() {
     let server = Server::start();
     put_month(&server, 1);
     let feed = |server: &Server| {
-        let response = server.request("GET", "/feeds/asso-a.ics").send().expect(200);
+        let response = server
+            .request("GET", "/feeds/asso-a.ics")
+            .send()
+            .expect(200);
         response.header("x-concord-cache").map(str::to_owned)
     };
     assert_eq!(feed(&server).as_deref(), Some("miss"));

@@ -3,8 +3,8 @@
 
 use super::xml::{escape, Name, APPLE, CALDAV, CALSERVER, DAV};
 use crate::http::{self, Response};
-use bytes::Bytes;
 use crate::text::escape_markup_into;
+use bytes::Bytes;
 use hyper::StatusCode;
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -152,11 +152,16 @@ impl Multistatus {
                     }
                 }
             }
-            let piece = std::mem::replace(&mut current.body, String::with_capacity(PIECE + PIECE / 4));
+            let piece =
+                std::mem::replace(&mut current.body, String::with_capacity(PIECE + PIECE / 4));
             out = Some(current);
             Some(Bytes::from(piece))
         });
-        http::with_body(StatusCode::MULTI_STATUS, http::XML, http::Body::produced(pieces))
+        http::with_body(
+            StatusCode::MULTI_STATUS,
+            http::XML,
+            http::Body::produced(pieces),
+        )
     }
 }
 
@@ -264,10 +269,12 @@ mod tests {
     fn a_produced_answer_has_the_octets_of_a_whole_one() {
         let items: Vec<usize> = (0..5000).collect();
         let write = |out: &mut Multistatus, n: usize| {
-            if n % 7 == 0 {
+            if n.is_multiple_of(7) {
                 out.status(&format!("/dav/x/{n}.ics"), StatusCode::NOT_FOUND);
             } else {
-                out.push_raw(&format!("<D:response><D:href>/dav/x/{n}.ics</D:href></D:response>"));
+                out.push_raw(&format!(
+                    "<D:response><D:href>/dav/x/{n}.ics</D:href></D:response>"
+                ));
             }
         };
         let tail = "<D:sync-token>t</D:sync-token>".to_owned();
@@ -278,6 +285,9 @@ mod tests {
         let (produced, streamed) = octets(response);
         assert!(streamed);
         assert!(whole.len() > 4 * super::PIECE);
-        assert_eq!(String::from_utf8(produced).unwrap(), String::from_utf8(whole).unwrap());
+        assert_eq!(
+            String::from_utf8(produced).unwrap(),
+            String::from_utf8(whole).unwrap()
+        );
     }
 }

@@ -686,7 +686,14 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
                     return write_object(&ctx, out, &target, &wanted, meta, body);
                 }
             };
-            write_object(&ctx, out, &target, &wanted, meta, Some(Body::Member(&member)));
+            write_object(
+                &ctx,
+                out,
+                &target,
+                &wanted,
+                meta,
+                Some(Body::Member(&member)),
+            );
         },
     ))
 }

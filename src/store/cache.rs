@@ -123,9 +123,9 @@ impl<K: Hash + Eq, V> GenerationCache<K, V> {
             state.clear(&self.budget);
             state.generation = read_at;
         }
-        if state.entries.contains_key(&key) {
+        if let Some(slot) = state.entries.get_mut(&key) {
             // The same key read twice at one generation: same weight.
-            state.entries.insert(key, value);
+            *slot = value;
             return;
         }
         if !self.budget.take(weight) {
