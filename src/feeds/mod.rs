@@ -261,11 +261,12 @@ fn build(
 ) -> Content {
     let matcher = CategoryMatcher::new(&app.config);
     let mut export = Export::new();
-    for item in &items {
+    // Each item (its body) is let go once written.
+    for item in items {
         let Some(mut calendar) = public::public_calendar(&item.body) else {
             continue;
         };
-        let added = added_properties(app, &matcher, item);
+        let added = added_properties(app, &matcher, &item);
         for component in calendar.children.iter_mut().filter(|c| c.name == "VEVENT") {
             for property in &added {
                 let present = component.properties.iter().any(|p| p.name == property.name);
