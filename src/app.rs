@@ -23,7 +23,11 @@ impl App {
     pub fn new(config: Config, store: Store) -> App {
         let timezone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
         let auth = Authenticator::new(store.clone(), config.auth.clone());
-        let feeds = crate::feeds::FeedCache::new(config.feeds.cache_mib.saturating_mul(1 << 20));
+        let budget = crate::store::cache::Budget::new(config.cache.max_mb.saturating_mul(1 << 20));
+        let feeds = crate::feeds::FeedCache::new(
+            config.feeds.cache_mib.saturating_mul(1 << 20),
+            budget.clone(),
+        );
         App {
             config,
             store,
@@ -31,7 +35,7 @@ impl App {
             timezone,
             feeds,
             conflict_calendars: Default::default(),
-            dav_cache: Default::default(),
+            dav_cache: crate::dav::cache::DavCache::new(budget),
             form_limits: Default::default(),
             imports: Default::default(),
         }

@@ -372,6 +372,7 @@ pub fn conflicts(
         crate::time::local_midnight(tz, crate::params::next_day(to)),
     );
     let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    crate::store::schema::map_for_scans(&conn).map_err(|e| e.to_string())?;
     let mut report = crate::conflicts::compute(
         &conn,
         config,

@@ -28,6 +28,7 @@ pub struct Config {
     pub appointments: AppointmentSettings,
     pub log: LogSettings,
     pub import: ImportSettings,
+    pub cache: CacheSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -201,7 +202,8 @@ pub struct FeedSettings {
     /// `from`): a render costs in proportion to its window.
     pub max_window_years: u32,
     /// Memory for rendered feeds (bodies and their gzip copies), in MiB;
-    /// past it, the least recently used feeds are forgotten.
+    /// past it, the least recently used feeds are forgotten. Within
+    /// `[cache] max_mb`, which all caches share.
     pub cache_mib: usize,
 }
 
@@ -382,6 +384,22 @@ impl Default for ImportSettings {
     }
 }
 
+/// Memory for concord's own caches, together.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// MiB for every cache together (rendered feeds, resolved paths,
+    /// calendar objects served by GET and multiget). Past it, caches make
+    /// room by forgetting entries; answers are then made afresh.
+    pub max_mb: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings { max_mb: 32 }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -480,6 +498,7 @@ impl Default for Config {
             appointments: AppointmentSettings::default(),
             log: LogSettings::default(),
             import: ImportSettings::default(),
+            cache: CacheSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),

@@ -15,6 +15,21 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Turns transparent huge pages off for the server. mimalloc asks for them
+/// on its arenas, and then a 2 MiB page is resident as soon as one byte of
+/// it is touched: after the benchmark's import, 43 of the 63 MB of
+/// allocated memory were such pages (22 MB without them), and requests
+/// lose no measurable time. Only future faults are concerned; what was
+/// mapped before is a few pages.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and changes only a
+    // flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "concord",
@@ -482,6 +497,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
+    without_huge_pages();
     concord::log::init(config.log.format);
     // Held until the process ends: `restore` refuses to run meanwhile, and
     // so does a second server on the same database.

@@ -28,6 +28,7 @@ use hyper::{HeaderMap, Method, StatusCode};
 use std::sync::Arc;
 
 /// What one request needs: the application and the authenticated user.
+#[derive(Clone)]
 pub struct Ctx {
     pub app: Arc<App>,
     pub user: Principal,
@@ -270,17 +271,18 @@ pub async fn resolve(
         .await?;
     let (resource, stored) = resolved.ok_or(DavError::NotFound)?;
     if !matches!(resource, Resource::Missing { .. } | Resource::Orphan) {
+        let weight = cache::resource_weight(path_text, &resource);
         let resource = Arc::new(resource.clone());
         app.dav_cache
             .resolved
-            .insert(generation, path_text.to_owned(), resource);
+            .insert(generation, path_text.to_owned(), resource, weight);
     }
     let member = match (stored, cache::member_key(&resource)) {
         (Some((meta, body)), Some(key)) => {
             let member = Arc::new(Member::new(meta, body, key.0));
             app.dav_cache
                 .members
-                .insert(generation, key, member.clone());
+                .insert(generation, key, member.clone(), member.weight());
             Some(member)
         }
         _ => None,

@@ -358,8 +358,9 @@ fn build(
 ) -> Content {
     let matcher = CategoryMatcher::new(&app.config);
     let mut export = Export::new();
-    for item in &items {
-        if let Some(calendar) = publish_item(app, &matcher, item) {
+    // Each item (its body) is let go once written.
+    for item in items {
+        if let Some(calendar) = publish_item(app, &matcher, &item) {
             export.add(calendar);
         }
     }

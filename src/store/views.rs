@@ -148,6 +148,18 @@ pub fn with_body(conn: &Connection, scope: Scope, name: &str) -> Result<Option<S
         .optional()?)
 }
 
+/// The stored body of an object found in the scope by an earlier query of
+/// the same read transaction (its snapshot cannot have lost it). By id
+/// alone: asking the scope's condition again for each object of a large
+/// answer cost more than the answer (a month over the intercommunal
+/// calendar: 1,060 objects, 25 ms of the scope's subqueries).
+pub fn body(conn: &Connection, meta: &ObjectMeta) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT body FROM objects WHERE id = ?1")?
+        .query_row([meta.id], |row| row.get(0))
+        .optional()?)
+}
+
 /// Every member, in name order, or oldest change first with `by_seq`.
 pub fn list(conn: &Connection, scope: Scope, by_seq: bool) -> Result<Vec<ObjectMeta>> {
     let order = if by_seq { "o.seq" } else { "o.name" };
@@ -278,7 +290,14 @@ pub fn overlapping(
             }
             None => "",
         };
-        let sql = format!("{}{kind} AND o.expanded_until < ?2", scope.select(""));
+        // Through the `expanded_until` index: few objects are series
+        // indexed up to a horizon, while the scope's condition alone made
+        // SQLite walk every object of every published calendar (12 ms over
+        // the intercommunal calendar, to find none).
+        let sql = format!(
+            "{}{kind} AND o.id IN (SELECT x.id FROM objects x WHERE x.expanded_until < ?2)",
+            scope.select("")
+        );
         let beyond: Vec<ObjectMeta> = conn
             .prepare_cached(&sql)?
             .query_map(rusqlite::params_from_iter(values), meta_from_row)?
