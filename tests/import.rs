@@ -674,10 +674,13 @@ fn a_50_mb_feed_is_cut_at_the_limit_while_it_streams() {
         ),
         "{out}"
     );
-    // The client hung up near the limit rather than reading 50 MB.
+    // The client hung up near the limit rather than reading 50 MB. What
+    // the test server counts as sent includes what the loopback's socket
+    // buffers took after the limit (several MB each way, more under load):
+    // the margin is for them, not for the client.
     std::thread::sleep(Duration::from_millis(200));
     let streamed = feeds.state.lock().unwrap().streamed;
-    assert!(streamed < 20 * 1024 * 1024, "{streamed} bytes sent");
+    assert!(streamed < 35 * 1024 * 1024, "{streamed} bytes sent");
     assert_eq!(members(&server, "asso-a", MIRROR_A).len(), 5);
 }
 
