@@ -4,6 +4,7 @@
 //! year) and feed.
 
 use super::agenda::feed_addresses;
+use super::contact::{dial, present};
 use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::accounts::kind_label;
@@ -111,12 +112,6 @@ pub async fn page(visit: &Visit<'_>) -> Response {
 }
 
 fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry {
-    let present = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
     let commune = present(&organiser.commune)
         .map(|c| app.config.commune(&c).map(|x| x.name.clone()).unwrap_or(c));
     let categories: Vec<&str> = organiser
@@ -140,12 +135,7 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
         categories: categories.join(", "),
         description: present(&organiser.description),
         email: present(&organiser.email),
-        dial: phone
-            .as_deref()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect(),
+        dial: dial(phone.as_deref()),
         phone,
         website_is_link: lower.starts_with("https://") || lower.starts_with("http://"),
         website,

@@ -9,6 +9,7 @@
 //! is the same 404 as an address that never existed.
 
 use super::cached;
+use super::contact::{dial, present};
 use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::app::App;
@@ -255,23 +256,12 @@ async fn render(
 }
 
 fn organiser(card: &views::OrganiserCard) -> Organiser {
-    let present = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
     let phone = present(&card.phone);
     Organiser {
         name: card.name.clone(),
         anchor: format!("/associations#{}", card.login),
         email: present(&card.email),
-        dial: phone
-            .as_deref()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect(),
+        dial: dial(phone.as_deref()),
         phone,
         website: present(&card.website).filter(|w| event_view::web_address(w)),
     }

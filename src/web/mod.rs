@@ -15,6 +15,7 @@ mod agenda;
 mod appointments_desk;
 mod assets;
 mod cached;
+mod contact;
 mod directory;
 mod espace;
 mod event;

@@ -4,6 +4,7 @@
 //! "prochaine permanence : mardi 1er décembre 2026, 9 h 30-12 h, à ...".
 
 use super::cached;
+use super::contact::{dial, present};
 use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::accounts::kind_label;
@@ -128,12 +129,6 @@ fn service(
     organiser: &PublicOrganiser,
     events: Vec<Vec<EventView>>,
 ) -> Service {
-    let present = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
     let phone = present(&organiser.phone);
     Service {
         login: organiser.login.clone(),
@@ -142,12 +137,7 @@ fn service(
         commune: present(&organiser.commune)
             .map(|c| app.config.commune(&c).map(|x| x.name.clone()).unwrap_or(c)),
         email: present(&organiser.email),
-        dial: phone
-            .as_deref()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect(),
+        dial: dial(phone.as_deref()),
         phone,
         website: present(&organiser.website).filter(|w| crate::event_view::web_address(w)),
         activities: events
