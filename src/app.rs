@@ -25,11 +25,14 @@ pub struct App {
     pub feed_use: crate::feeds::usage::FeedUse,
     /// The desk home's counts, with the store generation (read before
     /// them) and the day they were counted for.
-    pub desk_home: std::sync::Mutex<Option<(u64, chrono::NaiveDate, [usize; 4])>>,
+    pub desk_home: std::sync::Mutex<Option<(u64, chrono::NaiveDate, [usize; 5])>>,
     /// The desk conflicts page's last report (as staff see it), with the
     /// store generation read before it and its period: its pages and
     /// filters are read from it.
     pub desk_conflicts: std::sync::Mutex<Option<CachedReport>>,
+    pub form_limits: crate::web::FormLimits,
+    /// Subscriptions being fetched, and the polling loop's wake-up.
+    pub imports: crate::import::Imports,
 }
 
 impl App {
@@ -37,7 +40,11 @@ impl App {
         let timezone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
         crate::store::moderation::set_default_policy(config.moderation.default_policy);
         let auth = Authenticator::new(store.clone(), config.auth.clone());
-        let feeds = crate::feeds::FeedCache::new(config.feeds.cache_mib.saturating_mul(1 << 20));
+        let budget = crate::store::cache::Budget::new(config.cache.max_mb.saturating_mul(1 << 20));
+        let feeds = crate::feeds::FeedCache::new(
+            config.feeds.cache_mib.saturating_mul(1 << 20),
+            budget.clone(),
+        );
         App {
             config,
             store,
@@ -45,7 +52,9 @@ impl App {
             timezone,
             feeds,
             conflict_calendars: Default::default(),
-            dav_cache: Default::default(),
+            dav_cache: crate::dav::cache::DavCache::new(budget),
+            form_limits: Default::default(),
+            imports: Default::default(),
             territory: Default::default(),
             feed_use: Default::default(),
             desk_home: Default::default(),
@@ -70,12 +79,17 @@ impl App {
     }
 
     pub fn ical_limits(&self) -> ical::Limits {
-        let limits = &self.config.limits;
-        ical::Limits {
-            max_bytes: limits.max_resource_size,
-            max_instances: limits.max_instances,
-            horizon_years: limits.horizon_years,
-            ..ical::Limits::default()
-        }
+        ical_limits(&self.config)
+    }
+}
+
+/// The limits every calendar object is held to (PUT, imported feeds).
+pub fn ical_limits(config: &Config) -> ical::Limits {
+    let limits = &config.limits;
+    ical::Limits {
+        max_bytes: limits.max_resource_size,
+        max_instances: limits.max_instances,
+        horizon_years: limits.horizon_years,
+        ..ical::Limits::default()
     }
 }

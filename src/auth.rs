@@ -167,9 +167,10 @@ impl Authenticator {
         }
     }
 
-    /// Forgets `login`'s verified password: its account changed inside
-    /// the server (the desk disabled it, renamed it...), which the
-    /// command-line tools' signal (`Store::outside_writes`) does not tell.
+    /// Forgets a login's cached verification, after this server changed
+    /// its password (an activation link): the cache notices only other
+    /// processes' writes by itself, and the old password must stop working
+    /// at once.
     pub fn forget(&self, login: &str) {
         lock(&self.cache).remove(login);
     }

@@ -5,14 +5,14 @@
 use crate::auth;
 use crate::config::Config;
 use crate::store::accounts::{self, NewPrincipal, Role};
-use crate::store::collections::{self, CalendarProps, NewCollection};
+use crate::store::collections;
 use crate::store::{in_transaction, open_connection};
 use std::io::BufRead;
 
-/// The path segment of the calendar made with each organiser's account.
-pub const ACCOUNT_CALENDAR: &str = "main";
+pub mod import;
+pub mod registrations;
 
-pub const KINDS: &[&str] = &["association", "commune", "service"];
+pub use crate::accounts::{ACCOUNT_CALENDAR, KINDS};
 
 pub struct NewAccount {
     pub login: String,
@@ -29,18 +29,8 @@ pub struct NewAccount {
 /// Creates a principal (and, for organisers, its calendar); prints the
 /// password when it was generated.
 pub fn add_account(config: &Config, account: NewAccount) -> Result<String, String> {
-    if !accounts::valid_login(&account.login) {
-        return Err(format!(
-            "invalid login {:?}: use 2 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit",
-            account.login
-        ));
-    }
-    if accounts::reserved_login(&account.login) {
-        return Err(format!(
-            "the login {:?} is reserved: the addresses of concord use it ({})",
-            account.login,
-            accounts::RESERVED_LOGINS.join(", ")
-        ));
+    if let Some(refusal) = crate::accounts::login_refusal(&account.login) {
+        return Err(refusal);
     }
     if account.role == Role::Organiser && !KINDS.contains(&account.kind.as_str()) {
         return Err(format!(
@@ -60,40 +50,19 @@ pub fn add_account(config: &Config, account: NewAccount) -> Result<String, Strin
     let (password, generated) = password(account.password_stdin)?;
     let hash = auth::hash_password(&password, &config.auth)?;
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
-    let outcome = in_transaction(&mut conn, |tx| {
-        if accounts::by_login(tx, &account.login)?.is_some() {
-            return Ok(false);
-        }
-        let id = accounts::insert(
-            tx,
-            &NewPrincipal {
-                login: &account.login,
-                display_name: account.name.trim(),
-                kind: &account.kind,
-                role: account.role,
-                commune: commune.as_deref(),
-                password_hash: &hash,
-            },
-        )?;
-        if account.role == Role::Organiser && !account.no_calendar {
-            let props = CalendarProps {
-                display_name: Some(Some(account.name.trim().to_owned())),
-                ..CalendarProps::default()
-            };
-            collections::create(
-                tx,
-                id,
-                ACCOUNT_CALENDAR,
-                NewCollection::AccountCalendar,
-                &props,
-            )?;
-        }
-        // Staff get one too: every conflict of the territory.
-        crate::conflicts::calendar::create(tx, id, account.role)?;
-        Ok(true)
+    let created = in_transaction(&mut conn, |tx| {
+        let new = NewPrincipal {
+            login: &account.login,
+            display_name: account.name.trim(),
+            kind: &account.kind,
+            role: account.role,
+            commune: commune.as_deref(),
+            password_hash: &hash,
+        };
+        crate::accounts::create(tx, &new, !account.no_calendar)
     })
     .map_err(|e| e.to_string())?;
-    if !outcome {
+    if created.is_none() {
         return Err(format!("the login {:?} is already taken", account.login));
     }
     Ok(if generated {
@@ -216,15 +185,40 @@ pub fn ensure_admin(config: &Config) -> Result<Option<String>, String> {
     Ok(Some(message))
 }
 
-/// Online backup of the database to `target` (consistent while serving).
+/// Indexes again what migrations queued (see `objects::reindex_queued`),
+/// with the settings' zone for floating times and limits.
+pub fn reindex_queued(config: &Config) -> Result<usize, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let zone = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+    crate::store::objects::reindex_queued(&mut conn, zone, &crate::app::ical_limits(config))
+        .map_err(|e| e.to_string())
+}
+
+/// Online backup of the database to `target`: a consistent copy, also
+/// while the server writes (see `store::backup`).
 pub fn backup(config: &Config, target: &std::path::Path) -> Result<String, String> {
-    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
-    let mut dest = rusqlite::Connection::open(target).map_err(|e| e.to_string())?;
-    let backup = rusqlite::backup::Backup::new(&conn, &mut dest).map_err(|e| e.to_string())?;
-    backup
-        .run_to_completion(256, std::time::Duration::from_millis(5), None)
-        .map_err(|e| e.to_string())?;
-    Ok(format!("backup written to {}", target.display()))
+    let size =
+        crate::store::backup::backup(&config.db_path(), target).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "backup written to {} ({size} bytes, integrity checked)",
+        target.display()
+    ))
+}
+
+/// Replaces the database by a backup, once it passed its checks; refused
+/// while a server runs on the database.
+pub fn restore(config: &Config, file: &std::path::Path) -> Result<String, String> {
+    let db = config.db_path();
+    let kept = crate::store::backup::restore(&db, file).map_err(|e| e.to_string())?;
+    Ok(match kept {
+        Some(kept) => format!(
+            "{} restored from {}; the database it replaced is kept as {}",
+            db.display(),
+            file.display(),
+            kept.display()
+        ),
+        None => format!("{} restored from {}", db.display(), file.display()),
+    })
 }
 
 /// The slug of a commune given by slug or name; any text when config.toml
@@ -287,6 +281,7 @@ pub struct ProfileChange {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub website: Option<String>,
+    pub description: Option<String>,
     pub publishes: Option<bool>,
 }
 
@@ -321,6 +316,7 @@ pub fn profile(config: &Config, change: ProfileChange) -> Result<accounts::Profi
         email: change.email,
         phone: change.phone,
         website: change.website,
+        description: change.description,
         publishes: change.publishes,
     };
     Ok(profile)
@@ -385,6 +381,7 @@ pub fn conflicts(
     let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let territory = crate::places::territory_of(config, &conn).map_err(|e| e.to_string())?;
     let config = &territory;
+    crate::store::schema::map_for_scans(&conn).map_err(|e| e.to_string())?;
     let mut report = crate::conflicts::compute(
         &conn,
         config,
@@ -433,5 +430,129 @@ pub fn acknowledge(config: &Config, key: &str) -> Result<String, String> {
         Err(format!(
             "no conflict {key:?}: its events changed or no longer exist"
         ))
+    }
+}
+
+/// `concord permanence add`: a service's bookable opening hours.
+pub fn permanence_add(
+    config: &Config,
+    login: &str,
+    input: &crate::appointments::PermanenceInput,
+) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let outcome = in_transaction(&mut conn, |tx| {
+        let Some(service) = accounts::by_login(tx, login)? else {
+            return Ok(Err(format!("no account with the login {login:?}")));
+        };
+        if service.kind != "service" || service.role != Role::Organiser {
+            return Ok(Err(format!(
+                "{login} is not a service (organiser set {login} --kind service)"
+            )));
+        }
+        match crate::appointments::permanence_from(service.id, input) {
+            Ok(permanence) => Ok(Ok(crate::store::appointments::add_permanence(
+                tx,
+                &permanence,
+            )?)),
+            Err(errors) => Ok(Err(errors.join("\n"))),
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(format!("permanence {} added for {login}", outcome?))
+}
+
+/// `concord permanence list [LOGIN]`: one line per permanence.
+pub fn permanence_list(config: &Config, login: Option<&str>) -> Result<String, String> {
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let read = || -> crate::store::Result<Vec<(String, crate::store::appointments::Permanence)>> {
+        let mut out = Vec::new();
+        for service in accounts::list(&conn)? {
+            if login.is_some_and(|l| l != service.login) {
+                continue;
+            }
+            for p in crate::store::appointments::permanences_of(&conn, service.id)? {
+                out.push((service.login.clone(), p));
+            }
+        }
+        Ok(out)
+    };
+    let mut text = String::new();
+    for (login, p) in read().map_err(|e| e.to_string())? {
+        text.push_str(&format!(
+            "{}\t{login}\t{}\t{}\t{} min x {}\t{} days ahead, {} min before\tthemes: {}\tclosed: {}\n",
+            p.id,
+            p.place,
+            p.hours,
+            p.slot_minutes,
+            p.capacity,
+            p.days_ahead,
+            p.minutes_before,
+            p.themes.join(", "),
+            p.closed
+        ));
+    }
+    Ok(text)
+}
+
+/// `concord permanence remove ID`: its bookings stay (counts).
+pub fn permanence_remove(config: &Config, id: i64) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let removed = in_transaction(&mut conn, |tx| {
+        Ok(tx.execute("DELETE FROM permanences WHERE id = ?1", [id])? == 1)
+    })
+    .map_err(|e| e.to_string())?;
+    match removed {
+        true => Ok(format!("permanence {id} removed")),
+        false => Err(format!("no permanence {id}")),
+    }
+}
+
+/// `concord appointments purge`: the retention, as the server runs it daily.
+pub fn appointments_purge(config: &Config) -> Result<String, String> {
+    let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let days = config.appointments.retention_days;
+    let count = in_transaction(&mut conn, |tx| {
+        crate::appointments::purge(tx, crate::clock::timestamp(), days).map_err(|e| match e {
+            crate::appointments::Error::Store(e) => e,
+            other => crate::store::StoreError::NotCommitted(other.to_string()),
+        })
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{count} booking(s) older than {days} days anonymised"
+    ))
+}
+
+/// `concord appointments indicators`: people helped per month, theme and
+/// commune, attendance rate; CSV or JSON.
+pub fn appointments_indicators(
+    config: &Config,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    service: Option<&str>,
+    format: &str,
+) -> Result<String, String> {
+    let tz = config.timezone().unwrap_or(chrono_tz::Europe::Paris);
+    let conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
+    let service_id = match service {
+        Some(login) => Some(
+            accounts::by_login(&conn, login)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account with the login {login:?}"))?
+                .id,
+        ),
+        None => None,
+    };
+    let indicators = crate::appointments::indicators::compute(
+        &conn,
+        service_id,
+        crate::time::local_midnight(tz, from),
+        crate::time::local_midnight(tz, crate::params::next_day(to)),
+        tz,
+    )
+    .map_err(|e| e.to_string())?;
+    match format {
+        "csv" => Ok(crate::appointments::indicators::csv(&indicators)),
+        "json" => serde_json::to_string_pretty(&indicators).map_err(|e| e.to_string()),
+        other => Err(format!("unknown format {other:?}: use csv or json")),
     }
 }

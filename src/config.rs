@@ -25,6 +25,12 @@ pub struct Config {
     pub web: WebSettings,
     pub moderation: ModerationSettings,
     pub agenda: AgendaSettings,
+    /// Outgoing e-mail (activation links, staff notices); none when absent.
+    pub mail: Option<MailSettings>,
+    pub appointments: AppointmentSettings,
+    pub log: LogSettings,
+    pub import: ImportSettings,
+    pub cache: CacheSettings,
     /// The territory's communes, for organisers' home commune and filters.
     pub communes: Vec<Named>,
     /// Event categories, for organisers and filters.
@@ -166,6 +172,24 @@ pub struct Category {
     pub aliases: Vec<String>,
 }
 
+/// The server's log, on its standard error. What it logs is chosen with
+/// `RUST_LOG` (default `info`: one line per request, warnings, errors).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, its fields at the top level.
+    Json,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedSettings {
@@ -180,7 +204,8 @@ pub struct FeedSettings {
     /// `from`): a render costs in proportion to its window.
     pub max_window_years: u32,
     /// Memory for rendered feeds (bodies and their gzip copies), in MiB;
-    /// past it, the least recently used feeds are forgotten.
+    /// past it, the least recently used feeds are forgotten. Within
+    /// `[cache] max_mb`, which all caches share.
     pub cache_mib: usize,
 }
 
@@ -212,6 +237,23 @@ impl Default for ModerationSettings {
     }
 }
 
+/// Appointments at the permanences (`/rendez-vous`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppointmentSettings {
+    /// Days after an appointment before its booking loses the resident's
+    /// name, contact and note (anonymous counts stay for the indicators).
+    pub retention_days: u32,
+}
+
+impl Default for AppointmentSettings {
+    fn default() -> Self {
+        AppointmentSettings {
+            retention_days: 365,
+        }
+    }
+}
+
 /// The quarterly printed agenda.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -237,6 +279,85 @@ impl Default for WebSettings {
     }
 }
 
+/// How concord reaches its SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the
+    /// server does not offer it.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine (and tests).
+    None,
+}
+
+/// `[mail]`: the SMTP server that sends activation links and notices.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub host: String,
+    #[serde(default = "submission_port")]
+    pub port: u16,
+    #[serde(default = "starttls")]
+    pub security: MailSecurity,
+    /// Credentials for the server, when it asks for them.
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The sender: `Agenda intercommunal <agenda@cdc.example.fr>`.
+    pub from: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// Where new registrations are announced (the staff's address).
+    #[serde(default)]
+    pub staff_to: Option<String>,
+}
+
+fn submission_port() -> u16 {
+    587
+}
+
+fn starttls() -> MailSecurity {
+    MailSecurity::Starttls
+}
+
+impl MailSettings {
+    /// Plain SMTP carries passwords and links in clear: only to a relay
+    /// on this machine.
+    fn check(&self) -> Result<(), String> {
+        if self.host.trim().is_empty() {
+            return Err("[mail] host must name the SMTP server".into());
+        }
+        let local = self.host == "localhost"
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if self.security == MailSecurity::None && !local {
+            return Err(format!(
+                "[mail] security = \"none\" sends links in clear: it is allowed only for a relay on this machine (localhost, 127.0.0.1, ::1), not {:?}; use \"starttls\" or \"tls\"",
+                self.host
+            ));
+        }
+        if self.user.is_some() != self.password.is_some() {
+            return Err("[mail] user and password go together".into());
+        }
+        let addresses = [
+            Some(&self.from),
+            self.reply_to.as_ref(),
+            self.staff_to.as_ref(),
+        ];
+        for address in addresses.into_iter().flatten() {
+            if address.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(format!("[mail] {address:?} is not an e-mail address"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for FeedSettings {
     fn default() -> Self {
         FeedSettings {
@@ -247,6 +368,71 @@ impl Default for FeedSettings {
             max_window_years: 3,
             cache_mib: 64,
         }
+    }
+}
+
+/// Subscriptions of organisers' calendars to external ICS feeds
+/// (`src/import`): how the server fetches them and how often.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Whether the server polls the subscriptions (`concord import run`
+    /// works either way).
+    pub enabled: bool,
+    /// Allows feeds on loopback, private, link-local and other
+    /// non-public addresses (refused by default: a URL must not make the
+    /// server reach into its own network).
+    pub allow_private: bool,
+    /// Host names or address literals exempted from that check, for one
+    /// known intranet server rather than every private address.
+    pub allow_hosts: Vec<String>,
+    /// Largest feed, in octets after decompression; a longer one is cut
+    /// there and refused, and the mirror is kept.
+    pub max_bytes: usize,
+    /// Seconds a whole fetch (every redirect, the body) may take.
+    pub timeout_seconds: u64,
+    /// Polling interval of a subscription that sets none and whose feed
+    /// asks for none (REFRESH-INTERVAL, X-PUBLISHED-TTL), in minutes.
+    pub default_interval_minutes: u32,
+    /// Bounds of every interval, the feed's and the subscription's.
+    pub min_interval_minutes: u32,
+    pub max_interval_minutes: u32,
+    /// Feeds fetched at the same time, at most.
+    pub concurrent_fetches: usize,
+    /// The User-Agent header; empty: `concord/VERSION (+base_url)`.
+    pub user_agent: String,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        ImportSettings {
+            enabled: true,
+            allow_private: false,
+            allow_hosts: Vec::new(),
+            max_bytes: 10 * 1024 * 1024,
+            timeout_seconds: 30,
+            default_interval_minutes: 60,
+            min_interval_minutes: 15,
+            max_interval_minutes: 24 * 60,
+            concurrent_fetches: 4,
+            user_agent: String::new(),
+        }
+    }
+}
+
+/// Memory for concord's own caches, together.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// MiB for every cache together (rendered feeds, resolved paths,
+    /// calendar objects served by GET and multiget). Past it, caches make
+    /// room by forgetting entries; answers are then made afresh.
+    pub max_mb: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings { max_mb: 32 }
     }
 }
 
@@ -291,6 +477,11 @@ pub struct ServerSettings {
     /// as one address); lowered at start to what the descriptor limit allows.
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    /// Reverse proxies in front of the server (their addresses as it sees
+    /// them, e.g. 127.0.0.1): a request they pass names its client in
+    /// `X-Forwarded-For`, which is believed from them only, and their
+    /// connections are not capped per address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSettings {
@@ -303,6 +494,7 @@ impl Default for ServerSettings {
             body_memory_mib: 64,
             max_connections: 1000,
             max_connections_per_address: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -340,6 +532,11 @@ impl Default for Config {
             web: WebSettings::default(),
             moderation: ModerationSettings::default(),
             agenda: AgendaSettings::default(),
+            mail: None,
+            appointments: AppointmentSettings::default(),
+            log: LogSettings::default(),
+            import: ImportSettings::default(),
+            cache: CacheSettings::default(),
             communes: Vec::new(),
             categories: Vec::new(),
             venues: Vec::new(),
@@ -424,8 +621,27 @@ impl Config {
         if !(1..=52).contains(&self.agenda.deadline_weeks) {
             return Err("[agenda] deadline_weeks: use 1 to 52 weeks".into());
         }
+        let import = &self.import;
+        if import.min_interval_minutes == 0
+            || import.min_interval_minutes > import.default_interval_minutes
+            || import.default_interval_minutes > import.max_interval_minutes
+        {
+            return Err(format!(
+                "[import]: intervals must satisfy 1 <= min_interval_minutes ({}) <= default_interval_minutes ({}) <= max_interval_minutes ({})",
+                import.min_interval_minutes, import.default_interval_minutes, import.max_interval_minutes
+            ));
+        }
+        if import.max_bytes == 0 || import.timeout_seconds == 0 || import.concurrent_fetches == 0 {
+            return Err(
+                "[import] max_bytes, timeout_seconds and concurrent_fetches must be at least 1"
+                    .into(),
+            );
+        }
         if self.auth.failed_verifications_per_minute == 0 {
             return Err("[auth] failed_verifications_per_minute must be at least 1".into());
+        }
+        if let Some(mail) = &self.mail {
+            mail.check()?;
         }
         if self.timezone().is_none() {
             return Err(format!(
@@ -434,6 +650,28 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The parts of `base_url` that clients and messages are given.
+    pub fn site(&self) -> Site {
+        let base = self.base_url.trim_end_matches('/');
+        let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+        let https = scheme.eq_ignore_ascii_case("https");
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let default = if https { 443 } else { 80 };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => match port.parse() {
+                Ok(port) => (host, port),
+                Err(_) => (authority, default),
+            },
+            _ => (authority, default),
+        };
+        Site {
+            origin: format!("{scheme}://{authority}"),
+            host: host.to_owned(),
+            port,
+            https,
+        }
     }
 
     pub fn timezone(&self) -> Option<chrono_tz::Tz> {
@@ -448,10 +686,58 @@ impl Config {
         self.categories.iter().find(|c| c.slug == slug)
     }
 
+    /// The User-Agent of feed requests.
+    pub fn import_user_agent(&self) -> String {
+        if self.import.user_agent.is_empty() {
+            format!(
+                "concord/{} (+{})",
+                env!("CARGO_PKG_VERSION"),
+                self.base_url.trim_end_matches('/')
+            )
+        } else {
+            self.import.user_agent.clone()
+        }
+    }
+
+    /// A venue as people name it: "Salle des fêtes, Arue" (a LOCATION
+    /// that designates it, see `crate::places`).
+    pub fn venue_label(&self, venue: &Venue) -> String {
+        let commune = self
+            .commune(&venue.commune)
+            .map(|c| c.name.as_str())
+            .unwrap_or(&venue.commune);
+        format!("{}, {commune}", venue.name)
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.db_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("concord.db"))
+    }
+}
+
+/// Where the site is, from `base_url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// `https://agenda.example.fr` (no trailing slash, no path).
+    pub origin: String,
+    /// As written in the URL (an IPv6 address in brackets).
+    pub host: String,
+    pub port: u16,
+    pub https: bool,
+}
+
+impl Site {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// `host`, or `host:port` when the port is not the scheme's own.
+    pub fn server(&self) -> String {
+        match (self.https, self.port) {
+            (true, 443) | (false, 80) => self.host.clone(),
+            (_, port) => format!("{}:{port}", self.host),
+        }
     }
 }
 
@@ -460,11 +746,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_site_is_read_from_the_base_url() {
+        let mut config = Config::default();
+        let cases = [
+            (
+                "https://agenda.example.fr/",
+                "agenda.example.fr",
+                443,
+                true,
+                "agenda.example.fr",
+            ),
+            (
+                "http://127.0.0.1:5232",
+                "127.0.0.1",
+                5232,
+                false,
+                "127.0.0.1:5232",
+            ),
+            (
+                "https://agenda.example.fr:8443/x",
+                "agenda.example.fr",
+                8443,
+                true,
+                "agenda.example.fr:8443",
+            ),
+            ("http://[::1]:5232", "[::1]", 5232, false, "[::1]:5232"),
+            ("http://[::1]", "[::1]", 80, false, "[::1]"),
+        ];
+        for (base, host, port, https, server) in cases {
+            config.base_url = base.into();
+            let site = config.site();
+            assert_eq!(
+                (site.host.as_str(), site.port, site.https),
+                (host, port, https),
+                "{base}"
+            );
+            assert_eq!(site.server(), server);
+        }
+    }
+
+    #[test]
     fn the_example_documents_valid_settings() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
         let config = Config::load(&path).unwrap();
         assert_eq!(config.rules().len(), 4);
         assert!(config.category("loto").unwrap().large_public_event);
         assert_eq!(config.venues[0].closed.len(), 1);
+        assert_eq!(config.import.max_bytes, 10 * 1024 * 1024);
+        assert!(!config.import.allow_private);
     }
 }

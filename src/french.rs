@@ -29,7 +29,12 @@ const MONTHS: [&str; 12] = [
 
 /// "lundi", "mardi"...
 pub fn weekday(day: NaiveDate) -> &'static str {
-    DAYS[day.weekday().num_days_from_monday() as usize]
+    day_name(day.weekday())
+}
+
+/// "lundi" for Monday...
+pub fn day_name(day: chrono::Weekday) -> &'static str {
+    DAYS[day.num_days_from_monday() as usize]
 }
 
 /// "janvier", "février"...
@@ -106,6 +111,16 @@ pub fn instant(tz: chrono_tz::Tz, t: i64, all_day: bool) -> String {
 /// 23 h 30", "du samedi 13 au lundi 15 février 2027"... `end` is exclusive
 /// (an all-day event ending on the 16th covers the 15th).
 pub fn span(tz: chrono_tz::Tz, start: i64, end: i64, all_day: bool) -> String {
+    span_after(tz, start, end, all_day, " ")
+}
+
+/// [`span`] with a comma after the day, as event pages write it:
+/// "samedi 6 mars 2027, de 20 h 30 à 23 h".
+pub fn span_with_comma(tz: chrono_tz::Tz, start: i64, end: i64, all_day: bool) -> String {
+    span_after(tz, start, end, all_day, ", ")
+}
+
+fn span_after(tz: chrono_tz::Tz, start: i64, end: i64, all_day: bool, after_day: &str) -> String {
     let local = |t: i64| tz.timestamp_opt(t, 0).earliest();
     let (Some(s), Some(e)) = (local(start), local(end.max(start))) else {
         return String::new();
@@ -125,11 +140,11 @@ pub fn span(tz: chrono_tz::Tz, start: i64, end: i64, all_day: bool) -> String {
         };
     }
     if e == s {
-        return format!("{} à {}", date(s.date_naive()), time_of(&s));
+        return format!("{}{after_day}à {}", date(s.date_naive()), time_of(&s));
     }
     if e.date_naive() == s.date_naive() {
         format!(
-            "{} de {} à {}",
+            "{}{after_day}de {} à {}",
             date(s.date_naive()),
             time_of(&s),
             time_of(&e)
@@ -142,6 +157,16 @@ pub fn span(tz: chrono_tz::Tz, start: i64, end: i64, all_day: bool) -> String {
             date(e.date_naive()),
             time_of(&e)
         )
+    }
+}
+
+/// The text with its first letter in capitals: "Samedi 6 mars 2027" at
+/// the head of a line.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -179,6 +204,10 @@ mod tests {
         assert_eq!(
             span(tz, t, t + 3 * 3600 + 1800, false),
             "samedi 13 février 2027 de 20 h à 23 h 30"
+        );
+        assert_eq!(
+            span_with_comma(tz, t + 1800, t + 3 * 3600, false),
+            "samedi 13 février 2027, de 20 h 30 à 23 h"
         );
     }
 }

@@ -11,8 +11,68 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-pub type Body = Full<Bytes>;
 pub type Response = hyper::Response<Body>;
+
+/// A response body: whole (most answers, sent with their length), or
+/// written as it is produced, in pieces made each time the connection asks
+/// for more, so that a large answer is never held whole in memory (sent
+/// with chunked transfer encoding).
+pub enum Body {
+    Whole(Full<Bytes>),
+    Produced(Box<dyn Iterator<Item = Bytes> + Send>),
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::Whole(Full::new(Bytes::new()))
+    }
+}
+
+impl Body {
+    pub fn whole(bytes: impl Into<Bytes>) -> Body {
+        Body::Whole(Full::new(bytes.into()))
+    }
+
+    /// A body made of the pieces `produce` yields, each made when the
+    /// connection is ready for it. Pieces should be tens of KiB: each is a
+    /// write, and making one runs on the connection's task.
+    pub fn produced(produce: impl Iterator<Item = Bytes> + Send + 'static) -> Body {
+        Body::Produced(Box::new(produce.filter(|piece| !piece.is_empty())))
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            Body::Whole(full) => std::pin::Pin::new(full).poll_frame(cx),
+            Body::Produced(pieces) => Poll::Ready(
+                pieces
+                    .next()
+                    .map(|piece| Ok(hyper::body::Frame::data(piece))),
+            ),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Whole(full) => full.is_end_stream(),
+            Body::Produced(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            Body::Whole(full) => full.size_hint(),
+            Body::Produced(_) => hyper::body::SizeHint::default(),
+        }
+    }
+}
 
 pub const XML: &str = "application/xml; charset=utf-8";
 pub const TEXT: &str = "text/plain; charset=utf-8";
@@ -21,7 +81,12 @@ pub const CALENDAR: &str = "text/calendar; charset=utf-8";
 pub const CALENDAR_WINDOWS_1252: &str = "text/calendar; charset=windows-1252";
 
 pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response {
-    let mut response = hyper::Response::new(Full::new(body.into()));
+    with_body(status, content_type, Body::whole(body))
+}
+
+/// A response whose body is `body`, whole or produced as it is sent.
+pub fn with_body(status: StatusCode, content_type: &str, body: Body) -> Response {
+    let mut response = hyper::Response::new(body);
     *response.status_mut() = status;
     if let Ok(value) = HeaderValue::from_str(content_type) {
         response.headers_mut().insert(CONTENT_TYPE, value);
@@ -30,7 +95,7 @@ pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) 
 }
 
 pub fn empty(status: StatusCode) -> Response {
-    let mut response = hyper::Response::new(Full::new(Bytes::new()));
+    let mut response = hyper::Response::new(Body::default());
     *response.status_mut() = status;
     response
 }

@@ -15,6 +15,21 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Turns transparent huge pages off for the server. mimalloc asks for them
+/// on its arenas, and then a 2 MiB page is resident as soon as one byte of
+/// it is touched: after the benchmark's import, 43 of the 63 MB of
+/// allocated memory were such pages (22 MB without them), and requests
+/// lose no measurable time. Only future faults are concerned; what was
+/// mapped before is a few pages.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and changes only a
+    // flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "concord",
@@ -46,6 +61,9 @@ enum Command {
     /// Manages intercommunal staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Decides on the registrations sent from /inscription.
+    #[command(subcommand)]
+    Registrations(RegistrationsCommand),
     /// Publishes an organiser's calendar in the intercommunal calendar.
     Publish {
         login: String,
@@ -83,6 +101,89 @@ enum Command {
     Acknowledge { key: String },
     /// Writes a consistent copy of the database, also while serving.
     Backup { target: PathBuf },
+    /// Replaces the database by a backup (checked first); the server must
+    /// be stopped.
+    Restore { file: PathBuf },
+    /// Manages the permanences where residents book appointments.
+    #[command(subcommand)]
+    Permanence(PermanenceCommand),
+    /// Appointments: retention and indicators.
+    #[command(subcommand)]
+    Appointments(AppointmentsCommand),
+    /// Subscriptions of organisers' calendars to external ICS feeds.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum PermanenceCommand {
+    /// Adds a permanence to a service (an organiser of kind `service`).
+    Add {
+        login: String,
+        /// Address shown to residents.
+        #[arg(long)]
+        place: String,
+        /// Themes, comma-separated.
+        #[arg(long)]
+        themes: String,
+        /// Weekly hours: "lun 09:00-12:00 14:00-17:00; mer 09:00-12:00".
+        #[arg(long)]
+        hours: String,
+        /// Closed dates and periods: "2026-12-24, 2026-12-28..2027-01-02".
+        #[arg(long, default_value = "")]
+        closed: String,
+        #[arg(long, default_value_t = 30)]
+        slot_minutes: i64,
+        /// People received at once in a slot.
+        #[arg(long, default_value_t = 1)]
+        capacity: i64,
+        /// How many days ahead one may book.
+        #[arg(long, default_value_t = 28)]
+        days_ahead: i64,
+        /// How late one may book, in minutes before the slot.
+        #[arg(long, default_value_t = 120)]
+        minutes_before: i64,
+        /// What to bring, shown on the confirmation.
+        #[arg(long, default_value = "")]
+        bring: String,
+    },
+    /// Lists the permanences (of one service, or all).
+    List { login: Option<String> },
+    /// Removes a permanence (its bookings stay, for the counts).
+    Remove { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum AppointmentsCommand {
+    /// Anonymises bookings older than [appointments] retention_days (the
+    /// server also does it at start and daily).
+    Purge,
+    /// People helped per month, theme and commune, attendance rate.
+    Indicators {
+        #[arg(long, value_parser = concord::params::date)]
+        from: chrono::NaiveDate,
+        #[arg(long, value_parser = concord::params::date)]
+        to: chrono::NaiveDate,
+        /// Only this service (login).
+        #[arg(long)]
+        service: Option<String>,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Subscribes a new calendar of LOGIN to the feed at URL (http, https
+    /// or webcal) and imports it once.
+    Add(cli::import::Add),
+    /// Lists the subscriptions, their last success, failures and next fetch.
+    List,
+    /// Ends a subscription (by id, LOGIN/NAME or NAME) and deletes its calendar.
+    Remove { subscription: String },
+    /// Fetches every subscription now (or the one named), whatever the schedule.
+    Run { subscription: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -135,14 +236,49 @@ enum OrganiserCommand {
         phone: Option<String>,
         #[arg(long)]
         website: Option<String>,
+        /// A few lines on the organiser, for the directory.
+        #[arg(long)]
+        description: Option<String>,
         /// Whether its public events reach the intercommunal calendar.
         #[arg(long)]
         publishes: Option<bool>,
     },
+    /// Prints a new activation link (14 days, single use) where the
+    /// account chooses a new password; its earlier links end.
+    ResetLink { login: String },
     /// Refuses the account's logins from now on (its data stays).
     Disable { login: String },
     /// Allows a disabled account again.
     Enable { login: String },
+}
+
+#[derive(Subcommand)]
+enum RegistrationsCommand {
+    /// Lists the registrations waiting for a decision.
+    List {
+        /// Also those already approved or rejected.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Makes the organiser and prints its activation link (e-mailed to
+    /// the contact when [mail] is configured).
+    Approve {
+        id: i64,
+        /// The new account's login (derived from the name otherwise).
+        #[arg(long, conflicts_with = "link_to")]
+        login: Option<String>,
+        /// Attaches the registration to this existing organiser instead
+        /// of making one (its empty public details are filled in).
+        #[arg(long)]
+        link_to: Option<String>,
+    },
+    /// Refuses a registration (the reason is e-mailed to the contact when
+    /// [mail] is configured).
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +316,7 @@ fn main() -> ExitCode {
             return serve(config);
         }
         Command::Organiser(command) => organiser(&config, command),
+        Command::Registrations(command) => registrations(&config, command),
         Command::Staff(StaffCommand::Add {
             login,
             name,
@@ -197,6 +334,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Backup { target } => cli::backup(&config, &target),
+        Command::Restore { file } => cli::restore(&config, &file),
         Command::Conflicts {
             from,
             to,
@@ -212,6 +350,15 @@ fn main() -> ExitCode {
             timings,
         ),
         Command::Acknowledge { key } => cli::acknowledge(&config, &key),
+        Command::Permanence(command) => permanence(&config, command),
+        Command::Appointments(AppointmentsCommand::Purge) => cli::appointments_purge(&config),
+        Command::Appointments(AppointmentsCommand::Indicators {
+            from,
+            to,
+            service,
+            format,
+        }) => cli::appointments_indicators(&config, (from, to), service.as_deref(), &format),
+        Command::Import(command) => import(&config, command),
         Command::Publish { login, calendar } => cli::publish(&config, &login, &calendar, true),
         Command::Unpublish { login, calendar } => cli::publish(&config, &login, &calendar, false),
     };
@@ -254,6 +401,7 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
             email,
             phone,
             website,
+            description,
             publishes,
         } => cli::set_profile(
             config,
@@ -265,6 +413,7 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
                 email,
                 phone,
                 website,
+                description,
                 publishes,
             },
         ),
@@ -281,8 +430,64 @@ fn organiser(config: &Config, command: OrganiserCommand) -> Result<String, Strin
         OrganiserCommand::Rename { login, name } => {
             cli::change(config, &login, Change::Rename(name))
         }
+        OrganiserCommand::ResetLink { login } => cli::registrations::reset_link(config, &login),
         OrganiserCommand::Disable { login } => cli::change(config, &login, Change::Disabled(true)),
         OrganiserCommand::Enable { login } => cli::change(config, &login, Change::Disabled(false)),
+    }
+}
+
+fn registrations(config: &Config, command: RegistrationsCommand) -> Result<String, String> {
+    use cli::registrations;
+    match command {
+        RegistrationsCommand::List { all } => registrations::list(config, all),
+        RegistrationsCommand::Approve { id, login, link_to } => registrations::approve(
+            config,
+            id,
+            concord::registration::Approval { login, link_to },
+        ),
+        RegistrationsCommand::Reject { id, reason } => registrations::reject(config, id, &reason),
+    }
+}
+
+fn permanence(config: &Config, command: PermanenceCommand) -> Result<String, String> {
+    match command {
+        PermanenceCommand::Add {
+            login,
+            place,
+            themes,
+            hours,
+            closed,
+            slot_minutes,
+            capacity,
+            days_ahead,
+            minutes_before,
+            bring,
+        } => cli::permanence_add(
+            config,
+            &login,
+            &concord::appointments::PermanenceInput {
+                place: &place,
+                themes: &themes,
+                hours: &hours,
+                closed: &closed,
+                slot_minutes,
+                capacity,
+                days_ahead,
+                minutes_before,
+                bring: &bring,
+            },
+        ),
+        PermanenceCommand::List { login } => cli::permanence_list(config, login.as_deref()),
+        PermanenceCommand::Remove { id } => cli::permanence_remove(config, id),
+    }
+}
+
+fn import(config: &Config, command: ImportCommand) -> Result<String, String> {
+    match command {
+        ImportCommand::Add(add) => cli::import::add(config, add),
+        ImportCommand::List => cli::import::list(config),
+        ImportCommand::Remove { subscription } => cli::import::remove(config, &subscription),
+        ImportCommand::Run { subscription } => cli::import::run(config, subscription.as_deref()),
     }
 }
 
@@ -292,13 +497,22 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    without_huge_pages();
+    concord::log::init(config.log.format);
+    // Held until the process ends: `restore` refuses to run meanwhile, and
+    // so does a second server on the same database.
+    let _lock = match concord::store::backup::ServerLock::acquire(&config.db_path()) {
+        Ok(lock) => lock,
+        Err(error) => return fail(&error.to_string()),
+    };
     match cli::ensure_admin(&config) {
         Ok(Some(message)) => println!("first start: administrator account {message}"),
         Ok(None) => {}
+        Err(message) => return fail(&message),
+    }
+    match cli::reindex_queued(&config) {
+        Ok(0) => {}
+        Ok(count) => tracing::info!("{count} object(s) indexed again after an upgrade"),
         Err(message) => return fail(&message),
     }
     let store = match Store::open(&config.db_path()) {
@@ -325,8 +539,14 @@ fn serve(config: Config) -> ExitCode {
             .map(|a| a.to_string())
             .unwrap_or_default();
         // Tests and scripts read this line to find an ephemeral port.
-        println!("listening on http://{address}/");
         let app = Arc::new(App::new(config, store));
+        // Appointments' retention: done before the first request, then daily.
+        concord::appointments::retention(&app).await;
+        tokio::spawn(concord::appointments::retention_task(app.clone()));
+        if app.config.import.enabled {
+            tokio::spawn(concord::import::schedule::run(app.clone()));
+        }
+        println!("listening on http://{address}/");
         concord::server::serve(app, listener, shutdown_signal()).await;
         ExitCode::SUCCESS
     })

@@ -80,7 +80,7 @@ pub fn canonical_name(name: &str) -> Option<&'static str> {
 /// The refusal of a parameter name nothing takes, listing those it could be.
 pub fn unknown_parameter(name: &str) -> String {
     format!(
-        "Le paramètre «\u{202f}{name}\u{202f}» n'est pas connu. Paramètres possibles\u{202f}: commune, categorie (ou category), organisateur (ou organiser), du (ou from), au (ou to)."
+        "Le paramètre «\u{202f}{name}\u{202f}» n'est pas connu. Paramètres possibles\u{202f}: commune, categorie (ou category), organisateur (ou organiser), du (ou from), au (ou to), q (texte recherché)."
     )
 }
 

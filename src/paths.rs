@@ -17,6 +17,9 @@ pub const DAV_ROOT: &str = "/dav/";
 /// Name of the intercommunal calendar, also reserved in every home.
 pub const AGGREGATE: &str = "intercommunal";
 
+/// Path of every organiser's read-only conflicts calendar in its home.
+pub const CONFLICTS: &str = "conflits";
+
 pub fn aggregate_href(alias: Option<&str>) -> String {
     match alias {
         Some(login) => format!("{}{AGGREGATE}/", home_href(login)),
@@ -193,6 +196,39 @@ pub fn href_path(href: &str) -> &str {
         }
         None => href,
     }
+}
+
+// ---------------------------------------------------------------------
+// Public event pages.
+
+/// Where event pages live.
+pub const EVENTS: &str = "/evenements/";
+
+/// What a UID keeps as it is in an event page's address: the unreserved
+/// characters and `@` (Google's UIDs end with `@google.com`).
+const UID_SEGMENT: &AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
+
+/// The page of a public event: `/evenements/{uid}`, or of one of its
+/// occurrences, `/evenements/{uid}/{YYYY-MM-DD}` (its local start date).
+/// Named by the iCalendar UID, which an edit keeps and which the copies of
+/// a co-organised event share.
+pub fn event_page(uid: &str, date: Option<chrono::NaiveDate>) -> String {
+    let uid = utf8_percent_encode(uid, UID_SEGMENT);
+    match date {
+        Some(date) => format!("{EVENTS}{uid}/{date}"),
+        None => format!("{EVENTS}{uid}"),
+    }
+}
+
+/// The UID of an event page's first segment, decoded.
+pub fn event_uid(segment: &str) -> Option<String> {
+    let uid = percent_decode_str(segment).decode_utf8().ok()?;
+    (!uid.is_empty() && !uid.chars().any(char::is_control)).then(|| uid.into_owned())
 }
 
 #[cfg(test)]

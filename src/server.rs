@@ -10,6 +10,8 @@
 //! anonymous clients cannot make the server hold their bodies.
 
 pub mod limits;
+mod proxy;
+mod request_log;
 mod watch;
 
 use crate::app::App;
@@ -22,6 +24,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::TokioIo;
+use request_log::{Login, RequestLog};
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -38,9 +41,11 @@ const DISCARD_BOUND: usize = 64 * 1024;
 struct Shared {
     app: Arc<App>,
     bodies: BodyLimits,
+    trusted_proxies: Vec<IpAddr>,
 }
 
-/// Serves until `shutdown` resolves, then lets open connections finish.
+/// Serves until `shutdown` resolves, then stops accepting connections and
+/// lets the requests in progress finish (idle connections are closed).
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
@@ -55,6 +60,11 @@ pub async fn serve(
         idle: Duration::from_secs(settings.idle_timeout_seconds),
     };
     let shared = Arc::new(Shared {
+        trusted_proxies: settings
+            .trusted_proxies
+            .iter()
+            .map(|ip| canonical(*ip))
+            .collect(),
         app,
         bodies: BodyLimits::new(
             Duration::from_secs(settings.body_timeout_seconds),
@@ -91,7 +101,12 @@ pub async fn serve(
                     }
                 };
                 let peer = canonical(peer.ip());
-                let slot = match connections.admit(limits::source_key(peer)) {
+                let proxy = shared.trusted_proxies.contains(&peer);
+                let admitted = match proxy {
+                    true => connections.admit_proxy(limits::source_key(peer)),
+                    false => connections.admit(limits::source_key(peer)),
+                };
+                let slot = match admitted {
                     Ok(slot) => slot,
                     Err(full) => {
                         warnings.warn(&format!("connection from {peer} refused: {full:?} limit reached"));
@@ -103,14 +118,25 @@ pub async fn serve(
                 let activity = Arc::new(watch::Activity::default());
                 let io = TokioIo::new(watch::Watched::new(stream, activity.clone(), timeouts));
                 let shared = shared.clone();
-                let service = service_fn(move |request| {
+                let service = service_fn(move |request: hyper::Request<Incoming>| {
                     // Counted from here, where hyper has the head, to the
                     // answer: the socket's time limits do not apply meanwhile.
                     let busy = activity.begin();
                     let shared = shared.clone();
                     async move {
-                        let response = route(&shared, peer, request).await;
+                        let log = RequestLog::begin(&request);
+                        let client = match proxy {
+                            true => {
+                                proxy::forwarded_client(request.headers(), &shared.trusted_proxies)
+                                    .unwrap_or(peer)
+                            }
+                            false => peer,
+                        };
+                        let response = route(&shared, client, request).await;
                         drop(busy);
+                        if let Some(log) = log {
+                            log.end(&response);
+                        }
                         Ok::<_, Infallible>(response)
                     }
                 });
@@ -123,11 +149,24 @@ pub async fn serve(
             _ = &mut shutdown => break,
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    // Closed at once: new connections are refused (a proxy tries another
+    // server, a client retries) rather than left waiting in the backlog.
+    drop(listener);
+    tracing::info!("stopping: finishing the requests in progress (at most {SHUTDOWN_GRACE:?})");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped with requests still in progress after {SHUTDOWN_GRACE:?}");
+    }
 }
 
+/// How long requests in progress may take to finish once the server is
+/// asked to stop (systemd waits 90 s before it kills).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// An IPv4 client of a dual-stack listener is itself, not an IPv6 address.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
@@ -187,10 +226,16 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
     let app = &shared.app;
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    let mut response = if path == "/.well-known/caldav" || path == "/.well-known/caldav/" {
+    let mut response = if path == "/healthz" && (method == Method::GET || method == Method::HEAD) {
+        crate::health::handle(app).await
+    } else if path == "/.well-known/caldav" || path == "/.well-known/caldav/" {
         let mut response = http::text(StatusCode::MOVED_PERMANENTLY, "See /dav/.");
         http::set_header(&mut response, "location", crate::paths::DAV_ROOT);
         response
+    } else if path.starts_with("/api/public/") {
+        // The public events as JSON: anonymous, like the feeds.
+        let query = request.uri().query().unwrap_or("").to_owned();
+        crate::feeds::json::handle(app, &method, &path, &query, request.headers()).await
     } else if path.starts_with("/api/") {
         let query = request.uri().query().unwrap_or("").to_owned();
         let (parts, body) = request.into_parts();
@@ -206,7 +251,11 @@ async fn route(shared: &Shared, peer: IpAddr, request: hyper::Request<Incoming>)
                 .await
                 {
                     Ok((body, _lease)) => {
-                        crate::api::handle(app, user, &method, &path, &query, body).await
+                        let login = Login(user.login.clone());
+                        let mut response =
+                            crate::api::handle(app, user, &method, &path, &query, body).await;
+                        response.extensions_mut().insert(login);
+                        response
                     }
                     Err(error) => body_refused(error, false),
                 }
@@ -297,11 +346,14 @@ async fn dav_request(
         headers: parts.headers,
         body,
     };
+    let login = Login(user.login.clone());
     let ctx = dav::Ctx {
         app: shared.app.clone(),
         user,
     };
-    dav::handle(ctx, path, request).await
+    let mut response = dav::handle(ctx, path, request).await;
+    response.extensions_mut().insert(login);
+    response
 }
 
 /// Authenticates from the headers alone, before any body is read. A

@@ -188,8 +188,8 @@ fn today_is_the_servers_clock_not_the_wall_clock() {
         .ics(&event(
             "soon",
             "Marché de Noël",
-            "20261205T090000Z",
-            "20261205T120000Z",
+            "20261202T090000Z",
+            "20261202T120000Z",
         ))
         .send()
         .expect(201);

@@ -59,9 +59,9 @@ fn agenda_lists_public_events_by_day_in_french() {
     );
     let page = response.text();
     assert!(page.contains("<html lang=\"fr\">"));
-    assert!(page.contains("samedi 6 mars 2027"), "{page}");
+    assert!(page.contains("Samedi 6 mars 2027"), "{page}");
     assert!(
-        page.contains("Grand loto &lt;du&gt; comité"),
+        page.contains("Grand loto &#60;du&#62; comité"),
         "titles are escaped: {page}"
     );
     assert!(page.contains("20 h – 23 h"), "local times: {page}");

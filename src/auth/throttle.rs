@@ -15,8 +15,9 @@
 //!   the login it uses: the owner of a hammered account logs in at once.
 
 use crate::locks::lock;
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, RandomState};
+use crate::rate::Recent;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -24,8 +25,6 @@ use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
 /// Counts older than this are forgotten.
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
-/// Entries per generation of a [`Recent`] map (two generations are kept).
-const GENERATION: usize = 10_000;
 /// Longest delay of a failure's answer.
 const MAX_DELAY_SECONDS: u32 = 30;
 
@@ -64,8 +63,8 @@ impl Throttle {
         Throttle {
             threshold,
             hasher: RandomState::new(),
-            sources: Mutex::new(Recent::default()),
-            logins: Mutex::new(Recent::default()),
+            sources: Mutex::new(Recent::new(FORGET_AFTER)),
+            logins: Mutex::new(Recent::new(FORGET_AFTER)),
             budget: Mutex::new(Bucket::new(failures_per_minute)),
             in_flight: Mutex::new(HashSet::new()),
             released: Notify::new(),
@@ -161,86 +160,6 @@ impl Drop for Turn<'_> {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Count {
-    n: u32,
-    last: Instant,
-}
-
-/// Counts in two generations: new and touched entries go to the current
-/// one; when it is full, the previous one (entries nobody touched during a
-/// whole generation) is dropped. Bounded at twice [`GENERATION`] entries,
-/// and an entry in use is never forgotten however many others come.
-struct Recent<K> {
-    current: HashMap<K, Count>,
-    previous: HashMap<K, Count>,
-}
-
-impl<K> Default for Recent<K> {
-    fn default() -> Self {
-        Recent {
-            current: HashMap::new(),
-            previous: HashMap::new(),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Copy> Recent<K> {
-    /// The entry, moved to the current generation; None when absent or
-    /// forgotten.
-    fn touch(&mut self, key: &K, now: Instant) -> Option<&mut Count> {
-        if !self.current.contains_key(key) {
-            let moved = self.previous.remove(key)?;
-            self.insert(*key, moved);
-        }
-        let count = self.current.get_mut(key)?;
-        if now.duration_since(count.last) > FORGET_AFTER {
-            count.n = 0;
-        }
-        Some(count)
-    }
-
-    fn insert(&mut self, key: K, count: Count) {
-        if self.current.len() >= GENERATION {
-            self.previous = std::mem::take(&mut self.current);
-        }
-        self.current.insert(key, count);
-    }
-
-    fn count(&mut self, key: &K, now: Instant) -> u32 {
-        self.touch(key, now).map_or(0, |count| count.n)
-    }
-
-    /// Adds one; returns the count before.
-    fn add(&mut self, key: K, now: Instant) -> u32 {
-        match self.touch(&key, now) {
-            Some(count) => {
-                let before = count.n;
-                count.n = count.n.saturating_add(1);
-                count.last = now;
-                before
-            }
-            None => {
-                self.insert(key, Count { n: 1, last: now });
-                0
-            }
-        }
-    }
-
-    fn give_back(&mut self, key: &K) {
-        for map in [&mut self.current, &mut self.previous] {
-            if let Some(count) = map.get_mut(key) {
-                count.n = count.n.saturating_sub(1);
-            }
-        }
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.current.len() + self.previous.len()
-    }
-}
-
 /// A token bucket of failing verifications: refilled at the configured
 /// rate, holding at most a minute's worth.
 struct Bucket {
@@ -290,32 +209,6 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spraying_names_does_not_forget_a_login_in_use() {
-        let mut recent = Recent::default();
-        let now = Instant::now();
-        for _ in 0..7 {
-            recent.add(u64::MAX, now);
-        }
-        for name in 0..(5 * GENERATION as u64) {
-            recent.add(name, now);
-            if name % 1000 == 0 {
-                recent.add(u64::MAX, now); // the victim, still hammered
-            }
-        }
-        assert!(recent.len() <= 2 * GENERATION);
-        assert!(recent.count(&u64::MAX, now) >= 7);
-    }
-
-    #[test]
-    fn counts_are_forgotten_after_a_while() {
-        let mut recent = Recent::default();
-        let then = Instant::now();
-        recent.add(1u64, then);
-        assert_eq!(recent.count(&1, then + Duration::from_secs(60)), 1);
-        assert_eq!(recent.count(&1, then + FORGET_AFTER * 2), 0);
-    }
 
     #[test]
     fn the_budget_refills_at_its_rate() {

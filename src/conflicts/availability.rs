@@ -1,7 +1,9 @@
-//! Checking a date before announcing an event: what a planned event would
-//! clash with, and the nearest free dates (same weekday and time first).
-//! One reader of the request and one check, for `GET /api/availability`
-//! (organisers' tools) and the desk's date checker alike.
+//! Checking a date before announcing it: which other organisers' events a
+//! planned event would clash with under the conflict rules, and the
+//! nearest free dates (same weekday and time first). Behind
+//! `/api/availability`, the desk's date checker (both read the request with
+//! `plan` and answer with `check`) and the "Vérifier la date" step of the
+//! event form (a `Checker` of the event being edited).
 
 use super::{Conflict, Detector};
 use crate::config::{Config, Venue};
@@ -9,6 +11,140 @@ use crate::store::views::{self, Occurrence, OrganiserCard};
 use chrono::{NaiveDateTime, TimeZone};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// A planned event as the conflict rules see it, its times aside.
+#[derive(Clone)]
+pub struct Candidate {
+    pub summary: Arc<str>,
+    /// Its LOCATION: the rules find the venue and commune in it.
+    pub location: Option<Arc<str>>,
+    /// Its CATEGORIES, comma-joined.
+    pub categories: Arc<str>,
+    pub public: bool,
+    /// Who plans it: its commune when the location names none, its
+    /// default categories; its own events never clash with it.
+    pub organiser: Arc<OrganiserCard>,
+}
+
+impl Candidate {
+    /// One occurrence of it; object id 0 tells it apart from stored events.
+    fn at(&self, start: i64, end: i64, all_day: bool) -> Occurrence {
+        Occurrence {
+            start,
+            end,
+            all_day,
+            recurrence_id: None,
+            object_id: 0,
+            seq: 0,
+            summary: Some(self.summary.clone()),
+            location: self.location.clone(),
+            categories: self.categories.clone(),
+            public: self.public,
+            cancelled: false,
+            transparent: false,
+            uid: Arc::from(""),
+            tentative: false,
+            organiser: self.organiser.clone(),
+            co_organisers: None,
+        }
+    }
+}
+
+/// Checks slots for one candidate, reading only the occurrences of the
+/// days around each slot (an index range).
+pub struct Checker<'a> {
+    conn: &'a rusqlite::Connection,
+    detector: Detector<'a>,
+    tz: chrono_tz::Tz,
+    candidate: Candidate,
+}
+
+/// How many free dates are suggested at most.
+const SUGGESTIONS: usize = 5;
+
+impl<'a> Checker<'a> {
+    pub fn new(
+        conn: &'a rusqlite::Connection,
+        config: &'a crate::config::Config,
+        tz: chrono_tz::Tz,
+        candidate: Candidate,
+    ) -> Checker<'a> {
+        Checker {
+            conn,
+            detector: Detector::new(config, tz),
+            tz,
+            candidate,
+        }
+    }
+
+    /// The conflicts the candidate would have at [start, end).
+    pub fn conflicts_at(
+        &self,
+        start: i64,
+        end: i64,
+        all_day: bool,
+    ) -> crate::store::Result<Vec<Box<Conflict>>> {
+        // Same-day rules need the whole local day around the slot. An
+        // empty login plans for nobody in particular (staff checking a
+        // date): every event counts.
+        let login = &self.candidate.organiser.login;
+        let mut window: Vec<Occurrence> =
+            views::occurrences(self.conn, start - 86_400, end + 86_400)?
+                .into_iter()
+                .filter(|o| login.is_empty() || &o.organiser.login != login)
+                .collect();
+        window.push(self.candidate.at(start, end, all_day));
+        window.sort_by_key(|o| o.start);
+        Ok(self
+            .detector
+            .detect(&window, &HashMap::new())
+            .conflicts
+            .into_iter()
+            .filter(|c| c.a.object_id == 0 || c.b.as_ref().is_some_and(|b| b.object_id == 0))
+            .collect())
+    }
+
+    /// The nearest slots without conflict, as (start, end): the same
+    /// weekday and time in the weeks around first, then the days around.
+    /// Shifts are whole days of local time, so a suggestion keeps the
+    /// wall-clock time across a change of daylight-saving time; none is
+    /// in the past.
+    pub fn free_slots(
+        &self,
+        start: i64,
+        end: i64,
+        all_day: bool,
+    ) -> crate::store::Result<Vec<(i64, i64)>> {
+        let tz = self.tz;
+        let local = |t: i64| tz.timestamp_opt(t, 0).single().map(|t| t.naive_local());
+        let (Some(local_start), Some(local_end)) = (local(start), local(end)) else {
+            return Ok(Vec::new());
+        };
+        let shifts = (1..=12i64)
+            .flat_map(|n| [7 * n, -7 * n])
+            .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
+        let shifted = |t: NaiveDateTime, days: i64| {
+            t.checked_add_signed(chrono::Duration::days(days))
+                .and_then(|t| tz.from_local_datetime(&t).earliest())
+                .map(|t| t.timestamp())
+        };
+        let now = crate::clock::timestamp();
+        let mut found = Vec::new();
+        for days in shifts {
+            let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days)) else {
+                continue;
+            };
+            if s < now || !self.conflicts_at(s, e, all_day)?.is_empty() {
+                continue;
+            }
+            found.push((s, e));
+            if found.len() == SUGGESTIONS {
+                break;
+            }
+        }
+        Ok(found)
+    }
+}
 
 /// A planned event, read from a request.
 #[derive(Debug, Clone)]
@@ -129,99 +265,41 @@ pub fn plan(
     })
 }
 
-/// What `planned` would clash with, and up to five free dates nearby when
-/// it clashes. Each slot reads only the occurrences of the days around it
-/// (an index range).
+/// What `planned` would clash with, and free dates nearby when it clashes.
 pub fn check(
     conn: &rusqlite::Connection,
     config: &Config,
     tz: chrono_tz::Tz,
     planned: &Planned,
 ) -> crate::store::Result<Availability> {
-    let location: Option<Arc<str>> = planned.venue.as_ref().map(|v| {
-        let commune = config
-            .commune(&v.commune)
-            .map(|c| c.name.as_str())
-            .unwrap_or(&v.commune);
-        Arc::from(format!("{}, {commune}", v.name))
-    });
-    let card = Arc::new(OrganiserCard {
-        login: planned.organiser_login.clone(),
-        name: planned.organiser_name.clone(),
-        commune: planned.commune.clone(),
-        categories: String::new(),
-        email: None,
-        phone: None,
-        website: None,
-    });
-    let category: Arc<str> = Arc::from(planned.category.as_str());
-    let candidate = |start: i64, end: i64| Occurrence {
-        start,
-        end,
-        all_day: false,
-        recurrence_id: None,
-        object_id: 0,
-        seq: 0,
-        summary: Some("Événement envisagé".into()),
-        location: location.clone(),
-        categories: category.clone(),
+    let candidate = Candidate {
+        summary: Arc::from("Événement envisagé"),
+        location: planned
+            .venue
+            .as_ref()
+            .map(|v| Arc::from(config.venue_label(v))),
+        categories: Arc::from(planned.category.as_str()),
         public: true,
-        cancelled: false,
-        transparent: false,
-        uid: Arc::from(""),
-        tentative: false,
-        organiser: card.clone(),
-        co_organisers: None,
+        organiser: Arc::new(OrganiserCard {
+            login: planned.organiser_login.clone(),
+            name: planned.organiser_name.clone(),
+            commune: planned.commune.clone(),
+            categories: String::new(),
+            email: None,
+            phone: None,
+            website: None,
+        }),
     };
-    let detector = Detector::new(config, tz);
-    let login = &planned.organiser_login;
-    let conflicts_at = |start: i64, end: i64| -> crate::store::Result<Vec<Box<Conflict>>> {
-        // Same-day rules need the whole local day around the slot.
-        let mut window: Vec<Occurrence> = views::occurrences(conn, start - 86_400, end + 86_400)?
+    let checker = Checker::new(conn, config, tz, candidate);
+    let found = checker.conflicts_at(planned.start, planned.end, false)?;
+    let suggestions = match found.is_empty() {
+        true => Vec::new(),
+        false => checker
+            .free_slots(planned.start, planned.end, false)?
             .into_iter()
-            .filter(|o| login.is_empty() || &o.organiser.login != login)
-            .collect();
-        window.push(candidate(start, end));
-        window.sort_by_key(|o| o.start);
-        Ok(detector
-            .detect(&window, &HashMap::new())
-            .conflicts
-            .into_iter()
-            .filter(|c| c.a.object_id == 0 || c.b.as_ref().is_some_and(|b| b.object_id == 0))
-            .collect())
+            .filter_map(|(s, _)| tz.timestamp_opt(s, 0).single().map(|t| t.to_rfc3339()))
+            .collect(),
     };
-    let local = |t: i64| tz.timestamp_opt(t, 0).single().map(|t| t.naive_local());
-    let found = conflicts_at(planned.start, planned.end)?;
-    let mut suggestions = Vec::new();
-    if let (false, Some(local_start), Some(local_end)) =
-        (found.is_empty(), local(planned.start), local(planned.end))
-    {
-        // Shifts are whole days of local time, so a suggestion keeps the
-        // wall-clock time across a change of daylight-saving time.
-        let shifts = (1..=12i64)
-            .flat_map(|n| [7 * n, -7 * n])
-            .chain((1..=14i64).flat_map(|d| [d, -d]).filter(|d| d % 7 != 0));
-        let shifted = |t: NaiveDateTime, days: i64| {
-            t.checked_add_signed(chrono::Duration::days(days))
-                .and_then(|t| tz.from_local_datetime(&t).earliest())
-                .map(|t| t.timestamp())
-        };
-        let now = crate::clock::timestamp();
-        for days in shifts {
-            let (Some(s), Some(e)) = (shifted(local_start, days), shifted(local_end, days)) else {
-                continue;
-            };
-            if s < now || !conflicts_at(s, e)?.is_empty() {
-                continue;
-            }
-            if let Some(t) = tz.timestamp_opt(s, 0).single() {
-                suggestions.push(t.to_rfc3339());
-            }
-            if suggestions.len() == 5 {
-                break;
-            }
-        }
-    }
     Ok(Availability {
         free: found.is_empty(),
         conflicts: found,

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Its path in every organiser's and staff member's calendar home.
-pub const PATH: &str = "conflits";
+pub const PATH: &str = crate::paths::CONFLICTS;
 
 /// What the calendars were last brought up to: the store generation read
 /// before the data was read, and the day (the calendars cover a window
@@ -228,6 +228,14 @@ impl Changes {
         }
         Ok(())
     }
+}
+
+/// The conflicts organisers see, from a month back to a year ahead, as of
+/// now: the report their conflicts calendars are made from (shared, and
+/// computed again only when the data or the day changed).
+pub async fn organisers_report(app: &Arc<App>) -> Result<Arc<Report>, StoreError> {
+    let wanted = Stamp::now(app);
+    Ok(shared_report(app, wanted, Audience::Organisers).await?.1)
 }
 
 /// Conflicts from a month back to a year ahead, computed once for every

@@ -629,14 +629,7 @@ impl<'a> Detector<'a> {
             .venues
             .iter()
             .find(|v| v.slug == slug)
-            .map(|v| {
-                let commune = self
-                    .config
-                    .commune(&v.commune)
-                    .map(|c| c.name.as_str())
-                    .unwrap_or(&v.commune);
-                format!("{}, {commune}", v.name)
-            })
+            .map(|v| self.config.venue_label(v))
             .unwrap_or_else(|| slug.to_owned())
     }
 

@@ -4,31 +4,53 @@
 
 use super::Resource;
 use crate::http;
-use crate::store::cache::GenerationCache;
+use crate::store::cache::{Budget, GenerationCache};
 use crate::store::objects::ObjectMeta;
 use crate::store::views::Scope;
 use bytes::Bytes;
 use std::borrow::Cow;
-use std::sync::OnceLock;
-
-/// Bounds: the dataset of the whole territory (20,000 objects of about a
-/// kilobyte) fits, with room for its escaped copies.
-const MAX_PATHS: usize = 50_000;
-const MAX_MEMBERS: usize = 50_000;
+use std::sync::{Arc, OnceLock};
 
 pub struct DavCache {
     pub resolved: GenerationCache<String, Resource>,
     pub members: GenerationCache<(Scope, String), Member>,
 }
 
-impl Default for DavCache {
-    fn default() -> Self {
+impl DavCache {
+    /// Caches holding what `budget` (shared with the feeds) lets them.
+    pub fn new(budget: Arc<Budget>) -> DavCache {
         DavCache {
-            resolved: GenerationCache::new(MAX_PATHS),
-            members: GenerationCache::new(MAX_MEMBERS),
+            resolved: GenerationCache::new(budget.clone()),
+            members: GenerationCache::new(budget),
         }
     }
 }
+
+/// What a resolved path weighs in the cache, roughly: the key, the
+/// resource's fixed part and strings, and a collection's time zone (a
+/// VTIMEZONE can be kilobytes).
+pub fn resource_weight(path: &str, resource: &Resource) -> usize {
+    let timezone = match resource {
+        Resource::Collection { collection, .. } | Resource::Object { collection, .. } => {
+            collection.timezone.as_ref().map_or(0, String::len)
+        }
+        _ => 0,
+    };
+    ENTRY_OVERHEAD + std::mem::size_of::<Resource>() + path.len() + timezone
+}
+
+/// A member's weight: its body, room for the escaped copy made on first
+/// use, and its metadata.
+fn member_weight(member: &Member) -> usize {
+    ENTRY_OVERHEAD
+        + std::mem::size_of::<Member>()
+        + member.body.len() * 2
+        + member.meta.name.len() * 2
+        + member.meta.uid.len()
+}
+
+/// A map slot, the keys' strings and allocator rounding, roughly.
+const ENTRY_OVERHEAD: usize = 256;
 
 /// A calendar object as its scope serves it: public views get the body
 /// already stripped of private data.
@@ -56,6 +78,11 @@ impl Member {
             content_type,
             escaped: OnceLock::new(),
         }
+    }
+
+    /// What it weighs in the cache (see `member_weight`).
+    pub fn weight(&self) -> usize {
+        member_weight(self)
     }
 
     /// The body as XML text content (calendar-data), escaped once.

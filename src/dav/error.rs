@@ -11,10 +11,12 @@ pub enum DavError {
     BadRequest(String),
     Unauthorized,
     Forbidden(String),
-    /// 403 with `DAV:need-privileges` naming the resource and privilege.
+    /// 403 with `DAV:need-privileges` naming the resource and privilege,
+    /// and why when there is more to say than "not yours".
     NeedPrivileges {
         href: String,
         privilege: &'static str,
+        reason: Option<&'static str>,
     },
     NotFound,
     MethodNotAllowed {
@@ -72,14 +74,21 @@ impl DavError {
                 response
             }
             DavError::Forbidden(message) => http::text(StatusCode::FORBIDDEN, &message),
-            DavError::NeedPrivileges { href, privilege } => {
+            DavError::NeedPrivileges {
+                href,
+                privilege,
+                reason,
+            } => {
                 let body = format!(
                     "<D:need-privileges><D:resource><D:href>{}</D:href><D:privilege><D:{privilege}/></D:privilege></D:resource></D:need-privileges>",
                     escape(&href)
                 );
-                let message = match privilege {
-                    "read" | "read-current-user-privilege-set" => "You may not read this resource.",
-                    _ => "You may not change this resource.",
+                let message = match (reason, privilege) {
+                    (Some(reason), _) => reason,
+                    (None, "read" | "read-current-user-privilege-set") => {
+                        "You may not read this resource."
+                    }
+                    (None, _) => "You may not change this resource.",
                 };
                 error_body(StatusCode::FORBIDDEN, &body, message)
             }

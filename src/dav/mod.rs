@@ -28,6 +28,7 @@ use hyper::{HeaderMap, Method, StatusCode};
 use std::sync::Arc;
 
 /// What one request needs: the application and the authenticated user.
+#[derive(Clone)]
 pub struct Ctx {
     pub app: Arc<App>,
     pub user: Principal,
@@ -157,6 +158,7 @@ impl Ctx {
                 Err(DavError::NeedPrivileges {
                     href: resource.href(),
                     privilege: "read",
+                    reason: None,
                 })
             }
             _ => Ok(()),
@@ -171,12 +173,12 @@ impl Ctx {
             | Resource::AggregateObject { .. }
             | Resource::Principal(_) => true,
             Resource::Collection { collection, .. } | Resource::Object { collection, .. } => {
-                collection.managed
+                collection.managed || collection.imported
             }
             Resource::Missing {
                 parent: Some(parent),
                 ..
-            } => parent.managed,
+            } => parent.managed || parent.imported,
             _ => false,
         };
         !read_only && resource.owner().is_some_and(|owner| self.can_write(owner))
@@ -189,6 +191,7 @@ impl Ctx {
             Err(DavError::NeedPrivileges {
                 href: resource.href(),
                 privilege,
+                reason: None,
             })
         }
     }
@@ -268,17 +271,18 @@ pub async fn resolve(
         .await?;
     let (resource, stored) = resolved.ok_or(DavError::NotFound)?;
     if !matches!(resource, Resource::Missing { .. } | Resource::Orphan) {
+        let weight = cache::resource_weight(path_text, &resource);
         let resource = Arc::new(resource.clone());
         app.dav_cache
             .resolved
-            .insert(generation, path_text.to_owned(), resource);
+            .insert(generation, path_text.to_owned(), resource, weight);
     }
     let member = match (stored, cache::member_key(&resource)) {
         (Some((meta, body)), Some(key)) => {
             let member = Arc::new(Member::new(meta, body, key.0));
             app.dav_cache
                 .members
-                .insert(generation, key, member.clone());
+                .insert(generation, key, member.clone(), member.weight());
             Some(member)
         }
         _ => None,
@@ -346,10 +350,11 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         member: Some(_), ..
     } = &parsed
     {
-        if let Some(privilege) = aggregate_write_privilege(request.method.as_str()) {
+        if let Some(privilege) = write_privilege(request.method.as_str()) {
             return Err(DavError::NeedPrivileges {
                 href: path.to_owned(),
                 privilege,
+                reason: None,
             });
         }
     }
@@ -360,10 +365,22 @@ async fn dispatch(ctx: &Ctx, path: &str, request: &Request) -> DavResult<Respons
         resource,
         Resource::Aggregate { .. } | Resource::AggregateObject { .. }
     ) {
-        if let Some(privilege) = aggregate_write_privilege(method) {
+        if let Some(privilege) = write_privilege(method) {
             return Err(DavError::NeedPrivileges {
                 href: resource.href(),
                 privilege,
+                reason: None,
+            });
+        }
+    }
+    // A feed's mirror changes only with its feed: every write is refused,
+    // saying so, whoever asks.
+    if in_mirror(&resource) {
+        if let Some(privilege) = write_privilege(method) {
+            return Err(DavError::NeedPrivileges {
+                href: resource.href(),
+                privilege,
+                reason: Some(MIRROR_READ_ONLY),
             });
         }
     }
@@ -412,9 +429,26 @@ async fn resolve_current(
     }
 }
 
-/// The privilege a method would need on the read-only intercommunal
-/// calendar, if it writes.
-fn aggregate_write_privilege(method: &str) -> Option<&'static str> {
+/// Why a feed's mirror refuses writes.
+const MIRROR_READ_ONLY: &str = "This calendar is a copy of an external calendar feed, updated by the server: change its events where they come from (or ask an administrator to end the subscription).";
+
+/// Whether `resource` is a feed's mirror or inside one.
+fn in_mirror(resource: &Resource) -> bool {
+    match resource {
+        Resource::Collection { collection, .. } | Resource::Object { collection, .. } => {
+            collection.imported
+        }
+        Resource::Missing {
+            parent: Some(parent),
+            ..
+        } => parent.imported,
+        _ => false,
+    }
+}
+
+/// The privilege a method would need on a read-only resource (the
+/// intercommunal calendar, a feed's mirror), if it writes.
+fn write_privilege(method: &str) -> Option<&'static str> {
     match method {
         "PROPPATCH" => Some("write-properties"),
         "PUT" => Some("write-content"),

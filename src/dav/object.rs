@@ -5,12 +5,13 @@ use super::cache::Member;
 use super::error::{Condition, DavError, DavResult};
 use super::{Ctx, Request, Resource};
 use crate::http::{self, Response};
-use crate::ical::{self, IcalError};
+use crate::ical::IcalError;
 use crate::paths;
 use crate::query::public;
-use crate::store::collections;
-use crate::store::objects;
+use crate::store::accounts::Principal;
+use crate::store::collections::{self, Collection};
 use crate::store::views::{self, Scope};
+use crate::write::{self, Conditions, Stored, WriteError};
 use hyper::StatusCode;
 use std::sync::Arc;
 
@@ -100,55 +101,14 @@ async fn export(ctx: &Ctx, resource: &Resource, scope: Scope) -> DavResult<Respo
     Ok(response)
 }
 
-/// True when the `If-Match`/`If-None-Match` list names `etag` (or is `*`).
-pub fn etag_matches(list: &str, etag: &str) -> bool {
-    list.split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == Some(etag))
-}
+pub use crate::write::etag_matches;
 
-/// The preconditions a write must meet, checked again inside the write
-/// transaction so that two clients never overwrite each other.
-#[derive(Clone)]
-struct Conditions {
-    if_match: Option<String>,
-    if_none_match: Option<String>,
-}
-
-impl Conditions {
-    fn from(request: &Request) -> Conditions {
-        Conditions {
-            if_match: http::header(&request.headers, "if-match").map(str::to_owned),
-            if_none_match: http::header(&request.headers, "if-none-match").map(str::to_owned),
-        }
+/// The preconditions a write request states.
+fn conditions(request: &Request) -> Conditions {
+    Conditions {
+        if_match: http::header(&request.headers, "if-match").map(str::to_owned),
+        if_none_match: http::header(&request.headers, "if-none-match").map(str::to_owned),
     }
-
-    fn check(&self, current: Option<&str>) -> Result<(), String> {
-        if let Some(list) = &self.if_match {
-            match current {
-                Some(etag) if etag_matches(list, etag) => {}
-                Some(_) => return Err(
-                    "The resource changed since you read it (If-Match does not match its ETag)."
-                        .into(),
-                ),
-                None => return Err("The resource does not exist (If-Match).".into()),
-            }
-        }
-        if let Some(list) = &self.if_none_match {
-            if let Some(etag) = current {
-                if etag_matches(list, etag) {
-                    return Err("The resource already exists (If-None-Match).".into());
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-enum PutOutcome {
-    Stored { etag: String, created: bool },
-    Precondition(String),
-    UidTaken(String),
 }
 
 pub async fn put(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<Response> {
@@ -186,46 +146,16 @@ pub async fn put(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<
         ));
     }
     check_content_type(request)?;
-    let limits = ctx.app.ical_limits();
-    let tz = collection.floating_timezone().unwrap_or(ctx.app.timezone);
-    let body = request.body.clone();
-    let parsed = tokio::task::spawn_blocking(move || ical::parse_object(&body, tz, &limits))
-        .await
-        .map_err(|e| DavError::Internal(e.to_string()))?;
-    let object = parsed.map_err(ical_error)?;
-    let component = object.component.name();
-    if !super::props::accepted_components(collection).any(|c| c == component) {
-        return Err(DavError::caldav(
-            StatusCode::FORBIDDEN,
-            "supported-calendar-component",
-            format!("This calendar does not accept {component} components."),
-        ));
-    }
-    let conditions = Conditions::from(request);
-    let collection_id = collection.id;
-    let body = request.body.clone();
-    let outcome = ctx
-        .app
-        .store
-        .write(move |tx| {
-            let current = objects::meta(tx, collection_id, &name)?;
-            if let Err(message) = conditions.check(current.as_ref().map(|m| m.etag()).as_deref()) {
-                return Ok(PutOutcome::Precondition(message));
-            }
-            if let Some(holder) = objects::name_of_uid(tx, collection_id, &object.uid)? {
-                if holder != name {
-                    return Ok(PutOutcome::UidTaken(holder));
-                }
-            }
-            let etag = objects::put(tx, collection_id, &name, &body, &object)?;
-            Ok(PutOutcome::Stored {
-                etag,
-                created: current.is_none(),
-            })
-        })
-        .await?;
-    match outcome {
-        PutOutcome::Stored { etag, created } => {
+    let stored = write::put(
+        &ctx.app,
+        collection,
+        &name,
+        request.body.clone(),
+        conditions(request),
+    )
+    .await;
+    match stored {
+        Ok(Stored { etag, created }) => {
             let status = if created {
                 StatusCode::CREATED
             } else {
@@ -235,16 +165,31 @@ pub async fn put(ctx: &Ctx, resource: Resource, request: &Request) -> DavResult<
             http::set_header(&mut response, "etag", &etag);
             Ok(response)
         }
-        PutOutcome::Precondition(message) => Err(DavError::PreconditionFailed(message)),
-        PutOutcome::UidTaken(holder) => Err(DavError::Condition {
+        Err(error) => Err(write_error(error, owner, collection)),
+    }
+}
+
+/// A refused write as its CalDAV answer.
+fn write_error(error: WriteError, owner: &Principal, collection: &Collection) -> DavError {
+    match error {
+        WriteError::Invalid(error) => ical_error(error),
+        WriteError::Component(_) => DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "supported-calendar-component",
+            error.to_string(),
+        ),
+        WriteError::Precondition(message) => DavError::PreconditionFailed(message),
+        WriteError::UidTaken(ref holder) => DavError::Condition {
             status: StatusCode::FORBIDDEN,
             condition: Condition::NoUidConflict(paths::object_href(
                 &owner.login,
                 &collection.path,
-                &holder,
+                holder,
             )),
-            message: format!("Another resource of this calendar ({holder}) already has this UID."),
-        }),
+            message: error.to_string(),
+        },
+        WriteError::NotFound => DavError::NotFound,
+        WriteError::Store(error) => error.into(),
     }
 }
 
@@ -283,27 +228,13 @@ pub async fn delete(ctx: &Ctx, resource: Resource, request: &Request) -> DavResu
             collection, object, ..
         } => {
             ctx.require_write(&resource, "unbind")?;
-            let conditions = Conditions::from(request);
-            let (collection_id, name) = (collection.id, object.name.clone());
-            let refused = ctx
-                .app
-                .store
-                .write(move |tx| {
-                    let current = objects::meta(tx, collection_id, &name)?;
-                    let Some(current) = current else {
-                        return Ok(Some(None));
-                    };
-                    if let Err(message) = conditions.check(Some(&current.etag())) {
-                        return Ok(Some(Some(message)));
-                    }
-                    objects::delete(tx, collection_id, &name)?;
-                    Ok(None)
-                })
-                .await?;
-            match refused {
-                None => Ok(http::empty(StatusCode::NO_CONTENT)),
-                Some(None) => Err(DavError::NotFound),
-                Some(Some(message)) => Err(DavError::PreconditionFailed(message)),
+            match write::delete(&ctx.app, collection.id, &object.name, conditions(request)).await {
+                Ok(()) => Ok(http::empty(StatusCode::NO_CONTENT)),
+                Err(WriteError::NotFound) => Err(DavError::NotFound),
+                Err(WriteError::Precondition(message)) => {
+                    Err(DavError::PreconditionFailed(message))
+                }
+                Err(error) => Err(DavError::Internal(error.to_string())),
             }
         }
         Resource::Collection { owner, collection } => {

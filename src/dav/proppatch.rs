@@ -128,7 +128,7 @@ pub fn apply(changes: &mut CalendarProps, element: &Element, remove: bool) -> Re
         changes.sort_order = Some(value);
     } else if name.is(CALDAV, "calendar-timezone") {
         if let Some(text) = &value {
-            if timezone_id(text).is_none() {
+            if ical::calendar_timezone(text).is_none() {
                 return Err((
                     StatusCode::CONFLICT,
                     "calendar-timezone must be an iCalendar object with one VTIMEZONE whose TZID is a known time zone.".to_owned(),
@@ -159,16 +159,4 @@ pub fn apply(changes: &mut CalendarProps, element: &Element, remove: bool) -> Re
 /// they send, within reason.
 fn valid_color(color: &str) -> bool {
     !color.is_empty() && color.len() <= 64 && !color.chars().any(char::is_control)
-}
-
-/// The time zone named by a `calendar-timezone` value (a VCALENDAR with one
-/// VTIMEZONE), if it is one concord can compute with.
-pub fn timezone_id(text: &str) -> Option<chrono_tz::Tz> {
-    if !text.contains("BEGIN:VTIMEZONE") {
-        return None;
-    }
-    let tzid = text
-        .lines()
-        .find_map(|line| line.trim_end().strip_prefix("TZID:"))?;
-    ical::resolve_tzid(tzid.trim())
 }

@@ -191,7 +191,7 @@ impl<'a> CalendarView<'a> {
             timezone_id: collection.timezone_id.as_deref(),
             scope: Scope::Collection(collection.id),
             seq: collection.sync_seq,
-            components: accepted_components(collection).collect(),
+            components: collection.accepted_components().collect(),
         }
     }
 }
@@ -222,18 +222,8 @@ fn calendar_value(ctx: &Ctx, view: &CalendarView, ns: &str, local: &str) -> Opti
     }
 }
 
-/// The component types a calendar accepts.
-pub fn accepted_components(
-    collection: &crate::store::collections::Collection,
-) -> impl Iterator<Item = &str> {
-    let all = collection.components.is_empty();
-    COMPONENTS
-        .iter()
-        .copied()
-        .filter(move |c| all || collection.components.iter().any(|x| x == c))
-}
-
-pub const COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL"];
+/// The component types a calendar may accept.
+pub use crate::store::collections::COMPONENTS;
 
 /// RFC 3744 privileges of the current user on `resource`: all of them on
 /// what it owns, reading elsewhere.

@@ -3,7 +3,7 @@
 
 use super::cache::Member;
 use super::error::{DavError, DavResult};
-use super::multistatus::{Content, Multistatus, PropValue};
+use super::multistatus::{self, Content, Multistatus, PropValue};
 use super::propfind::prop_names;
 use super::xml::{escape, Element, Name, CALDAV, DAV};
 use super::{parse_body, props, Ctx, Request, Resource};
@@ -61,6 +61,36 @@ pub async fn report(ctx: &Ctx, resource: Resource, request: &Request) -> DavResu
     }
 }
 
+/// A REPORT body read as its handler reads it, without running it: what
+/// the fuzz targets (`fuzz/`) drive, so that every body parser is reached
+/// with hostile input. The filter of a calendar-query is returned, to be
+/// evaluated on content.
+pub fn parse_request(root: &Element) -> DavResult<Option<CompFilter>> {
+    if root.is(CALDAV, "calendar-multiget") {
+        wanted(root)?;
+    } else if root.is(CALDAV, "calendar-query") {
+        wanted(root)?;
+        let filter = parse_filter(root)?;
+        index_part(&filter);
+        return Ok(Some(filter));
+    } else if root.is(CALDAV, "free-busy-query") {
+        if let Some(range) = root.child(CALDAV, "time-range") {
+            time_range(range)?;
+        }
+    } else if root.is(DAV, "sync-collection") {
+        wanted(root)?;
+        let token = root.child(DAV, "sync-token").map(|t| t.text.trim());
+        parse_token(token.unwrap_or(""), Scope::Public, i64::MAX);
+    }
+    Ok(None)
+}
+
+/// Whether a stored object passes a calendar-query filter's parts that the
+/// index does not answer (the fuzz targets' way into `content_matches`).
+pub fn filter_matches(body: &[u8], filter: &CompFilter, limits: &crate::ical::Limits) -> bool {
+    content_matches(body, filter, chrono_tz::Europe::Paris, limits)
+}
+
 fn unsupported_report(root: &Element) -> DavError {
     DavError::dav(
         StatusCode::FORBIDDEN,
@@ -74,6 +104,7 @@ fn unsupported_report(root: &Element) -> DavError {
 
 /// What a report runs on: a calendar or the intercommunal view, and the one
 /// member when it targets an object.
+#[derive(Clone)]
 struct Target {
     scope: Scope,
     /// Href of the collection, ending with '/'.
@@ -325,21 +356,25 @@ async fn multiget(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Respo
     }
     let members = cached_members(ctx, target, &hrefs).await?;
     let bytes: usize = members.iter().flatten().map(|m| m.body.len()).sum();
-    let mut out = Multistatus::with_capacity(bytes + bytes / 4 + hrefs.len() * 400);
-    for (href, member) in hrefs.iter().zip(members) {
-        match member {
+    let estimate = bytes + bytes / 4 + hrefs.len() * 400;
+    let items: Vec<_> = hrefs.into_iter().zip(members).collect();
+    let (ctx, target) = (ctx.clone(), target.clone());
+    Ok(Multistatus::answer(
+        estimate,
+        items,
+        String::new(),
+        move |out, (href, member)| match member {
             Some(member) => write_object(
-                ctx,
-                &mut out,
-                target,
+                &ctx,
+                out,
+                &target,
                 &wanted,
                 member.meta.clone(),
                 Some(Body::Member(&member)),
             ),
-            None => out.status(href, StatusCode::NOT_FOUND),
-        }
-    }
-    Ok(out.finish())
+            None => out.status(&href, StatusCode::NOT_FOUND),
+        },
+    ))
 }
 
 /// The members `hrefs` designate (None where nothing is there), from the
@@ -379,7 +414,7 @@ async fn cached_members(
     for ((index, name), stored) in missing.into_iter().zip(stored) {
         if let Some((meta, body)) = stored {
             let member = Arc::new(Member::new(meta, body, scope));
-            cache.insert(generation, (scope, name), member.clone());
+            cache.insert(generation, (scope, name), member.clone(), member.weight());
             members[index] = Some(member);
         }
     }
@@ -556,8 +591,15 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
     let scope = target.scope;
     let only = target.only.clone();
     let always_bodies = wanted.calendar_data || part.needs_content;
+    // Whole objects as calendar-data are what multiget and GET serve too:
+    // the members cache holds them ready (stripped for public views,
+    // escaped), and objects read here go into it for the next query.
+    let whole_data = wanted.calendar_data && wanted.data.is_whole();
     let tz = target.timezone;
     let (component, range) = (part.component.clone(), part.range);
+    let needs_content = part.needs_content;
+    let generation = ctx.app.store.generation();
+    let app = ctx.app.clone();
     let rows = ctx
         .app
         .store
@@ -567,14 +609,24 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
             if let Some(only) = only {
                 metas.retain(|m| m.name == only);
             }
+            let members = &app.dav_cache.members;
             let mut rows = Vec::with_capacity(metas.len());
             for meta in metas {
-                let body = if always_bodies || beyond_index(&meta, range) {
-                    views::with_body(conn, scope, &meta.name)?.map(|(_, body)| body)
+                let beyond = beyond_index(&meta, range);
+                if whole_data && !needs_content && !beyond {
+                    let key = (scope, meta.name.clone());
+                    let cached = members.get(generation, &key);
+                    if let Some(member) = cached.filter(|m| m.meta.seq == meta.seq) {
+                        rows.push(Some((meta, Found::Cached(member))));
+                        continue;
+                    }
+                }
+                let body = if always_bodies || beyond {
+                    views::body(conn, &meta)?
                 } else {
                     Some(Vec::new())
                 };
-                rows.push(body.map(|body| (meta, body)));
+                rows.push(body.map(|body| (meta, Found::Stored(body))));
             }
             Ok(rows)
         })
@@ -584,11 +636,13 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
     // Filtering content and expanding series again past the index are CPU
     // work that grows with the objects (up to `max_instances` instances
     // each): off the async workers, which must keep answering.
-    let needs_content = part.needs_content;
-    let keep = move |rows: &mut Vec<(ObjectMeta, Vec<u8>)>| {
-        rows.retain(|(meta, body)| {
-            (!needs_content || content_matches(body, &filter, tz, &limits))
-                && still_overlaps(body, meta, range, tz, &limits)
+    let keep = move |rows: &mut Vec<(ObjectMeta, Found)>| {
+        rows.retain(|(meta, found)| match found {
+            Found::Cached(_) => true,
+            Found::Stored(body) => {
+                (!needs_content || content_matches(body, &filter, tz, &limits))
+                    && still_overlaps(body, meta, range, tz, &limits)
+            }
         })
     };
     if needs_content || rows.iter().any(|(meta, _)| beyond_index(meta, range)) {
@@ -601,12 +655,54 @@ async fn query(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response
     } else {
         keep(&mut rows);
     }
-    let mut out = Multistatus::new();
-    for (meta, body) in rows {
-        let body = wanted.calendar_data.then_some(Body::Stored(&body));
-        write_object(ctx, &mut out, target, &wanted, meta, body);
-    }
-    Ok(out.finish())
+    let estimate = rows
+        .iter()
+        .map(|(meta, found)| {
+            let body = match found {
+                Found::Stored(body) => body.len(),
+                Found::Cached(member) => member.body.len(),
+            };
+            body + body / 8 + meta.name.len() + 300
+        })
+        .sum();
+    let (ctx, target) = (ctx.clone(), target.clone());
+    Ok(Multistatus::answer(
+        estimate,
+        rows,
+        String::new(),
+        move |out, (meta, found)| {
+            let member = match found {
+                Found::Cached(member) => member,
+                Found::Stored(body) if whole_data => {
+                    let member = Arc::new(Member::new(meta.clone(), body, target.scope));
+                    let key = (target.scope, meta.name.clone());
+                    let weight = member.weight();
+                    let members = &ctx.app.dav_cache.members;
+                    members.insert(generation, key, member.clone(), weight);
+                    member
+                }
+                Found::Stored(body) => {
+                    let body = wanted.calendar_data.then_some(Body::Stored(&body));
+                    return write_object(&ctx, out, &target, &wanted, meta, body);
+                }
+            };
+            write_object(
+                &ctx,
+                out,
+                &target,
+                &wanted,
+                meta,
+                Some(Body::Member(&member)),
+            );
+        },
+    ))
+}
+
+/// A calendar-query candidate's content: as stored, or the member the
+/// cache holds for it (same change sequence number).
+enum Found {
+    Stored(Vec<u8>),
+    Cached(Arc<Member>),
 }
 
 /// Whether `range` reaches past the instances indexed for `meta` (an
@@ -673,9 +769,7 @@ fn still_overlaps(
     };
     let start = range.start.unwrap_or(i64::MIN / 2);
     match crate::ical::expand_between(body, tz, start.max(until), end, limits) {
-        Ok(instances) => instances
-            .iter()
-            .any(|i| i.start < end && (i.end > start || (i.end == i.start && i.start >= start))),
+        Ok(instances) => instances.iter().any(|i| i.matches_range(start, end)),
         // More than `max_instances` occurrences within the range (the
         // expansion counts only those near it): the series certainly
         // matches, it is only too long to list. Any other error is kept
@@ -750,7 +844,7 @@ async fn sync_collection(ctx: &Ctx, target: &Target, root: &Element) -> DavResul
             let mut out = Vec::with_capacity(listed.len());
             for (name, seq, meta) in listed {
                 let body = match (&meta, with_bodies) {
-                    (Some(_), true) => views::with_body(conn, scope, &name)?.map(|(_, b)| b),
+                    (Some(meta), true) => views::body(conn, meta)?,
                     _ => None,
                 };
                 out.push((name, seq, meta, body));
@@ -775,28 +869,35 @@ async fn sync_collection(ctx: &Ctx, target: &Target, root: &Element) -> DavResul
             .map(|(_, seq, _, _)| *seq)
             .unwrap_or(since.unwrap_or(0));
     }
-    let mut out = Multistatus::new();
-    for (name, _, meta, body) in changes {
-        match meta {
+    let mut tail = String::new();
+    if truncated {
+        tail = multistatus::status_element(&target.base, StatusCode::INSUFFICIENT_STORAGE);
+    }
+    tail.push_str(&format!(
+        "<D:sync-token>{}</D:sync-token>",
+        escape(&props::sync_token(scope, new_seq))
+    ));
+    let estimate = changes
+        .iter()
+        .map(|(name, _, _, body)| name.len() + 300 + body.as_ref().map_or(0, |b| b.len() * 9 / 8))
+        .sum();
+    let (ctx, target) = (ctx.clone(), target.clone());
+    Ok(Multistatus::answer(
+        estimate,
+        changes,
+        tail,
+        move |out, (name, _, meta, body)| match meta {
             Some(meta) => write_object(
-                ctx,
-                &mut out,
-                target,
+                &ctx,
+                out,
+                &target,
                 &wanted,
                 meta,
                 body.as_deref().map(Body::Stored),
             ),
             None => out.status(&target.href(&name), StatusCode::NOT_FOUND),
-        }
-    }
-    if truncated {
-        out.status(&target.base, StatusCode::INSUFFICIENT_STORAGE);
-    }
-    out.push_raw(&format!(
-        "<D:sync-token>{}</D:sync-token>",
-        escape(&props::sync_token(scope, new_seq))
-    ));
-    Ok(out.finish())
+        },
+    ))
 }
 
 async fn free_busy(ctx: &Ctx, target: &Target, root: &Element) -> DavResult<Response> {

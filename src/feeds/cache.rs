@@ -12,6 +12,7 @@
 
 use crate::http;
 use crate::locks::lock;
+use crate::store::cache::Budget;
 use bytes::Bytes;
 use hyper::header::HeaderValue;
 use hyper::HeaderMap;
@@ -96,6 +97,8 @@ impl Source {
 
 pub struct FeedCache {
     budget: usize,
+    /// The memory all caches share (`[cache] max_mb`).
+    shared: Arc<Budget>,
     state: Mutex<State>,
 }
 
@@ -104,6 +107,9 @@ struct State {
     entries: HashMap<String, Entry>,
     /// Sum of `Entry::size` over `entries`.
     bytes: usize,
+    /// What is taken from the shared budget: `bytes`, or less while a
+    /// render under way has not been settled.
+    charged: usize,
     /// Logical clock for least-recently-used eviction.
     tick: u64,
     /// The latest Last-Modified of an entry that left the cache: a feed
@@ -134,10 +140,13 @@ impl Entry {
 
 impl FeedCache {
     /// A cache holding at most about `budget` bytes of rendered feeds (it
-    /// may exceed it by the one feed just rendered, which is always kept).
-    pub fn new(budget: usize) -> FeedCache {
+    /// may exceed it by the one feed just rendered), and never more than
+    /// the shared budget lets it: a render that does not fit there even
+    /// once the other feeds are forgotten is served but not kept.
+    pub fn new(budget: usize, shared: Arc<Budget>) -> FeedCache {
         FeedCache {
             budget,
+            shared,
             state: Mutex::default(),
         }
     }
@@ -187,6 +196,7 @@ impl FeedCache {
                     };
                     state.bytes += entry.size(&key);
                     state.entries.insert(key.clone(), entry);
+                    state.settle(&self.shared);
                     pending
                 }
             }
@@ -258,6 +268,10 @@ impl FeedCache {
         if state.bytes > self.budget {
             state.evict(self.budget, key);
         }
+        if !state.settle(&self.shared) && !state.make_room(&self.shared, key) {
+            state.remove(key);
+            state.settle(&self.shared);
+        }
         rendered
     }
 
@@ -273,6 +287,7 @@ impl FeedCache {
             .is_some_and(|p| Arc::ptr_eq(p, pending));
         if ours {
             state.remove(key);
+            state.settle(&self.shared);
         }
     }
 
@@ -292,19 +307,50 @@ impl Pending {
 }
 
 impl State {
+    /// Takes from the shared budget what the entries weigh, or gives back
+    /// what they no longer do; false when the budget lacks room.
+    fn settle(&mut self, shared: &Budget) -> bool {
+        if self.bytes > self.charged {
+            if !shared.take(self.bytes - self.charged) {
+                return false;
+            }
+        } else {
+            shared.give(self.charged - self.bytes);
+        }
+        self.charged = self.bytes;
+        true
+    }
+
+    /// Forgets least recently used entries, never `keep`, until the shared
+    /// budget holds them all; false when even `keep` alone does not fit.
+    fn make_room(&mut self, shared: &Budget, keep: &str) -> bool {
+        for key in self.least_recently_used(keep) {
+            self.remove(&key);
+            if self.settle(shared) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Keys from the least recently used on, `keep` left out.
+    fn least_recently_used(&self, keep: &str) -> Vec<String> {
+        let mut order: Vec<(u64, &String)> = self
+            .entries
+            .iter()
+            .filter(|(key, _)| key.as_str() != keep)
+            .map(|(key, entry)| (entry.last_used, key))
+            .collect();
+        order.sort_unstable();
+        order.into_iter().map(|(_, key)| key.clone()).collect()
+    }
+
     /// Removes least recently used entries, never `keep`, until an eighth
     /// of the budget is free: evicting in batches keeps the sort off most
     /// renders.
     fn evict(&mut self, budget: usize, keep: &str) {
         let target = budget - budget / 8;
-        let mut order: Vec<(u64, String)> = self
-            .entries
-            .iter()
-            .filter(|(key, _)| key.as_str() != keep)
-            .map(|(key, entry)| (entry.last_used, key.clone()))
-            .collect();
-        order.sort_unstable();
-        for (_, key) in order {
+        for key in self.least_recently_used(keep) {
             if self.bytes <= target {
                 break;
             }
@@ -358,7 +404,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_requests_share_one_render() {
-        let cache = Arc::new(FeedCache::new(1 << 20));
+        let cache = Arc::new(FeedCache::new(1 << 20, Budget::new(usize::MAX)));
         let renders = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..16 {
@@ -390,7 +436,7 @@ mod tests {
 
     #[tokio::test]
     async fn failed_renders_are_not_kept_and_the_next_request_retries() {
-        let cache = FeedCache::new(1 << 20);
+        let cache = FeedCache::new(1 << 20, Budget::new(usize::MAX));
         let failed = cache
             .get("nobody".into(), 1, || async { Err::<Content, _>("404") })
             .await;
@@ -402,7 +448,7 @@ mod tests {
     #[tokio::test]
     async fn the_budget_evicts_the_least_recently_used() {
         // Room for three entries of about 2 KiB (body and overhead).
-        let cache = FeedCache::new(7 * 1024);
+        let cache = FeedCache::new(7 * 1024, Budget::new(usize::MAX));
         for key in ["a", "b", "c"] {
             assert_eq!(fetch(&cache, key, 1, key).await, Source::Miss);
         }
@@ -415,9 +461,31 @@ mod tests {
         assert_eq!(fetch(&cache, "b", 1, "b").await, Source::Miss);
     }
 
+    /// The budget shared with the other caches bounds the feeds too: past
+    /// it the least recently used go, and a feed larger than all of it is
+    /// served without being kept.
+    #[tokio::test]
+    async fn the_shared_budget_bounds_the_feeds_too() {
+        let shared = Budget::new(5 * 1024);
+        let cache = FeedCache::new(1 << 20, shared.clone());
+        for key in ["a", "b", "c"] {
+            assert_eq!(fetch(&cache, key, 1, key).await, Source::Miss);
+            assert!(shared.used() <= 5 * 1024, "{}", shared.used());
+        }
+        assert_eq!(fetch(&cache, "c", 1, "c").await, Source::Hit);
+        assert_eq!(fetch(&cache, "a", 1, "a").await, Source::Miss);
+        let big = || async { Ok::<_, ()>(content("big", 6000)) };
+        let (served, source) = cache.get("big".into(), 1, big).await.unwrap();
+        assert_eq!((served.body.len(), source), (6000, Source::Miss));
+        assert!(shared.used() <= 5 * 1024, "{}", shared.used());
+        assert_eq!(cache.bytes(), shared.used());
+        let (_, source) = cache.get("big".into(), 1, big).await.unwrap();
+        assert_eq!(source, Source::Miss, "not kept");
+    }
+
     #[tokio::test]
     async fn last_modified_moves_only_with_the_content() {
-        let cache = FeedCache::new(1 << 20);
+        let cache = FeedCache::new(1 << 20, Budget::new(usize::MAX));
         let get = |generation, etag: &'static str| {
             let cache = &cache;
             async move {

@@ -4,8 +4,14 @@
 //! moves with the day), then served from memory with strong ETags, 304s and
 //! gzip (see `cache`).
 
+// Handlers answer a refusal with the response itself (`Err(Response)`):
+// built once per refused request, its size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod cache;
+pub mod json;
 pub mod request;
+pub mod rss;
 pub mod usage;
 
 use crate::app::App;
@@ -15,6 +21,7 @@ use crate::places::Places;
 use crate::query::export::{escape_text, plain, Export};
 use crate::query::public;
 use crate::query::tree::{Component, Property};
+use crate::selection::Sieve;
 use crate::store::accounts;
 use crate::store::views::{self, FeedItem, OrganiserCard};
 use bytes::Bytes;
@@ -39,6 +46,12 @@ pub async fn handle(
         http::set_header(&mut response, "allow", "GET, HEAD");
         return response;
     }
+    if let Some(name) = path
+        .strip_prefix("/feeds/")
+        .and_then(|n| n.strip_suffix(".rss"))
+    {
+        return rss::handle(app, name, query, headers).await;
+    }
     let Some(name) = path
         .strip_prefix("/feeds/")
         .and_then(|n| n.strip_suffix(".ics"))
@@ -61,7 +74,45 @@ pub async fn handle(
     }
 }
 
+/// Serves an output of type `content_type` rendered once per data change
+/// and `key` (pages, RSS, JSON): from the cache, else from `render`, whose
+/// errors are answered as they are and not kept.
+pub async fn cached<F, Fut>(
+    app: &Arc<App>,
+    key: String,
+    content_type: &str,
+    headers: &HeaderMap,
+    render: F,
+) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Content, Response>>,
+{
+    let generation = app.store.generation();
+    let rendered = app
+        .feeds
+        .get(key, generation, || async {
+            render().await.map_err(Box::new)
+        })
+        .await;
+    match rendered {
+        Ok((rendered, source)) => respond_as(&rendered, source, headers, content_type),
+        Err(response) => *response,
+    }
+}
+
 fn respond(rendered: &Rendered, source: Source, headers: &HeaderMap) -> Response {
+    respond_as(rendered, source, headers, http::CALENDAR)
+}
+
+/// Answers a request from a cached render of type `content_type`: 304 when
+/// the client holds it, gzip when it takes it, the render's validators.
+pub fn respond_as(
+    rendered: &Rendered,
+    source: Source,
+    headers: &HeaderMap,
+    content_type: &str,
+) -> Response {
     let not_modified = match http::header(headers, "if-none-match") {
         Some(tags) => crate::dav::object::etag_matches(tags, &rendered.etag),
         None => http::header(headers, "if-modified-since")
@@ -73,11 +124,11 @@ fn respond(rendered: &Rendered, source: Source, headers: &HeaderMap) -> Response
     let mut response = if not_modified {
         http::empty(StatusCode::NOT_MODIFIED)
     } else if gzip {
-        let mut response = http::response(StatusCode::OK, http::CALENDAR, rendered.gzip.clone());
+        let mut response = http::response(StatusCode::OK, content_type, rendered.gzip.clone());
         http::set_header(&mut response, "content-encoding", "gzip");
         response
     } else {
-        http::response(StatusCode::OK, http::CALENDAR, rendered.body.clone())
+        http::response(StatusCode::OK, content_type, rendered.body.clone())
     };
     response
         .headers_mut()
@@ -121,7 +172,7 @@ async fn render(
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
     let (title, description) = if name == crate::paths::AGGREGATE {
-        for login in &request.organisers {
+        for login in &request.filters.organisers {
             if !publishing.iter().any(|p| &p.login == login) {
                 return Err(bad(crate::params::unknown_value(
                     "un organisateur",
@@ -142,7 +193,7 @@ async fn render(
                 "Cet organisateur n'existe pas ou ne publie pas son agenda.",
             )));
         };
-        request.organisers = vec![organiser.login.clone()];
+        request.filters.organisers = vec![organiser.login.clone()];
         (
             organiser.display_name.clone(),
             format!(
@@ -153,7 +204,6 @@ async fn render(
     };
     let (from, to) = request.window(app.timezone);
     let query = request.clone();
-    let app2 = app.clone();
     let territory = app
         .territory()
         .await
@@ -161,25 +211,12 @@ async fn render(
     let items = app
         .store
         .read(move |conn| {
-            // Filters by where each event happens and by its categories,
-            // before its body is read.
+            // Filters by where each event happens, its categories and the
+            // free text, before its body is read.
             let places = Places::new(&territory);
-            let mut resolver = places.resolver();
-            let matcher = CategoryMatcher::new(&app2.config);
-            let mut keep = |item: &FeedItem| {
-                let first = &item.organisers[0];
-                let by_commune = query.communes.is_empty() || {
-                    let commune = resolver.commune(item.location.as_deref(), &first.commune);
-                    query.communes.iter().any(|c| c == commune)
-                };
-                by_commune
-                    && (query.categories.is_empty() || {
-                        let slugs =
-                            matcher.slugs(&item.categories, &first.categories, &item.summary);
-                        query.categories.iter().any(|c| slugs.contains(c))
-                    })
-            };
-            views::feed_items(conn, from, to, &query.organisers, &mut keep)
+            let mut sieve = Sieve::new(conn, &territory, &places, &query.filters)?;
+            let mut keep = |item: &FeedItem| sieve.keeps_item(item);
+            views::feed_items(conn, from, to, &query.filters.organisers, &mut keep)
         })
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
@@ -213,6 +250,46 @@ fn added_properties(app: &App, matcher: &CategoryMatcher, item: &FeedItem) -> Ve
     }
     added.push(organizer(app, first));
     added
+}
+
+/// Points the event's URL at its page on the site (a VEVENT has one URL);
+/// an address the organiser gave is kept as a line of the description.
+fn link_to_page(app: &App, component: &mut Component) {
+    let Some(uid) = component
+        .property("UID")
+        .and_then(|p| p.text_values().pop())
+    else {
+        return;
+    };
+    let page = format!(
+        "{}{}",
+        app.config.base_url.trim_end_matches('/'),
+        crate::paths::event_page(&uid, None)
+    );
+    let own = component
+        .properties
+        .iter()
+        .position(|p| p.name == "URL")
+        .map(|at| component.properties.remove(at));
+    if let Some(own) = own.filter(|u| u.raw_value.trim() != page) {
+        let line = escape_text(&format!(
+            "Plus d'informations\u{202f}: {}",
+            own.raw_value.trim()
+        ));
+        match component
+            .properties
+            .iter_mut()
+            .find(|p| p.name == "DESCRIPTION")
+        {
+            Some(description) if !description.raw_value.trim().is_empty() => {
+                description.raw_value.push_str("\\n\\n");
+                description.raw_value.push_str(&line);
+            }
+            Some(description) => description.raw_value = line,
+            None => component.properties.push(plain("DESCRIPTION", &line)),
+        }
+    }
+    component.properties.push(plain("URL", &page));
 }
 
 /// The organiser as calendar apps show it: ORGANIZER with its name and its
@@ -257,6 +334,25 @@ fn name_organisers(component: &mut Component, organisers: &[Arc<OrganiserCard>])
     }
 }
 
+/// An event as every calendar file carries it: its public form, its
+/// organisers named, its categories, its URL pointing at its page; `None`
+/// when it is not public.
+pub fn publish_item(app: &App, matcher: &CategoryMatcher, item: &FeedItem) -> Option<Component> {
+    let mut calendar = public::public_calendar(&item.body)?;
+    let added = added_properties(app, matcher, item);
+    for component in calendar.children.iter_mut().filter(|c| c.name == "VEVENT") {
+        for property in &added {
+            let present = component.properties.iter().any(|p| p.name == property.name);
+            if property.name != "CATEGORIES" || !present {
+                component.properties.push(property.clone());
+            }
+        }
+        link_to_page(app, component);
+        name_organisers(component, &item.organisers);
+    }
+    Some(calendar)
+}
+
 /// Renders, compresses and tags a feed (CPU work, off the async workers).
 fn build(
     app: &App,
@@ -266,21 +362,11 @@ fn build(
 ) -> Content {
     let matcher = CategoryMatcher::new(&app.config);
     let mut export = Export::new();
-    for item in &items {
-        let Some(mut calendar) = public::public_calendar(&item.body) else {
-            continue;
-        };
-        let added = added_properties(app, &matcher, item);
-        for component in calendar.children.iter_mut().filter(|c| c.name == "VEVENT") {
-            for property in &added {
-                let present = component.properties.iter().any(|p| p.name == property.name);
-                if property.name != "CATEGORIES" || !present {
-                    component.properties.push(property.clone());
-                }
-            }
-            name_organisers(component, &item.organisers);
+    // Each item (its body) is let go once written.
+    for item in items {
+        if let Some(calendar) = publish_item(app, &matcher, &item) {
+            export.add(calendar);
         }
-        export.add(calendar);
     }
     let refresh = format!("PT{}M", app.config.feeds.refresh_minutes.max(1));
     let name = escape_text(title);
@@ -299,7 +385,12 @@ fn build(
         },
         plain("X-PUBLISHED-TTL", &refresh),
     ]);
-    let body = Bytes::from(text);
+    content(Bytes::from(text), filename)
+}
+
+/// A render ready for the cache: its body, a gzip copy and a strong ETag
+/// (a digest of the body).
+pub fn content(body: Bytes, filename: String) -> Content {
     let etag = {
         use blake2::{Blake2s256, Digest};
         let digest = Blake2s256::digest(&body);

@@ -3,17 +3,15 @@
 //! calendar.
 
 use crate::config::Config;
+use crate::selection::Filters;
 use chrono::{Datelike, NaiveDate};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedRequest {
-    /// Logins; empty: every publishing organiser.
-    pub organisers: Vec<String>,
-    /// Commune slugs; empty: all.
-    pub communes: Vec<String>,
-    /// Category slugs; empty: all.
-    pub categories: Vec<String>,
+    /// Communes, categories, organisers (empty: every publishing one) and
+    /// free text.
+    pub filters: Filters,
     pub from: NaiveDate,
     pub to: NaiveDate,
 }
@@ -26,18 +24,13 @@ impl FeedRequest {
     /// the same key, so they share one render. An organiser's own feed
     /// ignores `organiser=`, so its key does too.
     pub fn key(&self, feed: &str) -> String {
-        let organisers: &[String] = if feed == crate::paths::AGGREGATE {
-            &self.organisers
-        } else {
-            &[]
-        };
+        let mut filters = self.filters.clone();
+        if feed != crate::paths::AGGREGATE {
+            filters.organisers.clear();
+        }
         // Debug quotes each value, so that no value can pass for two.
         let mut key = String::with_capacity(96 + feed.len());
-        let _ = write!(
-            key,
-            "{feed:?}?{}..{};o={organisers:?};c={:?};k={:?}",
-            self.from, self.to, self.communes, self.categories
-        );
+        let _ = write!(key, "{feed:?}?{}..{};{}", self.from, self.to, filters.key());
         key
     }
 
@@ -50,43 +43,23 @@ impl FeedRequest {
     }
 }
 
-/// Parses the query string of `/feeds/...`; `today` anchors the default
-/// window. The error message is shown to the person who typed the URL.
+/// Parses the query string of `/feeds/...` (the selection's filters and
+/// the window `du`/`au`); `today` anchors the default window. The error message is shown to the person who typed the URL.
 pub fn parse(query: &str, config: &Config, today: NaiveDate) -> Result<FeedRequest, String> {
     let feeds = &config.feeds;
     let mut request = FeedRequest {
-        organisers: Vec::new(),
-        communes: Vec::new(),
-        categories: Vec::new(),
+        filters: Filters::default(),
         from: add_months(today, -(feeds.months_back as i32)),
         to: add_months(today, feeds.months_ahead as i32),
     };
     let pairs = crate::params::pairs(query).map_err(|e| e.to_string())?;
     for (key, value) in pairs {
         // One vocabulary with the pages: `categorie=` or `category=`,
-        // `du=` or `from=`... (params::canonical_name).
+        // `du=` or `from=`... (params::canonical_name), and `q`.
+        if request.filters.take(config, &key, value.clone())? {
+            continue;
+        }
         match crate::params::canonical_name(&key) {
-            Some("organisateur") => push_unique(&mut request.organisers, value),
-            Some("commune") => {
-                if config.commune(&value).is_none() {
-                    return Err(crate::params::unknown_value(
-                        "une commune",
-                        &value,
-                        config.communes.iter().map(|c| c.slug.as_str()),
-                    ));
-                }
-                push_unique(&mut request.communes, value)
-            }
-            Some("categorie") => {
-                if config.category(&value).is_none() {
-                    return Err(crate::params::unknown_value(
-                        "une catégorie",
-                        &value,
-                        config.categories.iter().map(|c| c.slug.as_str()),
-                    ));
-                }
-                push_unique(&mut request.categories, value)
-            }
             Some("du") => request.from = date(&value)?,
             Some("au") => request.to = date(&value)?,
             _ => return Err(crate::params::unknown_parameter(&key)),
@@ -107,16 +80,8 @@ pub fn parse(query: &str, config: &Config, today: NaiveDate) -> Result<FeedReque
             request.from
         ));
     }
-    request.organisers.sort();
-    request.communes.sort();
-    request.categories.sort();
+    request.filters.sort();
     Ok(request)
-}
-
-fn push_unique(list: &mut Vec<String>, value: String) {
-    if !list.contains(&value) {
-        list.push(value);
-    }
 }
 
 fn date(value: &str) -> Result<NaiveDate, String> {
@@ -157,7 +122,7 @@ mod tests {
         assert!(parse("communes=arue", &config, today).is_err());
         assert!(parse("from=2027-02-01&to=2027-01-01", &config, today).is_err());
         let ok = parse("commune=arue&commune=arue", &config, today).unwrap();
-        assert_eq!(ok.communes, vec!["arue"]);
+        assert_eq!(ok.filters.communes, vec!["arue"]);
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub fn stored_text(bytes: &[u8]) -> StoredText<'_> {
 /// that blank. Logical lines are ended by `\n`; `line_end(out, start,
 /// lineno)` sees each one (from `start` in `out`, first physical line
 /// `lineno`) before its `\n`, and may rewrite it.
-fn unfold<E>(
+pub(super) fn unfold<E>(
     body: &[u8],
     out: &mut Vec<u8>,
     mut line_end: impl FnMut(&mut Vec<u8>, usize, usize) -> Result<(), E>,
@@ -173,7 +173,7 @@ fn unfold<E>(
 }
 
 /// UTF-8 when the unfolded bytes are UTF-8, else Windows-1252.
-fn into_text(unfolded: Vec<u8>) -> (String, Charset) {
+pub(super) fn into_text(unfolded: Vec<u8>) -> (String, Charset) {
     match String::from_utf8(unfolded) {
         Ok(text) => (text, Charset::Utf8),
         Err(err) => (windows_1252(err.as_bytes()), Charset::Windows1252),

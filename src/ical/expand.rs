@@ -5,7 +5,7 @@
 //! instances. Only occurrences near the window are materialised, with a margin
 //! for instance length and THISANDFUTURE shifts; the final filter is exact.
 
-use super::model::{Comp, Dur, End, Model, Moment, RDate};
+use super::model::{Comp, Dur, End, Model, Moment, RDate, RangeRule};
 use super::rules::{self, Flow};
 use super::tz::Zone;
 use super::{IcalError, Instance};
@@ -43,6 +43,8 @@ struct Occurrence {
     overridden: bool,
     cancelled: bool,
     transparent: bool,
+    /// The master's, or a THISANDFUTURE override's.
+    range_rule: RangeRule,
 }
 
 pub(crate) fn expand(
@@ -105,6 +107,7 @@ pub(crate) fn expand(
                 overridden: occ.overridden,
                 cancelled: occ.cancelled,
                 transparent: occ.transparent,
+                range_span: range_span(occ.range_rule, occ.start, occ.end),
             });
         }
     }
@@ -113,20 +116,27 @@ pub(crate) fn expand(
     for &(o, rid) in &overrides {
         let Some(start) = own_start(o) else { continue };
         let start_utc = start.to_utc(floating);
+        let end = end_of(&o.end, start, start.local(), start_utc, floating);
         instances.push(Instance {
             start: start_utc,
-            end: end_of(&o.end, start, start.local(), start_utc, floating),
+            end,
             recurrence_id: Some(rid),
             all_day: start.is_date(),
             floating: start.is_floating(),
             overridden: true,
             cancelled: o.cancelled,
             transparent: o.transparent,
+            range_span: range_span(o.range_rule, start_utc, end),
         });
     }
 
     cut |= instances.iter().any(|i| i.start >= window.until);
-    instances.retain(|i| overlaps(i, window));
+    // Wanted both by time-range tests (their span) and by alarms (their
+    // real start and end): a to-do's span can lie past its real times.
+    instances.retain(|i| {
+        super::span_matches((i.start, i.end), window.from, window.until)
+            || i.matches_range(window.from, window.until)
+    });
     if instances.len() > max_instances {
         return Err(too_many(model, max_instances, window.until));
     }
@@ -134,8 +144,35 @@ pub(crate) fn expand(
     Ok(Expanded { instances, cut })
 }
 
-fn overlaps(i: &Instance, w: Window) -> bool {
-    i.start < w.until && (i.end > w.from || (i.end == i.start && i.start >= w.from))
+/// The span a time range must overlap to match an instance starting at
+/// `start` and ending at `end` (see `Instance::range_span`): RFC 4791 9.9's
+/// `<=` on a bound becomes `<` on the next second.
+fn range_span(rule: RangeRule, start: i64, end: i64) -> (i64, i64) {
+    let around = |t: i64| (t.saturating_sub(1), t.saturating_add(1));
+    match rule {
+        RangeRule::Span => (start, end),
+        // start <= S+DURATION and end > S.
+        RangeRule::TodoDuration if end > start => (start, end.saturating_add(1)),
+        // start < DUE and end > S.
+        RangeRule::TodoDue if end > start => (start, end),
+        // No length: start <= S and end >= S.
+        RangeRule::TodoDuration | RangeRule::TodoDue => around(start),
+        // start <= S and end > S, whatever the length of a DATE.
+        RangeRule::TodoStart => (start, start.saturating_add(1)),
+        // start < DUE and end >= DUE.
+        RangeRule::TodoDueOnly => (start.saturating_sub(1), start),
+        // start <= COMPLETED and end >= COMPLETED.
+        RangeRule::TodoCompleted { created: None } => around(start),
+        // start <= either of them and end >= either of them.
+        RangeRule::TodoCompleted {
+            created: Some(created),
+        } => (
+            start.min(created).saturating_sub(1),
+            start.max(created).saturating_add(1),
+        ),
+        // end > CREATED.
+        RangeRule::TodoCreated => (start, super::OPEN_END),
+    }
 }
 
 fn own_start(comp: &Comp) -> Option<&Moment> {
@@ -352,6 +389,7 @@ impl Series<'_> {
                     overridden: false,
                     cancelled: self.master.cancelled,
                     transparent: self.master.transparent,
+                    range_rule: self.master.range_rule,
                 }
             })
             .filter(|o| !ex_instants.contains(&o.orig) && !ex_dates.contains(&o.local.date()))
@@ -399,6 +437,7 @@ impl Series<'_> {
                 occ.overridden = true;
                 occ.cancelled = o.cancelled;
                 occ.transparent = o.transparent;
+                occ.range_rule = o.range_rule;
             }
         }
     }

@@ -8,7 +8,8 @@
 //! pub struct Limits { max_bytes, max_line_len, max_depth, max_instances, horizon_years }
 //! pub enum ComponentKind { Event, Todo, Journal, FreeBusy }      // .name() -> "VEVENT", ...
 //! pub enum Class { Public, Private, Confidential }               // .name() -> "PUBLIC", ...
-//! pub struct Instance { start, end, recurrence_id, all_day, floating, overridden, cancelled, transparent }
+//! pub struct Instance { start, end, recurrence_id, all_day, floating, overridden, cancelled, transparent,
+//!                      range_span }                      // .matches_range(from, until)
 //! pub struct CalendarObject { component, uid, summary, location, class, categories, status,
 //!                             transparent, recurring, instances, expanded_until }
 //! pub enum IcalError { InvalidData, InvalidObject, UnsupportedComponent, TooLarge, TooManyInstances }
@@ -17,6 +18,7 @@
 //! pub fn expand_between(bytes: &[u8], floating_tz: Tz, from: i64, until: i64, limits: &Limits)
 //!     -> Result<Vec<Instance>, IcalError>;
 //! pub fn resolve_tzid(tzid: &str) -> Option<Tz>;
+//! pub fn calendar_timezone(text: &str) -> Option<Tz>; // the zone of a calendar-timezone value
 //! pub fn stored_text(bytes: &[u8]) -> StoredText;   // a stored body decoded as intake decodes it
 //! ```
 //!
@@ -52,6 +54,15 @@
 //!   DTSTART + DURATION when DTSTART is present, else the rule above. VJOURNAL:
 //!   start = DTSTART. Without any of these there is no instance (RFC 4791 9.9 says
 //!   such a component matches every time range; the caller handles that).
+//! - Time ranges: each instance carries the span a time range must overlap
+//!   (`range_span`). For VTODOs it follows the row of RFC 4791 9.9's table
+//!   that applies, with its exact comparisons: for a range [A, B), DTSTART S
+//!   and DURATION: A <= S+DURATION and (B > S or B >= S+DURATION); DTSTART and
+//!   DUE: (A < DUE or A <= S) and (B > S or B >= DUE); DTSTART alone
+//!   (also a DATE): A <= S < B; DUE alone: A < DUE <= B; COMPLETED and
+//!   CREATED: A <= either and B >= either; COMPLETED alone: A <= COMPLETED <=
+//!   B; CREATED alone: B > CREATED. An override without DTSTART or DUE starts
+//!   at its RECURRENCE-ID.
 //! - Recurrence: DTSTART is always the first instance, even when it does not match
 //!   its RRULE, and it counts toward COUNT (RFC 5545 3.8.5.3). An UNTIL of another
 //!   type than DTSTART is converted (a DATE means the end of that day in DTSTART's
@@ -74,6 +85,7 @@ mod decode;
 mod expand;
 mod model;
 mod rules;
+pub mod split;
 mod tz;
 mod tznames;
 mod validate;
@@ -84,6 +96,25 @@ pub use decode::{stored_text, Charset, StoredText};
 mod tests;
 
 use chrono::{Datelike, TimeZone};
+
+/// What concord writes as PRODID.
+pub const PRODID: &str = "-//concord//CalDAV server//FR";
+
+/// Appends `line` folded at 75 octets without splitting a UTF-8 character
+/// (RFC 5545 3.1), and CRLF.
+pub fn fold_into(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
 
 /// Bounds applied to one calendar object resource.
 #[derive(Debug, Clone)]
@@ -172,6 +203,32 @@ pub struct Instance {
     pub overridden: bool,
     pub cancelled: bool,
     pub transparent: bool,
+    /// What a CALDAV:time-range must overlap for this instance to match it
+    /// (see [`span_matches`]): `(start, end)`, except for VTODOs, whose rows
+    /// in RFC 4791 9.9 mix inclusive and exclusive comparisons. Those are
+    /// turned here into a span in whole seconds (time ranges are UTC
+    /// date-times, in seconds): `start <= X` is `start < X + 1`. The end is
+    /// [`OPEN_END`] for a to-do that matches every range after its CREATED.
+    pub range_span: (i64, i64),
+}
+
+/// The end of a range span that no time range reaches past.
+pub const OPEN_END: i64 = i64::MAX;
+
+impl Instance {
+    /// Whether the instance matches the time range `[from, until)`.
+    pub fn matches_range(&self, from: i64, until: i64) -> bool {
+        span_matches(self.range_span, from, until)
+    }
+}
+
+/// Whether a range span (stored as an instance's bounds in the index)
+/// matches the time range `[from, until)`: they overlap, and an empty span
+/// (an event or journal entry without duration) matches where it is, the
+/// range's start included (RFC 4791 9.9). The SQL of `store::views` says
+/// the same.
+pub fn span_matches((start, end): (i64, i64), from: i64, until: i64) -> bool {
+    start < until && (end > from || (end == start && start >= from))
 }
 
 /// What the server stores beside the raw bytes.
@@ -244,6 +301,18 @@ pub fn expand_between(
 /// ("/mozilla.org/20050126_1/Europe/Paris").
 pub fn resolve_tzid(tzid: &str) -> Option<chrono_tz::Tz> {
     tz::resolve_tzid(tzid)
+}
+
+/// The time zone named by a `calendar-timezone` value (a VCALENDAR with one
+/// VTIMEZONE), if it is one concord can compute with.
+pub fn calendar_timezone(text: &str) -> Option<chrono_tz::Tz> {
+    if !text.contains("BEGIN:VTIMEZONE") {
+        return None;
+    }
+    let tzid = text
+        .lines()
+        .find_map(|line| line.trim_end().strip_prefix("TZID:"))?;
+    resolve_tzid(tzid.trim())
 }
 
 /// `parse_object` with an explicit "now", so tests do not depend on the clock.

@@ -77,6 +77,30 @@ pub(crate) enum End {
     Length(Dur),
 }
 
+/// Which condition of RFC 4791 9.9 decides whether a time range matches an
+/// instance of the component: the rows of its VTODO table compare with `<`
+/// here and `<=` there, so an instance's span alone cannot tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeRule {
+    /// VEVENT and VJOURNAL: the instance's span; an instant matches where
+    /// it is.
+    Span,
+    /// VTODO with DTSTART and DURATION.
+    TodoDuration,
+    /// VTODO with DTSTART and DUE.
+    TodoDue,
+    /// VTODO with DTSTART alone (or an override with neither DTSTART nor
+    /// DUE, whose effective DTSTART is its RECURRENCE-ID).
+    TodoStart,
+    /// VTODO with DUE alone; the instance starts at DUE.
+    TodoDueOnly,
+    /// VTODO with COMPLETED (where the instance starts) and maybe CREATED,
+    /// in UTC.
+    TodoCompleted { created: Option<i64> },
+    /// VTODO with CREATED alone; the instance starts at CREATED.
+    TodoCreated,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum RDate {
     At(Moment),
@@ -97,6 +121,7 @@ pub(crate) struct Comp {
     pub exdates: Vec<Moment>,
     pub cancelled: bool,
     pub transparent: bool,
+    pub range_rule: RangeRule,
 }
 
 /// Summary data of the object, from the master component.

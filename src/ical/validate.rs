@@ -3,7 +3,7 @@
 //! into text, so every value the index relies on is checked here.
 
 use super::decode::LineMap;
-use super::model::{Comp, Dur, End, Info, Model, Moment, RDate};
+use super::model::{Comp, Dur, End, Info, Model, Moment, RDate, RangeRule};
 use super::tz::{self, Zone, Zones};
 use super::{Class, ComponentKind, IcalError};
 use calcard::common::{CalendarScale, IanaString, PartialDateTime};
@@ -293,34 +293,57 @@ fn component(
         }
     }
 
-    let (start, end) = match kind {
+    let (start, end, range_rule) = match kind {
         ComponentKind::Event => {
             let Some(start) = dtstart else {
                 return Err(ctx.whole("VEVENT has no DTSTART"));
             };
             let dtend = single_moment(comp, &Prop::Dtend, ctx, zones)?;
             let end = end_of(&start, dtend, duration, "DTEND", ctx, floating)?;
-            (Some(start), end)
+            (Some(start), end, RangeRule::Span)
         }
         ComponentKind::Todo => {
             let due = single_moment(comp, &Prop::Due, ctx, zones)?;
+            // The rows of RFC 4791 9.9's VTODO table, in its order.
             match (dtstart, due) {
                 (Some(start), due) => {
+                    let rule = match (&due, &duration) {
+                        (Some(_), _) => RangeRule::TodoDue,
+                        (None, Some(_)) => RangeRule::TodoDuration,
+                        (None, None) => RangeRule::TodoStart,
+                    };
                     let end = end_of(&start, due, duration, "DUE", ctx, floating)?;
-                    (Some(start), end)
+                    (Some(start), end, rule)
                 }
                 (None, _) if duration.is_some() => {
                     return Err(ctx.at("DURATION", 0, "VTODO has DURATION but no DTSTART"))
                 }
-                (None, Some(due)) => (Some(due), End::Default),
+                (None, Some(due)) => (Some(due), End::Default, RangeRule::TodoDueOnly),
+                // An override's occurrence starts at its RECURRENCE-ID.
+                (None, None) if recurrence_id.is_some() => {
+                    (None, End::Default, RangeRule::TodoStart)
+                }
                 (None, None) => {
                     let completed = single_moment(comp, &Prop::Completed, ctx, zones)?;
                     let created = single_moment(comp, &Prop::Created, ctx, zones)?;
-                    (completed.or(created), End::Default)
+                    match (completed, created) {
+                        (Some(completed), created) => (
+                            Some(completed),
+                            End::Default,
+                            RangeRule::TodoCompleted {
+                                created: created.map(|c| c.to_utc(floating)),
+                            },
+                        ),
+                        (None, Some(created)) => {
+                            (Some(created), End::Default, RangeRule::TodoCreated)
+                        }
+                        // No instance: the caller matches it with every range.
+                        (None, None) => (None, End::Default, RangeRule::Span),
+                    }
                 }
             }
         }
-        _ => (dtstart, End::Default),
+        _ => (dtstart, End::Default, RangeRule::Span),
     };
     let has_dtstart = occurrences(comp, &Prop::Dtstart).next().is_some();
     if (!rrules.is_empty() || !rdates.is_empty()) && !has_dtstart {
@@ -338,6 +361,7 @@ fn component(
         exdates,
         cancelled: status.as_deref() == Some("CANCELLED"),
         transparent: transparent_of(comp),
+        range_rule,
     })
 }
 

@@ -71,7 +71,7 @@ fn is_absolute(trigger: &Property) -> bool {
 
 /// An RFC 5545 duration (`-PT15M`, `P1DT2H`, `P2W`) in seconds; days and
 /// weeks count as 24 hours, as alarm offsets are taken by clients.
-fn duration_seconds(value: &str) -> Option<i64> {
+pub fn duration_seconds(value: &str) -> Option<i64> {
     let value = value.trim();
     let (sign, rest) = match value.as_bytes().first()? {
         b'-' => (-1, &value[1..]),

@@ -3,12 +3,14 @@
 
 use super::tree::{Component, Property};
 
-/// What concord writes as PRODID.
-pub const PRODID: &str = "-//concord//CalDAV server//FR";
+pub use crate::ical::PRODID;
 
 pub struct Export {
     timezones: Vec<Component>,
-    components: Vec<Component>,
+    /// The components added so far, already written: a feed of the whole
+    /// territory is 12 MB of text, and its parsed components took several
+    /// times that until the end of the render.
+    components: String,
 }
 
 impl Default for Export {
@@ -21,7 +23,7 @@ impl Export {
     pub fn new() -> Export {
         Export {
             timezones: Vec::new(),
-            components: Vec::new(),
+            components: String::new(),
         }
     }
 
@@ -35,7 +37,7 @@ impl Export {
                 zones.push(child);
             } else {
                 kept_any = true;
-                self.components.push(child);
+                child.write(&mut self.components);
             }
         }
         if !kept_any {
@@ -54,18 +56,22 @@ impl Export {
     }
 
     /// The whole calendar; `header` properties (X-WR-CALNAME, ...) go
-    /// after VERSION and PRODID.
+    /// after VERSION and PRODID, then the time zones, then the components:
+    /// what writing one VCALENDAR component holding them all gives.
     pub fn finish(self, header: Vec<Property>) -> String {
         let mut properties = vec![plain("VERSION", "2.0"), plain("PRODID", PRODID)];
         properties.extend(header);
-        let mut children = self.timezones;
-        children.extend(self.components);
-        Component {
-            name: "VCALENDAR".into(),
-            properties,
-            children,
+        let mut head = String::from("BEGIN:VCALENDAR\r\n");
+        for property in &properties {
+            property.write(&mut head);
         }
-        .to_text()
+        for zone in &self.timezones {
+            zone.write(&mut head);
+        }
+        let mut text = self.components;
+        text.insert_str(0, &head);
+        text.push_str("END:VCALENDAR\r\n");
+        text
     }
 }
 

@@ -2,7 +2,13 @@
 //! periods of opaque, not cancelled events within the asked range.
 
 use super::tree::{Component, Property};
-use crate::store::objects::BusyInstance;
+
+/// A busy period: an instance's bounds and whether its event is tentative.
+pub struct BusyInstance {
+    pub start: i64,
+    pub end: i64,
+    pub tentative: bool,
+}
 
 pub fn render(busy: &[BusyInstance], start: i64, end: i64, now: i64) -> String {
     let mut periods: Vec<(i64, i64, bool)> = busy

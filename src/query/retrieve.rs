@@ -138,9 +138,7 @@ fn expand(
     };
     let mut out = Vec::new();
     for instance in instances {
-        let overlaps = instance.start < until
-            && (instance.end > from || (instance.end == instance.start && instance.start >= from));
-        if !overlaps {
+        if !instance.matches_range(from, until) {
             continue;
         }
         let source = instance

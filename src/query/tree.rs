@@ -98,20 +98,8 @@ impl Property {
     }
 }
 
-/// Appends `line` folded at 75 octets without splitting a UTF-8 character.
-pub fn fold_into(out: &mut String, line: &str) {
-    let mut width = 0;
-    for c in line.chars() {
-        let len = c.len_utf8();
-        if width + len > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += len;
-    }
-    out.push_str("\r\n");
-}
+/// Content lines are folded as the iCalendar model folds them.
+pub use crate::ical::fold_into;
 
 impl Component {
     pub fn property(&self, name: &str) -> Option<&Property> {
@@ -205,7 +193,8 @@ fn unfold(text: &str) -> Vec<String> {
     lines
 }
 
-fn parse_line(line: &str) -> Option<Property> {
+/// Reads one unfolded content line.
+pub fn parse_line(line: &str) -> Option<Property> {
     // The name ends at the first ';' or ':'; parameter values may be quoted
     // and hold ':' and ';'.
     let name_end = line.find([';', ':'])?;

@@ -56,12 +56,22 @@ impl Connections {
     /// Counts a new connection from `source` (a [`source_key`]), unless a
     /// limit is reached. Once per connection, not per request.
     pub fn admit(self: &Arc<Self>, source: IpAddr) -> Result<Slot, Full> {
+        self.admit_within(source, true)
+    }
+
+    /// Counts a new connection of a trusted reverse proxy, which carries
+    /// many clients: only the total limit applies.
+    pub fn admit_proxy(self: &Arc<Self>, source: IpAddr) -> Result<Slot, Full> {
+        self.admit_within(source, false)
+    }
+
+    fn admit_within(self: &Arc<Self>, source: IpAddr, per_source: bool) -> Result<Slot, Full> {
         let mut open = lock(&self.open);
         if open.0 >= self.max_total {
             return Err(Full::Total);
         }
         let from_source = open.1.entry(source).or_insert(0);
-        if *from_source >= self.max_per_source {
+        if per_source && *from_source >= self.max_per_source {
             return Err(Full::Source);
         }
         *from_source += 1;

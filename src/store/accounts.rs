@@ -85,7 +85,7 @@ pub fn valid_login(login: &str) -> bool {
 /// with one of them would be shadowed or would shadow.
 pub const RESERVED_LOGINS: &[&str] = &[
     crate::paths::AGGREGATE,
-    crate::conflicts::calendar::PATH,
+    crate::paths::CONFLICTS,
     "principals",
     "calendars",
     "dav",
@@ -204,23 +204,13 @@ pub struct PublicOrganiser {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub website: Option<String>,
+    pub description: Option<String>,
 }
 
-/// Enabled organisers that publish, with their public details (as set by
-/// `concord organiser set`), in login order.
-pub fn publishing_organisers(conn: &Connection) -> Result<Vec<PublicOrganiser>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT login, display_name, kind, commune, categories, email, phone, website
-         FROM principals WHERE role = 'organiser' AND publishes = 1 AND disabled = 0
-         ORDER BY login",
-    )?;
-    let rows = stmt.query_map([], public_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+const CARD_COLUMNS: &str =
+    "login, display_name, kind, commune, categories, email, phone, website, description";
 
-/// A `PublicOrganiser` from `login, display_name, kind, commune,
-/// categories, email, phone, website`.
-fn public_from_row(row: &Row) -> rusqlite::Result<PublicOrganiser> {
+fn card_from_row(row: &Row) -> rusqlite::Result<PublicOrganiser> {
     Ok(PublicOrganiser {
         login: row.get(0)?,
         display_name: row.get(1)?,
@@ -230,17 +220,47 @@ fn public_from_row(row: &Row) -> rusqlite::Result<PublicOrganiser> {
         email: row.get(5)?,
         phone: row.get(6)?,
         website: row.get(7)?,
+        description: row.get(8)?,
     })
 }
 
-/// An organiser's public details, whether it publishes or not (the desk).
-pub fn details(conn: &Connection, login: &str) -> Result<Option<PublicOrganiser>> {
+/// Enabled organisers that publish, with their public details (as set by
+/// `concord organiser set`), in login order.
+pub fn publishing_organisers(conn: &Connection) -> Result<Vec<PublicOrganiser>> {
+    let sql = format!(
+        "SELECT {CARD_COLUMNS} FROM principals
+         WHERE role = 'organiser' AND publishes = 1 AND disabled = 0 ORDER BY login"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], card_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One account's public card, whether it publishes or not.
+pub fn public_card(conn: &Connection, login: &str) -> Result<Option<PublicOrganiser>> {
+    let sql = format!("SELECT {CARD_COLUMNS} FROM principals WHERE login = ?1");
     Ok(conn
-        .prepare_cached(
-            "SELECT login, display_name, kind, commune, categories, email, phone, website
-             FROM principals WHERE login = ?1 AND role = 'organiser'",
-        )?
-        .query_row([login], public_from_row)
+        .prepare_cached(&sql)?
+        .query_row([login], card_from_row)
+        .optional()?)
+}
+
+/// Accounts whose public card gives this e-mail address (case aside).
+pub fn with_email(conn: &Connection, email: &str) -> Result<Vec<Principal>> {
+    let sql = format!("SELECT {COLUMNS} FROM principals WHERE lower(email) = lower(?1)");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([email], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An organiser's public card, whether it publishes or not (the desk);
+/// `None` for staff accounts.
+pub fn details(conn: &Connection, login: &str) -> Result<Option<PublicOrganiser>> {
+    let sql =
+        format!("SELECT {CARD_COLUMNS} FROM principals WHERE login = ?1 AND role = 'organiser'");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([login], card_from_row)
         .optional()?)
 }
 
@@ -254,6 +274,7 @@ pub struct Profile {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub website: Option<String>,
+    pub description: Option<String>,
     pub publishes: Option<bool>,
 }
 
@@ -268,6 +289,7 @@ pub fn update_profile(conn: &Connection, login: &str, profile: &Profile) -> Resu
         ("email", empty_is_null(&profile.email)),
         ("phone", empty_is_null(&profile.phone)),
         ("website", empty_is_null(&profile.website)),
+        ("description", empty_is_null(&profile.description)),
         ("categories", categories),
     ];
     for (column, value) in texts {

@@ -37,6 +37,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("calendar-withdraw", "Agenda retiré"),
     ("venue-add", "Lieu ajouté"),
     ("venue-alias", "Autre nom d'un lieu ajouté"),
+    ("registration-approve", "Inscription acceptée"),
+    ("registration-reject", "Inscription refusée"),
+    ("organiser-link", "Nouveau lien d'activation"),
     ("agenda-mark", "Agenda trimestriel : mise en avant ou ordre"),
     ("agenda-export", "Agenda trimestriel exporté"),
 ];

@@ -23,6 +23,10 @@ pub struct Collection {
     pub removable: bool,
     /// Written by the server (the conflicts calendar), read-only to clients.
     pub managed: bool,
+    /// The mirror of an external feed (a subscription, `store::subscriptions`):
+    /// written by the server, read-only to clients, otherwise an ordinary
+    /// calendar of its owner (published, in conflict detection).
+    pub imported: bool,
     /// Last change-log sequence number of a member: ctag and sync token.
     pub sync_seq: i64,
     pub created_at: i64,
@@ -40,6 +44,8 @@ pub enum NewCollection {
     Plain,
     /// The conflicts calendar, written by the server.
     Managed,
+    /// The mirror of an external feed, published unless told otherwise.
+    Imported { published: bool },
 }
 
 /// The properties a client may set on a calendar (PROPPATCH, MKCALENDAR).
@@ -57,7 +63,7 @@ pub struct CalendarProps {
 
 const COLUMNS: &str =
     "id, owner_id, path, is_calendar, display_name, description, color, removable, \
-     sort_order, timezone, published, sync_seq, created_at, modified_at, components, managed, timezone_id";
+     sort_order, timezone, published, sync_seq, created_at, modified_at, components, managed, timezone_id, imported";
 
 fn from_row(row: &Row) -> rusqlite::Result<Collection> {
     Ok(Collection {
@@ -81,6 +87,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Collection> {
             .unwrap_or_default(),
         managed: row.get(15)?,
         timezone_id: row.get(16)?,
+        imported: row.get(17)?,
     })
 }
 
@@ -92,21 +99,22 @@ pub fn get(conn: &Connection, owner_id: i64, path: &str) -> Result<Option<Collec
         .optional()?)
 }
 
-/// Direct children of `parent` ("" for the calendar home itself).
-pub fn children(conn: &Connection, owner_id: i64, parent: &str) -> Result<Vec<Collection>> {
+/// Every collection of an owner, by path.
+pub fn all_of(conn: &Connection, owner_id: i64) -> Result<Vec<Collection>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM collections WHERE owner_id = ?1 ORDER BY path COLLATE BINARY"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let all = stmt.query_map([owner_id], from_row)?;
-    let mut out = Vec::new();
-    for collection in all {
-        let collection = collection?;
-        if parent_of(&collection.path) == parent {
-            out.push(collection);
-        }
-    }
-    Ok(out)
+    Ok(all.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Direct children of `parent` ("" for the calendar home itself).
+pub fn children(conn: &Connection, owner_id: i64, parent: &str) -> Result<Vec<Collection>> {
+    Ok(all_of(conn, owner_id)?
+        .into_iter()
+        .filter(|c| parent_of(&c.path) == parent)
+        .collect())
 }
 
 pub fn parent_of(path: &str) -> &str {
@@ -128,12 +136,15 @@ pub fn create(
         NewCollection::Calendar => (true, !has_calendar(conn, owner_id)?, true),
         NewCollection::Plain => (false, false, true),
         NewCollection::Managed => (true, false, false),
+        // Removed with its subscription, not by a client.
+        NewCollection::Imported { published } => (true, published, false),
     };
     let managed = kind == NewCollection::Managed;
+    let imported = matches!(kind, NewCollection::Imported { .. });
     conn.execute(
-        "INSERT INTO collections (owner_id, path, is_calendar, published, removable, managed, created_at, modified_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![owner_id, path, is_calendar, published, removable, managed, time],
+        "INSERT INTO collections (owner_id, path, is_calendar, published, removable, managed, imported, created_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![owner_id, path, is_calendar, published, removable, managed, imported, time],
     )?;
     let id = conn.last_insert_rowid();
     update_props(conn, id, props)?;
@@ -303,17 +314,38 @@ pub fn has_calendar(conn: &Connection, owner_id: i64) -> Result<bool> {
         .is_some())
 }
 
+/// The components a calendar may hold when it names none.
+pub const COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL"];
+
 impl Collection {
+    /// The components this calendar accepts
+    /// (supported-calendar-component-set).
+    pub fn accepted_components(&self) -> impl Iterator<Item = &str> {
+        let all = self.components.is_empty();
+        COMPONENTS
+            .iter()
+            .copied()
+            .filter(move |c| all || self.components.iter().any(|x| x == c))
+    }
+
+    pub fn accepts(&self, component: &str) -> bool {
+        self.accepted_components().any(|c| c == component)
+    }
+
     /// The time zone of floating times in this calendar, if it names one:
     /// calendar-timezone-id, else the VTIMEZONE of calendar-timezone.
     pub fn floating_timezone(&self) -> Option<chrono_tz::Tz> {
-        self.timezone_id
-            .as_deref()
-            .and_then(crate::ical::resolve_tzid)
-            .or_else(|| {
-                self.timezone
-                    .as_deref()
-                    .and_then(crate::dav::proppatch::timezone_id)
-            })
+        floating_timezone(self.timezone_id.as_deref(), self.timezone.as_deref())
     }
+}
+
+/// The zone of floating times from a calendar's `timezone_id` and
+/// `timezone` columns (see [`Collection::floating_timezone`]).
+pub fn floating_timezone(
+    timezone_id: Option<&str>,
+    timezone: Option<&str>,
+) -> Option<chrono_tz::Tz> {
+    timezone_id
+        .and_then(crate::ical::resolve_tzid)
+        .or_else(|| timezone.and_then(crate::ical::calendar_timezone))
 }

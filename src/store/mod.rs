@@ -10,15 +10,22 @@
 
 pub mod accounts;
 pub mod acks;
+pub mod activations;
 pub mod agenda;
+pub mod appointments;
 pub mod audit;
+pub mod backup;
 pub mod cache;
 pub mod collections;
 pub mod indicators;
 pub mod moderation;
 pub mod objects;
+pub mod owned;
+pub mod registrations;
 pub mod schema;
+pub mod search;
 pub mod sessions;
+pub mod subscriptions;
 pub mod venues;
 pub mod views;
 
@@ -41,6 +48,12 @@ pub enum StoreError {
     /// it ran on live on.
     #[error("a database job panicked: {0}")]
     Panicked(String),
+    /// A file could not be read or written (backup, restore, lock).
+    #[error("{0}")]
+    Io(String),
+    /// An operation on the database file was refused, with the reason.
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -216,6 +216,14 @@ pub fn public_copy(conn: &Connection, id: i64) -> Result<Option<(ObjectMeta, Vec
         .optional()?)
 }
 
+/// The body of object `id`'s approved copy, if it is version `seq`.
+pub fn approved_body(conn: &Connection, id: i64, seq: i64) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT body FROM moderation_snapshots WHERE object_id = ?1 AND seq = ?2")?
+        .query_row([id, seq], |row| row.get(0))
+        .optional()?)
+}
+
 /// Every approved copy the public sees (few: changes waiting for staff).
 pub fn public_copies(conn: &Connection) -> Result<Vec<ObjectMeta>> {
     let sql = format!("SELECT {SNAPSHOT_META} {}", snapshot_from());

@@ -188,15 +188,99 @@ const MIGRATIONS: &[Migration] = &[
     // 7: web sessions (organisers' space, staff desk). Only a digest of
     // each token is kept: a copy of the database opens no session.
     Sql(r#"
-    CREATE TABLE sessions (
+    CREATE TABLE IF NOT EXISTS sessions (
         token_digest BLOB PRIMARY KEY,
         principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
         created      INTEGER NOT NULL,
         last_seen    INTEGER NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX sessions_by_principal ON sessions (principal_id);
+    CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal_id);
     "#),
-    // 8: the staff desk. Moderation (a policy per organiser; per event,
+    // 8: free-text search of the public agenda (`store::search`): an FTS5
+    // table of every object's title, description, place and organiser,
+    // filled from the stored bodies, and the triggers that keep it in step
+    // with deletions and organisers' renames.
+    Rust(|tx| super::search::create(tx)),
+    // 9: coming forward and getting in. Registrations (`/inscription`)
+    // wait for staff; approving one makes an organiser, whose public card
+    // gains a description, and an activation link where it chooses its
+    // password. Only a digest of each link's token is kept. Written to
+    // run again harmlessly (tests move `user_version` back).
+    Rust(registrations_and_activation_links),
+    // 10: appointments at the permanences (issue 14). A permanence is a
+    // service's bookable opening hours at one place; a booking holds one
+    // resident's slot and names the private event written for it in the
+    // service's calendar. Only a digest of the personal link's token is
+    // kept. Retention empties name, contact and note (`anonymised`); the
+    // rest stays for the indicators.
+    Sql(r#"
+    CREATE TABLE IF NOT EXISTS permanences (
+        id             INTEGER PRIMARY KEY,
+        service_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        place          TEXT NOT NULL,
+        -- One theme per line.
+        themes         TEXT NOT NULL,
+        -- Weekly opening hours, canonical text ("lun 09:00-12:00; mer 14:00-17:00").
+        hours          TEXT NOT NULL,
+        -- Closed dates and periods ("2026-12-24, 2026-12-28..2027-01-02").
+        closed         TEXT NOT NULL DEFAULT '',
+        slot_minutes   INTEGER NOT NULL CHECK (slot_minutes > 0),
+        capacity       INTEGER NOT NULL CHECK (capacity > 0),
+        days_ahead     INTEGER NOT NULL CHECK (days_ahead > 0),
+        minutes_before INTEGER NOT NULL CHECK (minutes_before >= 0),
+        -- What to bring, shown on the confirmation.
+        bring          TEXT NOT NULL DEFAULT '',
+        created        INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS permanences_by_service ON permanences (service_id);
+    CREATE TABLE IF NOT EXISTS bookings (
+        id             INTEGER PRIMARY KEY,
+        -- NULL once its permanence is removed (the counts stay).
+        permanence_id  INTEGER REFERENCES permanences(id) ON DELETE SET NULL,
+        service_id     INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        start_utc      INTEGER NOT NULL,
+        end_utc        INTEGER NOT NULL,
+        theme          TEXT NOT NULL,
+        name           TEXT,
+        phone          TEXT,
+        email          TEXT,
+        commune        TEXT,
+        note           TEXT,
+        status         TEXT NOT NULL CHECK (status IN ('booked', 'cancelled', 'attended', 'missed')),
+        token_digest   BLOB UNIQUE,
+        -- Who booked on the resident's behalf (a phone call), if anyone.
+        booked_by      INTEGER REFERENCES principals(id) ON DELETE SET NULL,
+        created        INTEGER NOT NULL,
+        -- The private event in the service's calendar; NULL once deleted.
+        object_name    TEXT,
+        anonymised     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS bookings_by_slot ON bookings (permanence_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_service ON bookings (service_id, start_utc);
+    CREATE INDEX IF NOT EXISTS bookings_by_end ON bookings (anonymised, end_utc);
+    "#),
+    // 11: to-dos are indexed by the spans RFC 4791 9.9 gives their time
+    // ranges (`ical::Instance::range_span`): those indexed before are
+    // queued, and the server indexes them again when it starts
+    // (`objects::reindex_queued`; it knows the zone of floating times).
+    // To-dos without dates, or with CREATED alone, match ranges far from
+    // their instances: they are found through an index of the to-dos.
+    Sql(r#"
+    CREATE INDEX IF NOT EXISTS objects_todos ON objects (collection_id) WHERE component = 'VTODO';
+    CREATE TABLE IF NOT EXISTS reindex_queue (
+        object_id INTEGER PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE
+    );
+    INSERT OR IGNORE INTO reindex_queue (object_id) SELECT id FROM objects WHERE component = 'VTODO';
+    "#),
+    // 12: subscriptions of organisers' calendars to external ICS feeds
+    // (src/import). Each owns one calendar, its mirror, which the server
+    // fills and clients may only read (`collections.imported`); deleting
+    // the calendar ends the subscription. Kept per subscription: the
+    // validators of the last good download (conditional GET), when to poll
+    // next, and the failures since the last success (their start, for
+    // staff: feeds failing for days). Safe to run again (see `subscriptions`).
+    Rust(subscriptions),
+    // 13: the staff desk. Moderation (a policy per organiser; per event,
     // whether only an approved version may be public, the version staff
     // approved, and whether staff hid it, with a copy of the approved
     // version while a change waits); every staff action (the audit log,
@@ -210,7 +294,100 @@ const MIGRATIONS: &[Migration] = &[
     Rust(staff_desk),
 ];
 
-/// Migration 8's tables (see `MIGRATIONS`), created if missing.
+/// Migration 9 (see `MIGRATIONS`).
+fn registrations_and_activation_links(tx: &Transaction) -> super::Result<()> {
+    tx.execute_batch(
+        r#"
+    CREATE TABLE IF NOT EXISTS registrations (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        commune      TEXT,
+        contact_name TEXT NOT NULL,
+        email        TEXT NOT NULL,
+        phone        TEXT,
+        -- Category slugs from config.toml, comma-separated.
+        categories   TEXT,
+        description  TEXT,
+        status       TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'approved', 'rejected')),
+        created_at   INTEGER NOT NULL,
+        decided_at   INTEGER,
+        reason       TEXT,
+        -- The organiser made for it (or linked to it) on approval.
+        principal_id INTEGER REFERENCES principals(id) ON DELETE SET NULL
+    );
+    CREATE INDEX IF NOT EXISTS registrations_by_status ON registrations (status, id);
+    CREATE TABLE IF NOT EXISTS activation_links (
+        token_digest BLOB PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        created      INTEGER NOT NULL,
+        expires      INTEGER NOT NULL,
+        -- When the link was used: it opens nothing a second time.
+        used         INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS activation_links_by_principal ON activation_links (principal_id);
+    "#,
+    )?;
+    let has_description = tx
+        .prepare("SELECT 1 FROM pragma_table_info('principals') WHERE name = 'description'")?
+        .exists([])?;
+    if !has_description {
+        tx.execute_batch("ALTER TABLE principals ADD COLUMN description TEXT")?;
+    }
+    Ok(())
+}
+
+/// Migration 12; runs again harmlessly on a database whose version was set
+/// back (SQLite cannot add a column only if it is missing).
+fn subscriptions(tx: &Transaction) -> super::Result<()> {
+    let has_column: i64 = tx.query_row(
+        "SELECT count(*) FROM pragma_table_info('collections') WHERE name = 'imported'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_column == 0 {
+        tx.execute_batch(
+            "ALTER TABLE collections ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
+    tx.execute_batch(
+        r#"
+    CREATE TABLE IF NOT EXISTS subscriptions (
+        id              INTEGER PRIMARY KEY,
+        collection_id   INTEGER NOT NULL UNIQUE REFERENCES collections(id) ON DELETE CASCADE,
+        url             TEXT NOT NULL,
+        -- Polling interval chosen for this subscription (seconds); NULL:
+        -- the feed's REFRESH-INTERVAL / X-PUBLISHED-TTL, else the default.
+        every_seconds   INTEGER,
+        -- The interval the feed asked for when last downloaded.
+        feed_seconds    INTEGER,
+        etag            TEXT,
+        last_modified   TEXT,
+        -- blake2 of the last body mirrored whole: the same bytes again
+        -- need no work.
+        content_hash    TEXT,
+        next_at         INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        last_success_at INTEGER,
+        -- Failures since the last success, when the first of them was, and
+        -- what the last one said.
+        failures        INTEGER NOT NULL DEFAULT 0,
+        failing_since   INTEGER,
+        last_error      TEXT,
+        -- Events mirrored by the last success, and those it skipped, one
+        -- line each ("UID: reason").
+        events          INTEGER NOT NULL DEFAULT 0,
+        skipped         TEXT NOT NULL DEFAULT '',
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS subscriptions_by_next ON subscriptions (next_at);
+    "#,
+    )?;
+    Ok(())
+}
+
+/// Migration 13's tables (see `MIGRATIONS`), created if missing.
 const STAFF_DESK: &str = r#"    -- One row per object that moderation concerns: gated (its organiser
     -- was reviewed when it was written: only the version `approved_seq`
     -- may be public) or hidden by staff. No row: public as usual.
@@ -321,7 +498,7 @@ const STAFF_DESK: &str = r#"    -- One row per object that moderation concerns: 
     );
 "#;
 
-/// Migration 8: the staff desk's columns (added once) and tables.
+/// Migration 13: the staff desk's columns (added once) and tables.
 fn staff_desk(tx: &Transaction) -> super::Result<()> {
     let has_column = |table: &str, column: &str| -> rusqlite::Result<bool> {
         tx.prepare(&format!(
@@ -367,6 +544,11 @@ fn reclassify(tx: &Transaction) -> super::Result<()> {
     Ok(())
 }
 
+/// The schema version this build migrates to.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 pub fn migrate(conn: &mut Connection) -> super::Result<()> {
     migrate_to(conn, MIGRATIONS.len())
 }
@@ -400,16 +582,32 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     configure_reads(conn)
 }
 
-/// Settings of every connection, read-only ones included. Memory-mapped
-/// reads: pages come straight from the page cache instead of being copied by
-/// a read() each (large scans, such as a year of conflicts, spent a third
-/// of their time there).
+/// Settings of every connection, read-only ones included.
+///
+/// No memory-mapped reads (SQLite's default): each connection maps the file
+/// on its own, so the server's five connections counted the database up to
+/// five times in its resident size (141 MB of mapped pages for a 44 MB
+/// database after the benchmark's import). Pages are copied from the
+/// kernel's page cache instead, into each connection's own page cache
+/// (`CACHE_KIB`), which bounds what a connection holds.
 pub fn configure_reads(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 5000;
          PRAGMA foreign_keys = ON;
-         PRAGMA mmap_size = 268435456;",
-    )
+         PRAGMA cache_size = -{CACHE_KIB};"
+    ))
+}
+
+/// Page cache of one connection, in KiB (SQLite's default, written out so
+/// that the server's memory can be reckoned: five connections).
+pub const CACHE_KIB: usize = 2000;
+
+/// Memory-mapped reads for a one-off process that scans much of the
+/// database (the command-line conflict report): pages come straight from
+/// the kernel's page cache instead of a read() each, which took a third of
+/// a year's scan. Not for the server (see `configure_reads`).
+pub fn map_for_scans(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA mmap_size = 268435456;")
 }
 
 #[cfg(test)]
@@ -472,6 +670,35 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(changed, vec!["two.ics"]);
+    }
+
+    /// Tests move `user_version` back to 4 to replay later migrations
+    /// on stored data: those must run again without failing.
+    #[test]
+    fn migrations_after_the_fourth_run_again_harmlessly() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::configure_reads(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch("PRAGMA user_version = 4").unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(
+            count(&conn, "PRAGMA user_version"),
+            super::MIGRATIONS.len() as i64
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM pragma_table_info('principals') WHERE name = 'description'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM pragma_table_info('collections') WHERE name = 'imported'"
+            ),
+            1
+        );
     }
 
     /// Migration 4 rebuilds the change log: its rows stay, and no sequence

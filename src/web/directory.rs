@@ -3,10 +3,13 @@
 //! with its public contact, commune, categories, next events (within a
 //! year) and feed.
 
-use super::agenda::{feed_addresses, when};
+use super::agenda::feed_addresses;
+use super::contact::{dial, present};
 use super::page::{self, Chrome};
 use super::visit::Visit;
+use crate::accounts::kind_label;
 use crate::app::App;
+use crate::event_view::hours;
 use crate::french;
 use crate::http::Response;
 use crate::store::accounts::{self, PublicOrganiser};
@@ -24,6 +27,8 @@ struct Entry {
     kind: &'static str,
     commune: Option<String>,
     categories: String,
+    /// What the organiser says of itself (`/espace/profil`).
+    description: Option<String>,
     email: Option<String>,
     phone: Option<String>,
     /// The phone number as a `tel:` address takes it.
@@ -38,6 +43,8 @@ struct Entry {
 }
 
 struct NextEvent {
+    /// Its page.
+    href: String,
     day: String,
     when: String,
     title: String,
@@ -105,12 +112,6 @@ pub async fn page(visit: &Visit<'_>) -> Response {
 }
 
 fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry {
-    let present = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
     let commune = present(&organiser.commune)
         .map(|c| app.config.commune(&c).map(|x| x.name.clone()).unwrap_or(c));
     let categories: Vec<&str> = organiser
@@ -132,39 +133,31 @@ fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry 
         kind: kind_label(&organiser.kind),
         commune,
         categories: categories.join(", "),
+        description: present(&organiser.description),
         email: present(&organiser.email),
-        dial: phone
-            .as_deref()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect(),
+        dial: dial(phone.as_deref()),
         phone,
         website_is_link: lower.starts_with("https://") || lower.starts_with("http://"),
         website,
         next: next
             .iter()
-            .map(|event| NextEvent {
-                day: app
+            .map(|event| {
+                let date = app
                     .timezone
                     .timestamp_opt(event.start, 0)
-                    .single()
-                    .map(|s| french::date(s.date_naive()))
-                    .unwrap_or_default(),
-                when: when(app, event).to_lowercase(),
-                title: event.summary.as_deref().unwrap_or("Événement").to_owned(),
-                tentative: event.tentative,
+                    .earliest()
+                    .map(|s| s.date_naive());
+                let recurring = event.recurrence_id.is_some();
+                NextEvent {
+                    href: crate::paths::event_page(&event.uid, date.filter(|_| recurring)),
+                    day: date.map(french::date).unwrap_or_default(),
+                    when: hours(app.timezone, event).to_lowercase(),
+                    title: event.summary.as_deref().unwrap_or("Événement").to_owned(),
+                    tentative: event.tentative,
+                }
             })
             .collect(),
         webcal,
         address,
-    }
-}
-
-pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "commune" => "Commune",
-        "service" => "Service intercommunal",
-        _ => "Association",
     }
 }

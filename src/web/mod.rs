@@ -1,27 +1,70 @@
-//! Web pages in French: the public agenda and directory for residents,
+//! Web pages in French: the public side for residents (agenda, event
+//! pages, directory, services, widget and its snippet generator),
 //! the organisers' space (`/espace/`) and the staff desk (`/gestion/`).
 //!
 //! Pages are askama templates (`templates/`, escaped at compile time),
 //! usable without JavaScript. Every POST is checked against the visit's
 //! CSRF token here, before any page sees it.
 
+// Handlers answer a refusal with the response itself (`Err(Response)`):
+// built once per refused request, its size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod activation;
 mod agenda;
+mod appointments_desk;
 mod assets;
+mod cached;
+mod contact;
 mod directory;
 mod espace;
+mod event;
+mod fields;
+mod forgotten;
 mod form;
 mod gestion;
 mod page;
 mod quarter;
+mod registration;
+mod rendezvous;
+mod services;
+mod share;
 mod signin;
 mod spreadsheet;
 pub mod visit;
+mod widget;
 
 use crate::app::App;
 use crate::http::{self, Response};
+use crate::rate::RateLimit;
 use hyper::{Method, StatusCode};
 use std::sync::Arc;
+use std::time::Duration;
 use visit::{Visit, WebRequest};
+
+/// Limits on the forms anyone may send, per client address (an IPv6 /64
+/// is one client) and per account; in memory, forgotten after an hour
+/// without attempts.
+pub struct FormLimits {
+    /// Registrations stored (or dropped as robots') per address.
+    pub registrations: RateLimit,
+    /// "Mot de passe oublié" requests per address.
+    pub resets: RateLimit,
+    /// Links e-mailed per account, however many addresses ask.
+    pub resets_per_account: RateLimit,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+impl Default for FormLimits {
+    fn default() -> Self {
+        FormLimits {
+            registrations: RateLimit::new(5, HOUR),
+            resets: RateLimit::new(5, HOUR),
+            resets_per_account: RateLimit::new(3, HOUR),
+        }
+    }
+}
 
 /// How large a body a page may be sent.
 pub fn body_limit(app: &App, content_type: Option<&str>) -> usize {
@@ -98,12 +141,26 @@ async fn route(visit: &Visit<'_>) -> Response {
     match path {
         "/" if read => agenda::page(visit).await,
         "/associations" if read => directory::page(visit).await,
+        "/agenda/texte" if read => agenda::text_page(visit).await,
+        "/services" if read => services::page(visit).await,
+        "/widget" if read => widget::page(visit).await,
+        "/partager" if read => share::page(visit).await,
+        _ if path.starts_with(crate::paths::EVENTS) && read => event::handle(visit).await,
         "/connexion" => signin::handle(visit).await,
+        "/inscription" => registration::handle(visit).await,
+        "/mot-de-passe-oublie" => forgotten::handle(visit).await,
+        _ if path.starts_with("/activation/") => activation::handle(visit).await,
         "/deconnexion" if !read => signin::sign_out(visit).await,
         _ if path.starts_with("/static/") && read => assets::serve(path),
         _ if path.starts_with("/agenda/trimestre/") && read => quarter::handle(visit).await,
         _ if path == "/espace" || path.starts_with("/espace/") => espace::handle(visit).await,
+        _ if path == "/gestion/rendez-vous" || path.starts_with("/gestion/rendez-vous/") => {
+            appointments_desk::handle(visit).await
+        }
         _ if path == "/gestion" || path.starts_with("/gestion/") => gestion::handle(visit).await,
+        _ if path == "/rendez-vous" || path.starts_with("/rendez-vous/") => {
+            rendezvous::handle(visit).await
+        }
         _ => page::not_found(visit),
     }
 }

@@ -93,6 +93,14 @@ pub fn error(visit: &Visit, status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// "429 Too Many Requests": a limit on a form was reached; come back in
+/// `retry_after` seconds.
+pub fn too_many(visit: &Visit, message: &str, retry_after: u32) -> Response {
+    let mut response = error(visit, StatusCode::TOO_MANY_REQUESTS, message);
+    http::set_header(&mut response, "retry-after", &retry_after.to_string());
+    response
+}
+
 pub fn not_found(visit: &Visit) -> Response {
     error(visit, StatusCode::NOT_FOUND, "Cette page n'existe pas.")
 }

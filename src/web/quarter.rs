@@ -10,11 +10,11 @@
 //! all read it. It is made of `views::public_occurrences`, so moderation
 //! and privacy apply as on every public output.
 
-use super::agenda::when;
 use super::page::{self, Chrome};
 use super::visit::Visit;
 use crate::app::App;
 use crate::categories::CategoryMatcher;
+use crate::event_view::hours;
 use crate::french;
 use crate::http::Response;
 use crate::places::Places;
@@ -292,7 +292,7 @@ fn time_of(app: &App, occurrence: &Occurrence) -> String {
     if last.is_some_and(|last| Some(last) != day(occurrence.start)) {
         return french::span(tz, occurrence.start, occurrence.end, occurrence.all_day);
     }
-    when(app, occurrence)
+    hours(tz, occurrence)
 }
 
 fn regular_of(mut series: Vec<Entry>) -> Regular {

@@ -125,10 +125,21 @@ async fn sign_in(visit: &Visit<'_>) -> Response {
     {
         return page::unavailable(visit, "La connexion");
     }
-    let mut response = page::see_other(destination(&submitted.suite, user.role.reads_everything()));
+    signed_in(
+        visit,
+        &token,
+        &submitted.suite,
+        user.role.reads_everything(),
+    )
+}
+
+/// The answer that signs a visitor in once its session is stored: the
+/// session's cookie, and a redirect to where it goes next.
+pub fn signed_in(visit: &Visit, token: &str, next: &str, staff: bool) -> Response {
+    let mut response = page::see_other(destination(next, staff));
     let cookie = visit::set_cookie(
         visit::SESSION_COOKIE,
-        &token,
+        token,
         Some(sessions::IDLE_SECONDS),
         visit.secure(),
     );

@@ -148,13 +148,12 @@ class Page:
         field.send_keys(value)
 
     def submit(self, button_text):
-        """Clicks the button whose text starts with `button_text`, and waits
-        for the page the form leads to (a click does not wait for the
-        navigation it starts: on a busy machine the next look would see the
-        old page)."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        """Clicks the button whose text starts with `button_text`, and
+        waits for the page it leads to (a click returns before the
+        navigation ends, later still on a loaded machine)."""
         for button in self.driver.find_elements(By.CSS_SELECTOR, "button, input[type=submit]"):
             if (button.text or button.get_attribute("value") or "").strip().startswith(button_text):
+                old = self.driver.find_element(By.TAG_NAME, "html")
                 button.click()
                 WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
                 WebDriverWait(self.driver, 30).until(

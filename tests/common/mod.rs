@@ -3,6 +3,9 @@
 //! send exactly the bytes a client would, path tricks included).
 #![allow(dead_code)]
 
+pub mod smtp;
+pub mod web;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -85,8 +88,49 @@ impl Server {
     /// Stops the server and starts it again on the same database (which it
     /// migrates on the way, if a test made it older).
     pub fn restart(&mut self) {
+        self.restart_at(NOW);
+    }
+
+    /// Restarts the server with its clock starting at `clock` (RFC 3339):
+    /// time passes for it, not for the tests' commands.
+    pub fn restart_at(&mut self, clock: &str) {
+        self.kill();
+        let (child, addr) = serve_at(&self.config_path(), clock);
+        self.child = child;
+        self.addr = addr;
+    }
+
+    /// Kills the server at once (SIGKILL: no chance to finish anything).
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Asks the server to stop (SIGTERM), without waiting.
+    pub fn terminate(&mut self) {
+        // SAFETY: kill(2) on the pid of a child this harness started and
+        // has not yet waited for.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+    }
+
+    /// Waits for the server to end, at most `within`: its exit status, or
+    /// None if it still runs.
+    pub fn wait_exit(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again (after `kill` or `terminate`) on the same
+    /// database; it listens on another port.
+    pub fn start_again(&mut self) {
         let (child, addr) = serve(&self.config_path());
         self.child = child;
         self.addr = addr;
@@ -94,6 +138,16 @@ impl Server {
 
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("config.toml")
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("data").join("concord.db")
+    }
+
+    /// What the server (every start of it) wrote to its standard error:
+    /// its log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     pub fn request(&self, method: &str, path: &str) -> Request<'_> {
@@ -120,13 +174,23 @@ impl Drop for Server {
     }
 }
 
-/// Starts `concord serve` and waits for the address it listens on.
+/// Starts `concord serve` and waits for the address it listens on. Its
+/// log goes to `server.log` beside the config.
 fn serve(config: &Path) -> (Child, String) {
+    serve_at(config, NOW)
+}
+
+fn serve_at(config: &Path, clock: &str) -> (Child, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_file_name("server.log"))
+        .expect("server.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
-        .env("CONCORD_CLOCK", NOW)
+        .env("CONCORD_CLOCK", clock)
         .args(["--config", config.to_str().unwrap(), "serve"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start concord");
     let stdout = child.stdout.take().unwrap();

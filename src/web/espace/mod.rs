@@ -1,16 +1,28 @@
 //! The organisers' space (`/espace/`): an organiser's events, its public
 //! card and the help to connect a calendar app. Staff have the desk.
 
-use super::page::{self, Chrome};
+// Guards return the answer to give instead (`Err(Response)`): built once
+// per refused request, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod connect;
+mod event_form;
+mod events;
+mod home;
+mod import;
+pub(super) mod permanences;
+mod profile;
+
+use super::page;
 use super::visit::{self, Visit};
 use crate::http::Response;
 use crate::store::accounts::Principal;
-use askama::Template;
 use hyper::StatusCode;
 
 /// The signed-in organiser, or the answer to give: the sign-in page for
 /// anonymous visitors, the desk for staff.
-// The refusal is built once per refused visit: its size does not matter.
+// The refusal is the whole answer, made once per request: boxing it
+// would buy nothing.
 #[allow(clippy::result_large_err)]
 pub fn organiser<'v>(visit: &'v Visit) -> Result<&'v Principal, Response> {
     match visit.user() {
@@ -31,21 +43,24 @@ pub fn path_and_query(visit: &Visit) -> String {
     }
 }
 
-#[derive(Template)]
-#[template(path = "espace/home.html")]
-struct HomePage {
-    chrome: Chrome,
-}
-
 pub async fn handle(visit: &Visit<'_>) -> Response {
-    let _user = match organiser(visit) {
+    let user = match organiser(visit) {
         Ok(user) => user,
         Err(response) => return response,
     };
-    match visit.request.path.as_str() {
-        "/espace" | "/espace/" => page::render(&HomePage {
-            chrome: Chrome::new(visit, "Mon espace"),
-        }),
-        _ => page::not_found(visit),
+    let path = visit.request.path.as_str();
+    let read = visit.request.method != hyper::Method::POST;
+    match path {
+        "/espace" | "/espace/" if read => home::page(visit, user).await,
+        "/espace/importer" => import::handle(visit, user).await,
+        "/espace/profil" => profile::handle(visit, user).await,
+        "/espace/connecter" if read => connect::page(visit, user).await,
+        "/espace/connecter/concord.mobileconfig" if read => connect::mobileconfig(visit, user),
+        "/espace/permanences" => permanences::permanences(visit, user).await,
+        "/espace/rendez-vous" => permanences::bookings(visit, user).await,
+        _ => match path.strip_prefix("/espace/evenements/") {
+            Some(rest) => events::handle(visit, rest).await,
+            None => page::not_found(visit),
+        },
     }
 }

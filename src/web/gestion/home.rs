@@ -4,12 +4,27 @@ use super::Nav;
 use crate::conflicts::{self, Audience};
 use crate::http::Response;
 use crate::store::moderation;
+use crate::store::registrations::{self, Status};
+use crate::store::subscriptions;
 use crate::web::page::{self, Chrome};
 use crate::web::visit::Visit;
 use askama::Template;
 
 /// How far ahead the home looks for conflicts and unknown places.
 pub const AHEAD_DAYS: i64 = 90;
+
+/// Days a feed may fail before the desk says so (the organiser sees its
+/// failures at once in its web space).
+pub const FAILING_DAYS: i64 = 7;
+
+/// A subscribed feed failing for more than `FAILING_DAYS`.
+pub struct Failing {
+    pub organiser: String,
+    pub calendar: String,
+    pub url: String,
+    pub since: String,
+    pub error: String,
+}
 
 struct Item {
     label: &'static str,
@@ -23,6 +38,7 @@ struct HomePage {
     chrome: Chrome,
     nav: Nav,
     items: Vec<Item>,
+    failing: Vec<Failing>,
 }
 
 pub async fn page(visit: &Visit<'_>) -> Response {
@@ -56,6 +72,7 @@ pub async fn page(visit: &Visit<'_>) -> Response {
                         report.unmatched_locations.len(),
                         moderation::waiting_count(conn)? as usize,
                         moderation::hidden(conn)?.len(),
+                        registrations::list(conn, Some(Status::Pending))?.len(),
                     ])
                 })
                 .await;
@@ -66,11 +83,38 @@ pub async fn page(visit: &Visit<'_>) -> Response {
             counts
         }
     };
-    let [open_conflicts, unmatched, waiting, hidden] = counts;
+    let [open_conflicts, unmatched, waiting, hidden, registrations] = counts;
+    // Not cached with the counts: a failure is no write the generation
+    // would tell of, only the poller's record of it.
+    let since = crate::clock::timestamp() - FAILING_DAYS * 86_400;
+    let Ok(failing) = app
+        .store
+        .read(move |conn| subscriptions::failing_since(conn, since))
+        .await
+    else {
+        return page::unavailable(visit, "La gestion");
+    };
+    let tz = app.timezone;
+    let failing: Vec<Failing> = failing
+        .into_iter()
+        .map(|s| Failing {
+            calendar: s.display_name.clone().unwrap_or_else(|| s.path.clone()),
+            organiser: s.login,
+            url: s.url,
+            since: s
+                .failing_since
+                .map(|t| crate::french::instant(tz, t, false))
+                .unwrap_or_default(),
+            error: s.last_error.unwrap_or_default(),
+        })
+        .collect();
     let period = format!("du={today}&au={last}");
-    // Slots for the lines other parts of the desk bring: registrations
-    // waiting (`/gestion/inscriptions`) and feeds failing to import.
     let items = vec![
+        Item {
+            label: "Inscriptions en attente",
+            count: registrations,
+            href: "/gestion/inscriptions".into(),
+        },
         Item {
             label: "Conflits des 90 prochains jours à voir",
             count: open_conflicts,
@@ -91,10 +135,16 @@ pub async fn page(visit: &Visit<'_>) -> Response {
             count: hidden,
             href: "/gestion/moderation#masques".into(),
         },
+        Item {
+            label: "Flux importés en échec depuis plus de 7 jours",
+            count: failing.len(),
+            href: "#flux-en-echec".into(),
+        },
     ];
     page::render(&HomePage {
         chrome: Chrome::new(visit, "Gestion"),
         nav: Nav::new(visit, "/gestion/"),
         items,
+        failing,
     })
 }

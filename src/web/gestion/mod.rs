@@ -61,7 +61,7 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
         "indicateurs" => indicators::handle(visit, tail).await,
         "journal" if tail.is_empty() => journal::page(visit).await,
         "agenda" => agenda::handle(visit, user, tail).await,
-        "inscriptions" if tail.is_empty() => registrations::page(visit).await,
+        "inscriptions" if tail.is_empty() => registrations::handle(visit, user).await,
         _ => page::not_found(visit),
     }
 }
@@ -75,6 +75,7 @@ pub struct Nav {
 /// The desk's sections, in the navigation's order.
 pub const SECTIONS: &[(&str, &str)] = &[
     ("/gestion/", "Accueil"),
+    ("/gestion/inscriptions", "Inscriptions"),
     ("/gestion/moderation", "Modération"),
     ("/gestion/conflits", "Conflits"),
     ("/gestion/organisateurs", "Organisateurs"),
@@ -101,6 +102,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("lieu", "Le lieu est ajouté."),
     ("alias", "L'autre nom du lieu est ajouté."),
     ("marques", "La mise en avant et l'ordre sont enregistrés."),
+    ("refuse", "La demande est refusée\u{202f}; avec le courriel configuré, la personne a reçu la raison."),
 ];
 
 impl Nav {

@@ -92,7 +92,7 @@ async fn list(visit: &Visit<'_>) -> Response {
                         .unwrap_or(c.to_owned())
                 })
                 .unwrap_or_default(),
-            kind: crate::web::directory::kind_label(&p.kind),
+            kind: crate::accounts::kind_label(&p.kind),
             policy: policy_label(policies.get(&p.id).copied()),
             disabled: p.disabled,
             publishes: p.publishes,
@@ -148,6 +148,7 @@ struct OrganiserPage {
     email: String,
     phone: String,
     website: String,
+    description: String,
     publishes: bool,
     disabled: bool,
     policies: Vec<Choice>,
@@ -200,7 +201,7 @@ async fn show(visit: &Visit<'_>, login: &str) -> Response {
             .iter()
             .map(|k| Choice {
                 value: (*k).to_owned(),
-                text: crate::web::directory::kind_label(k).to_owned(),
+                text: crate::accounts::kind_label(k).to_owned(),
                 selected: details.kind == *k,
             })
             .collect(),
@@ -225,6 +226,7 @@ async fn show(visit: &Visit<'_>, login: &str) -> Response {
         email: details.email.unwrap_or_default(),
         phone: details.phone.unwrap_or_default(),
         website: details.website.unwrap_or_default(),
+        description: details.description.unwrap_or_default(),
         publishes: principal.publishes,
         disabled: principal.disabled,
         policies: [
@@ -266,11 +268,6 @@ async fn show(visit: &Visit<'_>, login: &str) -> Response {
     })
 }
 
-// TODO(lead, at merge with the `accounts` branch): an action
-// "activation" giving a new activation link (password reset) through that
-// branch's activation-link function, shown (and mailed with `[mail]`) on
-// this page and recorded with `audit::record`; the page's "Mot de passe"
-// section says where it goes.
 #[derive(Deserialize)]
 struct Act {
     action: String,
@@ -289,6 +286,8 @@ struct Act {
     #[serde(default)]
     site: String,
     #[serde(default)]
+    description: String,
+    #[serde(default)]
     publie: Option<String>,
     #[serde(default)]
     politique: String,
@@ -305,6 +304,9 @@ async fn act(visit: &Visit<'_>, user: &Principal, login: &str) -> Response {
         Err(message) => return bad_form(visit, &message),
     };
     let (login, actor) = (login.to_owned(), user.login.clone());
+    if form.action == "activation" {
+        return new_link(visit, login, actor).await;
+    }
     let store = &visit.app.store;
     let done: Done = match form.action.as_str() {
         "fiche" => {
@@ -316,6 +318,9 @@ async fn act(visit: &Visit<'_>, user: &Principal, login: &str) -> Response {
             if long.iter().any(|v| v.chars().count() > 300) {
                 return bad_form(visit, "Chaque coordonnée tient en 300 caractères au plus.");
             }
+            if form.description.chars().count() > 2000 {
+                return bad_form(visit, "La présentation tient en 2000 caractères au plus.");
+            }
             let change = crate::cli::ProfileChange {
                 kind: Some(form.genre.clone()).filter(|k| !k.is_empty()),
                 commune: Some(form.commune.clone()).filter(|c| !c.is_empty()),
@@ -323,6 +328,7 @@ async fn act(visit: &Visit<'_>, user: &Principal, login: &str) -> Response {
                 email: Some(form.courriel.trim().to_owned()),
                 phone: Some(form.telephone.trim().to_owned()),
                 website: Some(form.site.trim().to_owned()),
+                description: Some(form.description.trim().to_owned()),
                 publishes: Some(form.publie.is_some()),
             };
             let profile = match crate::cli::profile(&visit.app.config, change) {
@@ -428,6 +434,65 @@ async fn act(visit: &Visit<'_>, user: &Principal, login: &str) -> Response {
         Ok(None) => page::not_found(visit),
         Err(_) => page::unavailable(visit, "La fiche de l'organisateur"),
     }
+}
+
+#[derive(Template)]
+#[template(path = "gestion/lien.html")]
+struct LinkPage {
+    chrome: Chrome,
+    nav: Nav,
+    login: String,
+    name: String,
+    url: String,
+    until: String,
+    mailed_to: Option<String>,
+}
+
+/// A new activation link (the password forgotten, or never chosen),
+/// shown once to staff and mailed to the organiser's public address with
+/// `[mail]`. The current password keeps working until the link is used.
+async fn new_link(visit: &Visit<'_>, login: String, actor: String) -> Response {
+    let issued = visit
+        .app
+        .store
+        .write(move |tx| {
+            let Some(card) = accounts::details(tx, &login)? else {
+                return Ok(None);
+            };
+            let Some((token, expires)) = crate::registration::reset_link(tx, &login)? else {
+                return Ok(None);
+            };
+            audit::record(tx, &actor, "organiser-link", &login, &card.display_name, "")?;
+            Ok(Some((card, token, expires)))
+        })
+        .await;
+    let (card, token, expires) = match issued {
+        Ok(Some(found)) => found,
+        Ok(None) => return page::not_found(visit),
+        Err(_) => return page::unavailable(visit, "La fiche de l'organisateur"),
+    };
+    let config = &visit.app.config;
+    let email = card.email.filter(|e| !e.trim().is_empty());
+    let mailed_to = match (crate::mail::configured(config), email) {
+        (true, Some(to)) => {
+            let mail = crate::registration::reset_mail(config, &to, &card.login, &token, expires);
+            crate::mail::send_later(visit.app, mail);
+            Some(to)
+        }
+        _ => None,
+    };
+    page::render(&LinkPage {
+        chrome: Chrome::new(
+            visit,
+            format!("Nouveau lien d'activation\u{a0}: {}", card.display_name),
+        ),
+        nav: Nav::new(visit, "/gestion/organisateurs"),
+        url: crate::accounts::link_url(config, &token),
+        until: crate::registration::french_instant(config, expires),
+        login: card.login,
+        name: card.display_name,
+        mailed_to,
+    })
 }
 
 /// The login of the organiser's page being acted on (already checked to

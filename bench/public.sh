@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The residents' side on the benchmark dataset (100 organisers x 200 events,
+# ../shared/bench): requests/s of the agenda (`/`, default week) and of the
+# widget from cache against the ICS feed's default window from cache (plain
+# wrk, 32 clients, 8 s, median of REPS runs), the first render after a
+# change (curl, 5 times each), and FTS queries straight on the database.
+#
+#   bench/public.sh [REPS]     (needs a release build; the clock is set to
+#                               2026-03-02, inside the dataset's two years)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=${1:-3}
+port=5291
+work=${CONCORD_BENCH_WORK:-/tmp/concord-public-bench}
+bench=${CONCORD_BENCH_DIR:-$HOME/.cache/concord-bench}
+binary=target/release/concord
+[ -f "$bench/data/default/manifest.json" ] || { echo "run bench/run.sh once first (dataset)" >&2; exit 1; }
+rm -rf "$work" && mkdir -p "$work"
+python3 bench/territory-config.py "$bench/data/default/manifest.json" "$work/concord.db" "127.0.0.1:$port" > "$work/config.toml"
+python3 - "$bench/data/default/manifest.json" > "$work/accounts.txt" <<'PY'
+import json, sys, unicodedata
+def slug(t):
+    f = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode()
+    return "-".join("".join(c.lower() if c.isalnum() else " " for c in f).split())
+for a in json.load(open(sys.argv[1]))["associations"]:
+    print(a["slug"], slug(a["commune"]), a["name"], sep="\t")
+PY
+while IFS=$'\t' read -r login commune name; do
+    echo "secret-pass" | $binary --config "$work/config.toml" organiser add "$login" \
+        --name "$name" --commune "$commune" --password-stdin >/dev/null
+done < "$work/accounts.txt"
+export CONCORD_CLOCK=2026-03-02T08:00:00Z
+$binary --config "$work/config.toml" serve >"$work/out" 2>"$work/err" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+sleep 1
+base="http://127.0.0.1:$port"
+python3 - "$bench/data/default" "$base" <<'PY'
+import base64, concurrent.futures, http.client, os, sys
+root, base = sys.argv[1], sys.argv[2]
+host, port = base[len("http://"):].split(":")
+def load(login):
+    c = http.client.HTTPConnection(host, int(port))
+    auth = "Basic " + base64.b64encode(f"{login}:secret-pass".encode()).decode()
+    for name in os.listdir(os.path.join(root, login)):
+        body = open(os.path.join(root, login, name), "rb").read()
+        c.request("PUT", f"/dav/calendars/{login}/main/{name}", body,
+                  {"Authorization": auth, "Content-Type": "text/calendar"})
+        r = c.getresponse(); r.read()
+        assert r.status in (201, 204), (login, name, r.status)
+logins = sorted(d for d in os.listdir(root) if d.startswith("asso-"))
+with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    list(pool.map(load, logins))
+print(f"imported {len(logins)} organisers")
+PY
+commune=$(sed -n 's/^slug = "\(.*\)"/\1/p' "$work/config.toml" | head -1)
+feed="$base/feeds/intercommunal.ics"
+agenda="$base/"
+widget="$base/widget?commune=$commune&limite=5"
+for url in "$feed" "$agenda" "$widget"; do
+    curl -sf -o "$work/body" "$url"; curl -sf -o /dev/null "$url"
+    echo "$(stat -c %s "$work/body") bytes: $url"
+done
+measure() { wrk -t2 -c32 -d8s "$1" | awk '/Requests\/sec/ {print $2}'; }
+declare -A runs
+for _ in $(seq "$reps"); do
+    runs[feed]+="$(measure "$feed") "
+    runs[agenda]+="$(measure "$agenda") "
+    runs[widget]+="$(measure "$widget") "
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for name in feed agenda widget; do
+    printf '%-8s %10s req/s (runs: %s)\n' "$name" "$(echo "${runs[$name]}" | median)" "${runs[$name]}"
+done
+# First render after a change: a PUT moves the store's generation.
+auth="asso-001:secret-pass"
+for i in 1 2 3 4 5; do
+    curl -sf -u "$auth" -X PUT -H 'Content-Type: text/calendar' --data-binary @- \
+        "$base/dav/calendars/asso-001/main/bench-change.ics" >/dev/null <<ICS
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//bench//EN
+BEGIN:VEVENT
+UID:bench-change
+DTSTAMP:20260301T000000Z
+DTSTART:20260303T18000${i}Z
+DTEND:20260303T200000Z
+SUMMARY:Changement $i
+END:VEVENT
+END:VCALENDAR
+ICS
+    a=$(curl -s -o /dev/null -w '%{time_total}' "$agenda")
+    w=$(curl -s -o /dev/null -w '%{time_total}' "$widget")
+    s=$(curl -s -o /dev/null -w '%{time_total}' "$base/?q=concert+musique")
+    echo "after a change: / ${a}s, widget ${w}s, /?q=concert+musique ${s}s"
+done
+kill $pid; wait $pid 2>/dev/null || true
+python3 - "$work/concord.db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+print("objects:", db.execute("select count(*) from objects").fetchone()[0])
+sql = """SELECT x.id FROM objects x WHERE x.uid IN (SELECT o.uid FROM objects o
+  WHERE o.id IN (SELECT rowid FROM event_search WHERE event_search MATCH ?)
+  AND o.class = 'PUBLIC')"""
+for q in ['"concert"*', '"fete"* "village"*', '"loto"*', '"asso"*', '"judo"* "club"*', '"zz"*']:
+    times = []
+    for _ in range(21):
+        t = time.perf_counter(); n = len(db.execute(sql, (q,)).fetchall()); times.append(time.perf_counter() - t)
+    times.sort()
+    print(f"FTS {q:24} {n:6} objects, median {times[10]*1000:.2f} ms")
+PY

@@ -1,0 +1,919 @@
+//! Appointments at the permanences (issue 14), over real HTTP: a service
+//! defines its slots, residents book, cancel and move by their personal
+//! link, capacity holds under concurrent bookings, advisers' events make
+//! slots busy, bookings never reach public outputs, and old bookings are
+//! anonymised.
+
+mod common;
+use common::*;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+const TERRITORY: &str = "\n[[communes]]\nslug = \"arue\"\nname = \"Arue\"\n[[communes]]\nslug = \"bourriot\"\nname = \"Bourriot-Bergonce\"\n";
+
+const SERVICE: &str = "fs";
+const PLACE: &str = "Maison France services, 2 place de la Mairie, Arue";
+
+fn ts(text: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .timestamp()
+}
+
+/// Monday 30 November 2026, 9:00 in Paris: the first slot after NOW
+/// (Saturday 28 November, 11:00).
+fn monday_9() -> i64 {
+    ts("2026-11-30T08:00:00Z")
+}
+
+/// A server with a service `fs` offering 30-minute slots on weekday
+/// mornings, `capacity` people at once.
+fn server_with_service(capacity: u32) -> Server {
+    server_with_service_and(capacity, "")
+}
+
+/// The same, with more settings (`extra` is appended to config.toml).
+fn server_with_service_and(capacity: u32, extra: &str) -> Server {
+    let server = Server::start_with(&format!("{TERRITORY}{extra}"));
+    let config = server.config_path();
+    let out = cli_with_stdin(
+        &config,
+        &[
+            "organiser",
+            "add",
+            SERVICE,
+            "--name",
+            "France services",
+            "--kind",
+            "service",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let capacity = capacity.to_string();
+    let out = cli_with_stdin(
+        &config,
+        &[
+            "permanence",
+            "add",
+            SERVICE,
+            "--place",
+            PLACE,
+            "--themes",
+            "Démarches en ligne, CV",
+            "--hours",
+            "lun 9h-12h; mar 9h-12h; mer 9h-12h; jeu 9h-12h; ven 9h-12h",
+            "--closed",
+            "2026-12-02",
+            "--slot-minutes",
+            "30",
+            "--capacity",
+            &capacity,
+            "--days-ahead",
+            "14",
+            "--minutes-before",
+            "60",
+            "--bring",
+            "une pièce d'identité",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{out:?}");
+    server
+}
+
+fn encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The `csrf` field of a page's first form.
+fn csrf_of(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with csrf")
+        + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
+/// The cookie a response sets, as `name=value`.
+fn cookie_set(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .find_map(|(_, v)| {
+            let pair = v.split(';').next()?;
+            pair.starts_with(&format!("{name}="))
+                .then(|| pair.to_owned())
+        })
+}
+
+/// A visitor: its cookies (form cookie or session), as a browser keeps them.
+struct Visitor {
+    cookie: String,
+}
+
+impl Visitor {
+    fn anonymous() -> Visitor {
+        Visitor {
+            cookie: String::new(),
+        }
+    }
+
+    /// Signs in at /connexion like a browser.
+    fn signed_in(server: &Server, login: &str) -> Visitor {
+        let mut visitor = Visitor::anonymous();
+        let (_, csrf) = visitor.get(server, "/connexion");
+        let response = visitor.post(
+            server,
+            "/connexion",
+            &csrf,
+            &[("identifiant", login), ("mot_de_passe", PASSWORD)],
+        );
+        assert_eq!(response.status, 303, "{}", response.text());
+        visitor.cookie = cookie_set(&response, "concord_session").expect("a session");
+        visitor
+    }
+
+    fn get(&mut self, server: &Server, path: &str) -> (Response, String) {
+        let response = self.send(server.request("GET", path));
+        let csrf = match response.status {
+            200 | 400 => csrf_of(&response.text()),
+            _ => String::new(),
+        };
+        (response, csrf)
+    }
+
+    fn post(
+        &mut self,
+        server: &Server,
+        path: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut all = vec![("csrf", csrf)];
+        all.extend_from_slice(fields);
+        self.send(
+            server
+                .request("POST", path)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(encode(&all)),
+        )
+    }
+
+    fn send(&mut self, request: Request) -> Response {
+        let request = match self.cookie.is_empty() {
+            true => request,
+            false => request.header("Cookie", &self.cookie),
+        };
+        let response = request.send();
+        if let Some(cookie) = cookie_set(&response, "concord_formulaire") {
+            self.cookie = cookie;
+        }
+        response
+    }
+}
+
+/// The key (`{permanence}-{start}`) of a free slot starting at `start` on
+/// the service's page, if the page offers it.
+fn offered(server: &Server, start: i64) -> Option<String> {
+    let page = server
+        .request("GET", &format!("/rendez-vous/{SERVICE}"))
+        .send()
+        .expect(200)
+        .text();
+    let suffix = format!("-{start}\"");
+    page.split("creneau=")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap() + 1])
+        .find(|key| key.ends_with(&suffix))
+        .map(|key| key.trim_end_matches('"').to_owned())
+}
+
+/// Books `start` as an anonymous resident; the response to the form.
+fn book(server: &Server, start: i64, name: &str, note: &str) -> Response {
+    book_with_email(server, start, name, note, "")
+}
+
+fn book_with_email(server: &Server, start: i64, name: &str, note: &str, email: &str) -> Response {
+    let key = offered(server, start).expect("the slot is offered");
+    let mut visitor = Visitor::anonymous();
+    let (_, csrf) = visitor.get(
+        server,
+        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
+    );
+    visitor.post(
+        server,
+        &format!("/rendez-vous/{SERVICE}/reserver"),
+        &csrf,
+        &[
+            ("creneau", &key),
+            ("theme", "CV"),
+            ("nom", name),
+            ("telephone", "05 56 12 34 56"),
+            ("courriel", email),
+            ("commune", "arue"),
+            ("note", note),
+        ],
+    )
+}
+
+/// The personal link's path a booking's answer sends to.
+fn personal_link(response: &Response) -> String {
+    assert_eq!(response.status, 303, "{}", response.text());
+    let location = response.header("location").unwrap();
+    location.split('?').next().unwrap().to_owned()
+}
+
+/// The service's calendar as its owner reads it (export of the
+/// calendar), unfolded.
+fn service_calendar(server: &Server) -> String {
+    server
+        .as_user(SERVICE, "GET", &format!("/dav/calendars/{SERVICE}/main/"))
+        .send()
+        .expect(200)
+        .text()
+        .replace("\r\n ", "")
+}
+
+#[test]
+fn a_resident_books_a_slot_and_the_adviser_gets_a_private_event() {
+    let server = server_with_service(2);
+    let list = server
+        .request("GET", "/rendez-vous")
+        .send()
+        .expect(200)
+        .text();
+    assert!(list.contains("France services"), "{list}");
+    assert!(list.contains("Démarches en ligne, CV"), "{list}");
+    let page = server
+        .request("GET", &format!("/rendez-vous/{SERVICE}"))
+        .send()
+        .expect(200)
+        .text();
+    assert!(page.contains("Lundi 30 novembre 2026"), "{page}");
+    assert!(page.contains("9 h à 9 h 30</a> (2 places)"), "{page}");
+    assert!(page.contains("le lundi de 9 h à 12 h"), "{page}");
+    // Closed on Wednesday 2 December; nothing before 60 minutes from now.
+    assert!(!page.contains("Mercredi 2 décembre"), "{page}");
+    assert!(page.contains("Jeudi 3 décembre"), "{page}");
+
+    // The form says what is kept; a booking without a contact is refused.
+    let key = offered(&server, monday_9()).unwrap();
+    let mut visitor = Visitor::anonymous();
+    let (form, csrf) = visitor.get(
+        &server,
+        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
+    );
+    let form = form.text();
+    assert!(
+        form.contains("lundi 30 novembre 2026 de 9 h à 9 h 30"),
+        "{form}"
+    );
+    assert!(form.contains("pendant 365\u{a0}jours"), "{form}");
+    let refused = visitor.post(
+        &server,
+        &format!("/rendez-vous/{SERVICE}/reserver"),
+        &csrf,
+        &[("creneau", &key), ("theme", "CV"), ("nom", "Jeanne Dupont")],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(refused
+        .text()
+        .contains("Indiquez un numéro de téléphone ou une adresse e-mail"));
+    // Without the form's CSRF field, nothing is booked.
+    let forged = visitor.post(
+        &server,
+        &format!("/rendez-vous/{SERVICE}/reserver"),
+        "forged",
+        &[
+            ("creneau", &key),
+            ("theme", "CV"),
+            ("nom", "X"),
+            ("telephone", "0556123456"),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+
+    let booked = book(&server, monday_9(), "Jeanne Dupont", "Dossier CAF");
+    let link = personal_link(&booked);
+    assert!(link.starts_with("/rendez-vous/gerer/"));
+    let confirmation = server
+        .request("GET", booked.header("location").unwrap())
+        .send()
+        .expect(200)
+        .text();
+    assert!(
+        confirmation.contains("Votre rendez-vous est pris"),
+        "{confirmation}"
+    );
+    assert!(confirmation.contains(PLACE), "{confirmation}");
+    assert!(
+        confirmation.contains("une pièce d&#39;identité"),
+        "{confirmation}"
+    );
+    assert!(
+        confirmation.contains(&link),
+        "the personal link is shown: {confirmation}"
+    );
+    // One place left in that slot.
+    let page = server
+        .request("GET", &format!("/rendez-vous/{SERVICE}"))
+        .send()
+        .expect(200)
+        .text();
+    assert!(page.contains("9 h à 9 h 30</a></li>"), "{page}");
+
+    // The adviser's calendar holds a private event with the details.
+    let calendar = service_calendar(&server);
+    assert!(calendar.contains("CLASS:PRIVATE"), "{calendar}");
+    assert!(calendar.contains("TRANSP:TRANSPARENT"), "{calendar}");
+    assert!(calendar.contains("DTSTART:20261130T080000Z"), "{calendar}");
+    assert!(calendar.contains("Jeanne Dupont"), "{calendar}");
+    assert!(calendar.contains("Dossier CAF"), "{calendar}");
+    assert!(!calendar.contains("ATTENDEE"), "{calendar}");
+}
+
+#[test]
+fn capacity_holds_under_fifty_concurrent_bookings() {
+    let capacity = 3;
+    let server = server_with_service(capacity);
+    let key = offered(&server, monday_9()).unwrap();
+    let barrier = std::sync::Barrier::new(50);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..50)
+            .map(|n| {
+                let (server, key, barrier) = (&server, &key, &barrier);
+                scope.spawn(move || {
+                    let mut visitor = Visitor::anonymous();
+                    let (_, csrf) = visitor.get(
+                        server,
+                        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
+                    );
+                    let name = format!("Habitant {n}");
+                    barrier.wait();
+                    visitor
+                        .post(
+                            server,
+                            &format!("/rendez-vous/{SERVICE}/reserver"),
+                            &csrf,
+                            &[
+                                ("creneau", key),
+                                ("theme", "CV"),
+                                ("nom", &name),
+                                ("courriel", "habitant@example.org"),
+                            ],
+                        )
+                        .status
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let booked = statuses.iter().filter(|s| **s == 303).count();
+    let full = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!(booked, capacity as usize, "{statuses:?}");
+    assert_eq!(full, 50 - capacity as usize, "{statuses:?}");
+    assert_eq!(
+        service_calendar(&server).matches("BEGIN:VEVENT").count(),
+        capacity as usize
+    );
+    assert_eq!(
+        offered(&server, monday_9()),
+        None,
+        "a full slot is not offered"
+    );
+}
+
+#[test]
+fn cancel_and_move_by_the_personal_link() {
+    let server = server_with_service(1);
+    let link = personal_link(&book(&server, monday_9(), "Jeanne Dupont", ""));
+    // A wrong link is refused clearly.
+    let wrong = server
+        .request(
+            "GET",
+            "/rendez-vous/gerer/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )
+        .send()
+        .expect(404)
+        .text();
+    assert!(wrong.contains("n&#39;est pas valable"), "{wrong}");
+
+    // Moving to a full slot is refused; to a free one, the event moves.
+    let tuesday_10 = ts("2026-12-01T09:00:00Z");
+    let other = personal_link(&book(&server, tuesday_10, "Paul Martin", ""));
+    let mut visitor = Visitor::anonymous();
+    let (moving, csrf) = visitor.get(&server, &format!("{link}/deplacer"));
+    let moving = moving.text();
+    assert!(
+        !moving.contains(&format!("-{tuesday_10}\"")),
+        "a full slot is not offered: {moving}"
+    );
+    let permanence = offered(&server, monday_9() + 1800).unwrap();
+    let permanence = permanence.split('-').next().unwrap();
+    let full = visitor.post(
+        &server,
+        &format!("{link}/deplacer"),
+        &csrf,
+        &[("creneau", &format!("{permanence}-{tuesday_10}"))],
+    );
+    assert_eq!(full.status, 409, "{}", full.text());
+    let thursday_11 = ts("2026-12-03T10:00:00Z");
+    let moved = visitor.post(
+        &server,
+        &format!("{link}/deplacer"),
+        &csrf,
+        &[("creneau", &format!("{permanence}-{thursday_11}"))],
+    );
+    assert_eq!(moved.status, 303, "{}", moved.text());
+    let page = server.request("GET", &link).send().expect(200).text();
+    assert!(
+        page.contains("jeudi 3 décembre 2026 de 11 h à 11 h 30"),
+        "{page}"
+    );
+    assert!(
+        offered(&server, monday_9()).is_some(),
+        "the old slot is free again"
+    );
+    assert_eq!(offered(&server, thursday_11), None);
+    let calendar = service_calendar(&server);
+    assert!(calendar.contains("DTSTART:20261203T100000Z"), "{calendar}");
+    assert!(!calendar.contains("DTSTART:20261130T080000Z"), "{calendar}");
+    assert_eq!(calendar.matches("BEGIN:VEVENT").count(), 2);
+
+    // Cancelling frees the slot and deletes the event.
+    let (_, csrf) = visitor.get(&server, &link);
+    let cancelled = visitor.post(&server, &link, &csrf, &[]);
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+    assert!(cancelled.text().contains("Votre rendez-vous est annulé"));
+    assert!(offered(&server, thursday_11).is_some());
+    let calendar = service_calendar(&server);
+    assert!(!calendar.contains("Jeanne Dupont"), "{calendar}");
+    assert!(calendar.contains("Paul Martin"), "{calendar}");
+    // The used link now refuses everything, clearly.
+    let again = server.request("GET", &link).send().expect(410).text();
+    assert!(again.contains("a été annulé"), "{again}");
+    assert_eq!(visitor.post(&server, &link, &csrf, &[]).status, 410);
+    let late_move = visitor.post(
+        &server,
+        &format!("{link}/deplacer"),
+        &csrf,
+        &[("creneau", &format!("{permanence}-{thursday_11}"))],
+    );
+    assert_eq!(late_move.status, 410);
+    server.request("GET", &other).send().expect(200);
+}
+
+#[test]
+fn an_advisers_event_makes_slots_busy_but_a_free_one_does_not() {
+    let server = server_with_service(2);
+    assert!(offered(&server, monday_9()).is_some());
+    let key = offered(&server, monday_9()).unwrap();
+    // The adviser's own meeting, 9:00-10:00 on Monday, from a phone.
+    server
+        .as_user(
+            SERVICE,
+            "PUT",
+            &format!("/dav/calendars/{SERVICE}/main/reunion.ics"),
+        )
+        .ics(&event(
+            "reunion-1",
+            "Réunion d'équipe",
+            "20261130T080000Z",
+            "20261130T090000Z",
+        ))
+        .send()
+        .expect(201);
+    // A transparent (free) event from 10:00 to 11:00 blocks nothing.
+    let free = String::from_utf8(event(
+        "libre-1",
+        "Veille",
+        "20261130T090000Z",
+        "20261130T100000Z",
+    ))
+    .unwrap()
+    .replace("SUMMARY:", "TRANSP:TRANSPARENT\r\nSUMMARY:");
+    server
+        .as_user(
+            SERVICE,
+            "PUT",
+            &format!("/dav/calendars/{SERVICE}/main/libre.ics"),
+        )
+        .ics(free.as_bytes())
+        .send()
+        .expect(201);
+    assert_eq!(offered(&server, monday_9()), None);
+    assert_eq!(offered(&server, monday_9() + 1800), None);
+    assert!(offered(&server, monday_9() + 3600).is_some());
+    assert!(offered(&server, monday_9() + 5400).is_some());
+    // A form opened before the meeting was added is refused on sending.
+    let mut visitor = Visitor::anonymous();
+    let (_, csrf) = visitor.get(
+        &server,
+        &format!(
+            "/rendez-vous/{SERVICE}/reserver?creneau={}",
+            key.replace(&monday_9().to_string(), &(monday_9() + 3600).to_string())
+        ),
+    );
+    let busy = visitor.post(
+        &server,
+        &format!("/rendez-vous/{SERVICE}/reserver"),
+        &csrf,
+        &[
+            ("creneau", &key),
+            ("theme", "CV"),
+            ("nom", "X"),
+            ("telephone", "0556123456"),
+        ],
+    );
+    assert_eq!(busy.status, 409, "{}", busy.text());
+}
+
+#[test]
+fn bookings_never_reach_public_outputs() {
+    let server = server_with_service(2);
+    let secrets = ["Zéphyrine Mystère", "NOTE-SECRETE-42", "05 56 12 34 56"];
+    personal_link(&book(&server, monday_9(), secrets[0], secrets[1]));
+    // A public event of the same service, to be sure its outputs are read.
+    server
+        .as_user(
+            SERVICE,
+            "PUT",
+            &format!("/dav/calendars/{SERVICE}/main/atelier.ics"),
+        )
+        .ics(&event(
+            "atelier-1",
+            "Atelier numérique",
+            "20261205T090000Z",
+            "20261205T110000Z",
+        ))
+        .send()
+        .expect(201);
+    let public = [
+        "/",
+        "/?du=2026-11-28&au=2026-12-31",
+        "/associations",
+        "/rendez-vous",
+        "/rendez-vous/fs",
+        "/feeds/intercommunal.ics",
+        "/feeds/fs.ics",
+    ];
+    let mut seen_public_event = false;
+    for path in public {
+        let text = server.request("GET", path).send().expect(200).text();
+        seen_public_event |= text.contains("Atelier numérique");
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret} in {path}: {text}");
+        }
+        assert!(!text.contains("Rendez-vous\u{202f}: CV"), "{path}: {text}");
+    }
+    assert!(seen_public_event, "the public outputs were read");
+    // The intercommunal calendar, as another organiser reads it.
+    let intercommunal = server
+        .as_user("asso-a", "GET", "/dav/intercommunal/")
+        .send()
+        .expect(200)
+        .text();
+    assert!(
+        intercommunal.contains("Atelier numérique"),
+        "{intercommunal}"
+    );
+    let report = server
+        .as_user("asso-a", "REPORT", "/dav/intercommunal/")
+        .header("Depth", "1")
+        .xml("<?xml version=\"1.0\"?><C:calendar-query xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name=\"VCALENDAR\"><C:comp-filter name=\"VEVENT\"/></C:comp-filter></C:filter></C:calendar-query>")
+        .send()
+        .expect(207)
+        .text();
+    // The JSON an organiser gets about a planned event at the same time
+    // and place.
+    let availability = server
+        .as_user(
+            "asso-a",
+            "GET",
+            "/api/availability?start=2026-11-30T09:00&end=2026-11-30T10:00&commune=arue",
+        )
+        .send()
+        .expect(200)
+        .text();
+    for text in [intercommunal, report, availability] {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret}: {text}");
+        }
+        assert!(!text.contains("CLASS:PRIVATE"), "{text}");
+    }
+}
+
+#[test]
+fn a_service_defines_permanences_in_its_space_and_books_for_a_caller() {
+    let server = Server::start_with(TERRITORY);
+    let out = cli_with_stdin(
+        &server.config_path(),
+        &[
+            "organiser",
+            "add",
+            SERVICE,
+            "--name",
+            "France services",
+            "--kind",
+            "service",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    assert!(out.status.success());
+    // An association has no permanences.
+    let mut association = Visitor::signed_in(&server, "asso-a");
+    assert_eq!(
+        association.get(&server, "/espace/permanences").0.status,
+        403
+    );
+
+    let mut service = Visitor::signed_in(&server, SERVICE);
+    let (_, csrf) = service.get(&server, "/espace/permanences");
+    let fields = |hours: &'static str| {
+        vec![
+            ("action", "ajouter"),
+            ("lieu", "Médiathèque d'Arue"),
+            ("themes", "Impôts en ligne\nCV"),
+            ("horaires", hours),
+            ("fermetures", ""),
+            ("duree", "45"),
+            ("places", "1"),
+            ("jours", "7"),
+            ("delai", "0"),
+            ("apporter", "votre avis d'imposition"),
+        ]
+    };
+    let refused = service.post(
+        &server,
+        "/espace/permanences",
+        &csrf,
+        &fields("lundi matin"),
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.text().contains("n&#39;est pas une plage horaire"),
+        "{}",
+        refused.text()
+    );
+    let added = service.post(
+        &server,
+        "/espace/permanences",
+        &csrf,
+        &fields("lun 14:00-16:15"),
+    );
+    assert_eq!(added.status, 303, "{}", added.text());
+    let page = service.get(&server, "/espace/permanences").0.text();
+    assert!(page.contains("le lundi de 14 h à 16 h 15"), "{page}");
+    // 14:00, 14:45, 15:30 (16:15 ends the day).
+    assert!(offered(&server, ts("2026-11-30T13:00:00Z")).is_some());
+    assert!(offered(&server, ts("2026-11-30T14:30:00Z")).is_some());
+    assert!(offered(&server, ts("2026-11-30T15:15:00Z")).is_none());
+
+    // The service books for a caller with the public form, signed in.
+    let key = offered(&server, ts("2026-11-30T13:45:00Z")).unwrap();
+    let (form, csrf) = service.get(
+        &server,
+        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
+    );
+    assert!(form.text().contains("pour quelqu'un"), "{}", form.text());
+    let booked = service.post(
+        &server,
+        &format!("/rendez-vous/{SERVICE}/reserver"),
+        &csrf,
+        &[
+            ("creneau", &key),
+            ("theme", "Impôts en ligne"),
+            ("nom", "Marcel Appelant"),
+            ("telephone", "06 12 34 56 78"),
+        ],
+    );
+    personal_link(&booked);
+    let calendar = service_calendar(&server);
+    assert!(
+        calendar.contains("Pris par : France services"),
+        "{calendar}"
+    );
+    let (list, csrf) = service.get(&server, "/espace/rendez-vous");
+    let list = list.text();
+    assert!(list.contains("Marcel Appelant"), "{list}");
+    assert!(list.contains("prévu"), "{list}");
+    let id_at = list.find("name=\"id\" value=\"").unwrap() + 17;
+    let id = &list[id_at..id_at + list[id_at..].find('"').unwrap()];
+    let marked = service.post(
+        &server,
+        "/espace/rendez-vous",
+        &csrf,
+        &[("id", id), ("statut", "venu")],
+    );
+    assert_eq!(marked.status, 303);
+    assert!(service
+        .get(&server, "/espace/rendez-vous")
+        .0
+        .text()
+        .contains("venu"));
+    // Another service cannot mark it.
+    let out = cli_with_stdin(
+        &server.config_path(),
+        &[
+            "organiser",
+            "add",
+            "cias",
+            "--name",
+            "CIAS",
+            "--kind",
+            "service",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    assert!(out.status.success());
+    let mut other = Visitor::signed_in(&server, "cias");
+    let (_, csrf) = other.get(&server, "/espace/rendez-vous");
+    assert_eq!(
+        other
+            .post(
+                &server,
+                "/espace/rendez-vous",
+                &csrf,
+                &[("id", id), ("statut", "absent")]
+            )
+            .status,
+        404
+    );
+}
+
+#[test]
+fn old_bookings_are_anonymised_and_still_counted() {
+    let mut server = server_with_service(1);
+    let link = personal_link(&book(&server, monday_9(), "Jeanne Dupont", "Dossier CAF"));
+    let mut service = Visitor::signed_in(&server, SERVICE);
+    let (list, csrf) = service.get(&server, "/espace/rendez-vous");
+    let list = list.text();
+    let id_at = list.find("name=\"id\" value=\"").unwrap() + 17;
+    let id = list[id_at..id_at + list[id_at..].find('"').unwrap()].to_owned();
+    assert_eq!(
+        service
+            .post(
+                &server,
+                "/espace/rendez-vous",
+                &csrf,
+                &[("id", &id), ("statut", "venu")]
+            )
+            .status,
+        303
+    );
+    // Within the retention time, nothing changes.
+    server.restart_at("2027-11-29T10:00:00Z");
+    assert!(service_calendar(&server).contains("Jeanne Dupont"));
+    // 365 days after the appointment, the server anonymises it at start.
+    server.restart_at("2027-12-01T10:00:00Z");
+    let calendar = service_calendar(&server);
+    assert!(!calendar.contains("Jeanne Dupont"), "{calendar}");
+    assert!(!calendar.contains("Dossier CAF"), "{calendar}");
+    server.request("GET", &link).send().expect(404);
+    let out = cli_with_stdin(
+        &server.config_path(),
+        &[
+            "appointments",
+            "indicators",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-12-31",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.contains("total,,1,1,0,0,1.00"), "{csv}");
+    assert!(csv.contains("commune,arue,1,1,0,0,1.00"), "{csv}");
+    assert!(csv.contains("theme,CV,1,1,0,0,1.00"), "{csv}");
+    assert!(!csv.contains("Jeanne"), "{csv}");
+}
+
+#[test]
+fn the_purge_command_anonymises_as_the_server_does() {
+    let server = server_with_service(1);
+    personal_link(&book(&server, monday_9(), "Jeanne Dupont", ""));
+    let purge = |clock: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+            .env("CONCORD_CLOCK", clock)
+            .arg("--config")
+            .arg(server.config_path())
+            .args(["appointments", "purge"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The appointment is on Monday 30 November 2026, kept 365 days.
+    assert!(purge("2027-11-29T10:00:00Z").starts_with("0 booking(s)"));
+    assert!(service_calendar(&server).contains("Jeanne Dupont"));
+    assert!(purge("2027-12-01T10:00:00Z").starts_with("1 booking(s)"));
+    eventually("the server sees the purge", || {
+        let calendar = service_calendar(&server);
+        calendar.contains("Jeanne Dupont").then_some(calendar)
+    });
+}
+
+#[test]
+fn staff_mark_bookings_and_download_the_indicators() {
+    let server = server_with_service(2);
+    personal_link(&book(&server, monday_9(), "Jeanne Dupont", ""));
+    personal_link(&book(&server, monday_9() + 1800, "Paul Martin", ""));
+    let anonymous = server
+        .request("GET", "/gestion/rendez-vous")
+        .send()
+        .expect(303);
+    assert!(anonymous
+        .header("location")
+        .unwrap()
+        .starts_with("/connexion"));
+    let mut association = Visitor::signed_in(&server, "asso-a");
+    assert_eq!(
+        association.get(&server, "/gestion/rendez-vous").0.status,
+        403
+    );
+
+    let mut staff = Visitor::signed_in(&server, "staff");
+    let desk = staff.get(&server, "/gestion/rendez-vous").0.text();
+    assert!(
+        desk.contains("/gestion/rendez-vous/fs\">France services</a>"),
+        "{desk}"
+    );
+    let (list, csrf) = staff.get(&server, "/gestion/rendez-vous/fs");
+    let list = list.text();
+    assert!(
+        list.contains("Jeanne Dupont") && list.contains("Paul Martin"),
+        "{list}"
+    );
+    let ids: Vec<String> = list
+        .split("name=\"id\" value=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    for (id, status) in ids.iter().zip(["venu", "absent"]) {
+        let marked = staff.post(
+            &server,
+            "/gestion/rendez-vous/fs",
+            &csrf,
+            &[("id", id), ("statut", status)],
+        );
+        assert_eq!(marked.status, 303, "{}", marked.text());
+        assert_eq!(marked.header("location"), Some("/gestion/rendez-vous/fs"));
+    }
+    let csv = staff.send(server.request(
+        "GET",
+        "/gestion/rendez-vous/indicateurs.csv?du=2026-11-01&au=2026-12-31",
+    ));
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let csv = csv.text();
+    assert!(
+        csv.starts_with("groupe,valeur,rendez_vous,venus,absents,annules,taux_presence\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("total,,2,1,1,0,0.50\r\n"), "{csv}");
+    assert!(csv.contains("mois,2026-11,2,1,1,0,0.50\r\n"), "{csv}");
+    assert!(!csv.contains("Jeanne"), "{csv}");
+    // Outside the period, nothing is counted.
+    let empty = staff
+        .send(server.request(
+            "GET",
+            "/gestion/rendez-vous/indicateurs.csv?du=2027-01-01&au=2027-01-31",
+        ))
+        .text();
+    assert!(empty.contains("total,,0,0,0,0,\r\n"), "{empty}");
+}
+
+#[test]
+fn with_mail_the_resident_gets_a_confirmation_and_an_invitation() {
+    let sink = common::smtp::Sink::start();
+    let server = server_with_service_and(2, &sink.config());
+    book_with_email(
+        &server,
+        monday_9(),
+        "Jeanne Martin",
+        "",
+        "jeanne@example.org",
+    )
+    .expect(303);
+    let sent = sink.wait_for(1);
+    assert_eq!(sent.to, ["jeanne@example.org"]);
+    let data = sent.data.replace("=\r\n", "");
+    assert!(data.contains("multipart/mixed"), "{data}");
+    assert!(data.contains("text/calendar; method=REQUEST"), "{data}");
+    assert!(data.contains("rendez-vous.ics"), "{data}");
+    // Without an address, nothing is sent.
+    book(&server, monday_9(), "Paul Durand", "").expect(303);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sink.count(), 1);
+}
