@@ -52,6 +52,15 @@ const FORMS: &[(&str, &[(&str, &str)])] = &[
         &[("action", "fiche"), ("nom", "Pirate")],
     ),
     ("/gestion/organisateurs/asso-a", &[("action", "desactiver")]),
+    ("/gestion/organisateurs/asso-a", &[("action", "activation")]),
+    (
+        "/gestion/inscriptions",
+        &[("action", "refuser"), ("demande", "1"), ("raison", "x")],
+    ),
+    (
+        "/gestion/inscriptions",
+        &[("action", "approuver"), ("demande", "1")],
+    ),
     ("/gestion/organisateurs/asso-a", &[("action", "activer")]),
     (
         "/gestion/organisateurs/asso-a",
