@@ -118,7 +118,10 @@ pub async fn fetch(
                     let moved_to = (hops > 0 && all_permanent).then(|| target.to_string());
                     return Ok(Download { fetched, moved_to });
                 }
-                Hop::Redirect { location, permanent } => {
+                Hop::Redirect {
+                    location,
+                    permanent,
+                } => {
                     all_permanent &= permanent;
                     target = feed_url::redirect(&target, &location).map_err(FetchError::Url)?;
                 }

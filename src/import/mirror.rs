@@ -202,7 +202,8 @@ async fn write(
                 let mut refused = Vec::new();
                 for put in &puts {
                     let body = put.body.as_bytes();
-                    let stored = write::store(tx, collection_id, &put.name, body, &put.object, &anyway);
+                    let stored =
+                        write::store(tx, collection_id, &put.name, body, &put.object, &anyway);
                     if let Err(error) = write::in_transaction(stored)? {
                         refused.push((format!("{}: {error}", put.uid), put.new));
                     }

@@ -194,4 +194,3 @@ fn answer(mut stream: TcpStream, state: &Mutex<State>) {
     };
     let _ = stream.write_all(&out);
 }
-

@@ -7,13 +7,13 @@
 
 use super::events::calendar_name;
 use super::subscriptions::{self, Section, SubscribeForm};
-use crate::web::fields::Errors;
 use crate::http::Response;
 use crate::ical::IcalError;
 use crate::import::once::{self as import, ImportError, Item, Refusal};
 use crate::store::accounts::Principal;
 use crate::store::collections::Collection;
 use crate::store::owned;
+use crate::web::fields::Errors;
 use crate::web::page::{self, Chrome};
 use crate::web::visit::Visit;
 use askama::Template;

@@ -233,7 +233,8 @@ pub fn plain_error(error: &str) -> String {
     } else if said("gzip") {
         "Le site de l'agenda a envoyé des données compressées illisibles.".into()
     } else if error.starts_with("no answer within") {
-        "Le site de l'agenda a mis trop de temps à répondre\u{202f}; concord réessaiera plus tard.".into()
+        "Le site de l'agenda a mis trop de temps à répondre\u{202f}; concord réessaiera plus tard."
+            .into()
     } else if error.starts_with("could not store the feed") {
         "Les événements n'ont pas pu être enregistrés\u{202f}; concord réessaiera plus tard.".into()
     } else {
@@ -290,21 +291,25 @@ async fn subscribe(visit: &Visit<'_>, user: &Principal) -> Response {
     let mut errors = Errors::default();
     let url = form.adresse.trim().to_owned();
     let name = form.nom.trim().to_owned();
-    let every = form
-        .intervalle
-        .trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|m| interval_choices(settings, "").iter().any(|c| c.value == m.to_string()));
+    let every = form.intervalle.trim().parse::<u32>().ok().filter(|m| {
+        interval_choices(settings, "")
+            .iter()
+            .any(|c| c.value == m.to_string())
+    });
     if every.is_none() {
-        errors.add("intervalle", "Choisissez la fréquence des mises à jour dans la liste.");
+        errors.add(
+            "intervalle",
+            "Choisissez la fréquence des mises à jour dans la liste.",
+        );
     }
     if url.is_empty() {
         errors.add(
             "adresse",
             "Indiquez l'adresse de l'agenda (elle commence par https://, http:// ou webcal://).",
         );
-    } else if let Err(error) = fetch::check_address(&fetch::Settings::from_config(&visit.app.config), &url).await {
+    } else if let Err(error) =
+        fetch::check_address(&fetch::Settings::from_config(&visit.app.config), &url).await
+    {
         errors.add("adresse", address_refusal(&error));
     }
     if errors.is_empty() {
@@ -345,7 +350,15 @@ async fn subscribe(visit: &Visit<'_>, user: &Principal) -> Response {
             }
         }
     }
-    super::import::page(visit, user, StatusCode::UNPROCESSABLE_ENTITY, None, form, errors).await
+    super::import::page(
+        visit,
+        user,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        form,
+        errors,
+    )
+    .await
 }
 
 /// Why an address cannot be fetched, in French, for the address field.
@@ -451,13 +464,34 @@ mod tests {
         let target = "https://a.example/x.ics".to_owned();
         let failures = [
             FetchError::Refused("10.0.0.1 is a private address".into()),
-            FetchError::Dns { host: "a.example".into(), detail: "no".into() },
-            FetchError::Connect { target: target.clone(), detail: "refused".into() },
-            FetchError::Tls { host: "a.example".into(), detail: "bad".into() },
-            FetchError::Http { target: target.clone(), detail: "eof".into() },
-            FetchError::Status { target: target.clone(), status: S::NOT_FOUND },
-            FetchError::Status { target: target.clone(), status: S::FORBIDDEN },
-            FetchError::Status { target: target.clone(), status: S::BAD_GATEWAY },
+            FetchError::Dns {
+                host: "a.example".into(),
+                detail: "no".into(),
+            },
+            FetchError::Connect {
+                target: target.clone(),
+                detail: "refused".into(),
+            },
+            FetchError::Tls {
+                host: "a.example".into(),
+                detail: "bad".into(),
+            },
+            FetchError::Http {
+                target: target.clone(),
+                detail: "eof".into(),
+            },
+            FetchError::Status {
+                target: target.clone(),
+                status: S::NOT_FOUND,
+            },
+            FetchError::Status {
+                target: target.clone(),
+                status: S::FORBIDDEN,
+            },
+            FetchError::Status {
+                target: target.clone(),
+                status: S::BAD_GATEWAY,
+            },
             FetchError::NoLocation { target },
             FetchError::TooManyRedirects,
             FetchError::TooLarge { limit: 10 },
