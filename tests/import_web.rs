@@ -14,6 +14,9 @@ const ALLOW_PRIVATE: &str = "[import]\nallow_private = true\n";
 const PAGE: &str = "/espace/importer";
 const SUBSCRIBE: &str = "/espace/importer/abonnements/nouveau";
 
+/// Fields of the form changed from what the page offers.
+type Changes<'a> = &'a [(&'a str, &'a str)];
+
 /// Sends the subscription form as the page offers it, with `changes`.
 fn subscribe(client: &mut WebClient, changes: &[(&str, &str)]) -> Response {
     let page = client.get(PAGE).expect(200).text();
@@ -138,7 +141,7 @@ fn the_form_says_what_is_wrong_in_french_and_records_nothing() {
     );
     let mut client = WebClient::signed_in(&server, "asso-a");
     let public = "https://93.184.215.14/agenda.ics";
-    let cases: [(&[(&str, &str)], &str, &str); 7] = [
+    let cases: [(Changes, &str, &str); 7] = [
         (
             &[("adresse", &feeds.url("/google.ics"))],
             "adresse",
