@@ -10,199 +10,12 @@
 
 mod common;
 use common::davxml::{self, CALDAV, DAV};
+use common::feeds::{Feeds, Route};
 use common::*;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const ALLOW_PRIVATE: &str = "[import]\nallow_private = true\n";
-
-/// What the feed server answers on one path.
-#[derive(Clone)]
-enum Route {
-    /// A feed with an ETag; 304 when the request names it.
-    Feed {
-        body: Vec<u8>,
-        etag: String,
-        content_type: &'static str,
-        gzip: bool,
-    },
-    Status(u16),
-    Redirect(String),
-    /// Waits, then answers the feed.
-    Slow(Duration, Vec<u8>),
-    /// An endless-looking body: `n` bytes, no Content-Length, closed at the end.
-    Stream(usize),
-}
-
-/// One request the feed server saw.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    headers: HashMap<String, String>,
-    /// The request did not start like HTTP (a TLS ClientHello).
-    not_http: bool,
-}
-
-#[derive(Default)]
-struct State {
-    routes: HashMap<String, Route>,
-    seen: Vec<Seen>,
-    /// Bytes of `Stream` bodies the client took before closing.
-    streamed: usize,
-}
-
-/// A small HTTP/1.1 server on 127.0.0.1, one thread per connection.
-struct Feeds {
-    port: u16,
-    state: Arc<Mutex<State>>,
-}
-
-impl Feeds {
-    fn start() -> Feeds {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state: Arc<Mutex<State>> = Arc::default();
-        let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = shared.clone();
-                std::thread::spawn(move || answer(stream, &state));
-            }
-        });
-        Feeds { port, state }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn route(&self, path: &str, route: Route) {
-        self.state.lock().unwrap().routes.insert(path.into(), route);
-    }
-
-    fn feed(&self, path: &str, body: impl Into<Vec<u8>>, etag: &str) {
-        self.route(
-            path,
-            Route::Feed {
-                body: body.into(),
-                etag: etag.into(),
-                content_type: "text/calendar; charset=utf-8",
-                gzip: false,
-            },
-        );
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.state.lock().unwrap().seen.clone()
-    }
-
-    fn seen_paths(&self) -> Vec<String> {
-        self.seen().into_iter().map(|s| s.path).collect()
-    }
-}
-
-fn answer(mut stream: TcpStream, state: &Mutex<State>) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut first = String::new();
-    if reader.read_line(&mut first).is_err() || !first.starts_with("GET ") {
-        state.lock().unwrap().seen.push(Seen {
-            path: String::new(),
-            headers: HashMap::new(),
-            not_http: true,
-        });
-        return;
-    }
-    let path = first.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let mut headers = HashMap::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    let route = {
-        let mut state = state.lock().unwrap();
-        state.seen.push(Seen {
-            path: path.clone(),
-            headers: headers.clone(),
-            not_http: false,
-        });
-        state.routes.get(&path).cloned()
-    };
-    let head = |status: &str, extra: &str| {
-        format!("HTTP/1.1 {status}\r\nConnection: close\r\n{extra}\r\n").into_bytes()
-    };
-    let with_body = |mut head: Vec<u8>, body: &[u8]| {
-        head.extend_from_slice(body);
-        head
-    };
-    let out = match route {
-        None => head("404 Not Found", "Content-Length: 0\r\n"),
-        Some(Route::Status(code)) => with_body(
-            head(&format!("{code} Oops"), "Content-Length: 5\r\n"),
-            b"oops\n",
-        ),
-        Some(Route::Redirect(to)) => head(
-            "302 Found",
-            &format!("Location: {to}\r\nContent-Length: 0\r\n"),
-        ),
-        Some(Route::Feed { etag, .. }) if headers.get("if-none-match") == Some(&etag) => {
-            head("304 Not Modified", &format!("ETag: {etag}\r\n"))
-        }
-        Some(Route::Feed {
-            body,
-            etag,
-            content_type,
-            gzip,
-        }) => {
-            let (body, encoding) = if gzip {
-                let mut encoder =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                encoder.write_all(&body).unwrap();
-                (encoder.finish().unwrap(), "Content-Encoding: gzip\r\n")
-            } else {
-                (body, "")
-            };
-            let extra = format!(
-                "Content-Type: {content_type}\r\nETag: {etag}\r\nLast-Modified: Sat, 28 Nov 2026 09:00:00 GMT\r\n{encoding}Content-Length: {}\r\n",
-                body.len()
-            );
-            with_body(head("200 OK", &extra), &body)
-        }
-        Some(Route::Slow(wait, body)) => {
-            std::thread::sleep(wait);
-            let extra = format!(
-                "Content-Type: text/calendar\r\nContent-Length: {}\r\n",
-                body.len()
-            );
-            with_body(head("200 OK", &extra), &body)
-        }
-        Some(Route::Stream(total)) => {
-            let _ = stream.write_all(&head("200 OK", "Content-Type: text/calendar\r\n"));
-            let chunk = vec![b'x'; 64 * 1024];
-            let mut sent = 0;
-            while sent < total {
-                let n = chunk.len().min(total - sent);
-                if stream.write_all(&chunk[..n]).is_err() {
-                    break;
-                }
-                sent += n;
-                state.lock().unwrap().streamed = sent;
-            }
-            return;
-        }
-    };
-    let _ = stream.write_all(&out);
-}
 
 /// Runs a command, then gives the server the time to notice what it
 /// wrote (other processes' writes are seen within 0.2 s).
@@ -712,10 +525,10 @@ fn redirects_are_followed_five_times_at_most() {
     for hop in 1..=6 {
         feeds.route(
             &format!("/r{hop}"),
-            Route::Redirect(format!("/r{}", hop + 1)),
+            Route::Redirect(302, format!("/r{}", hop + 1)),
         );
     }
-    feeds.route("/r7", Route::Redirect(feeds.url("/google.ics")));
+    feeds.route("/r7", Route::Redirect(302, feeds.url("/google.ics")));
     // /r3 -> ... -> /r7 -> the feed: five redirects.
     let out = ok(
         &server,
@@ -747,6 +560,55 @@ fn redirects_are_followed_five_times_at_most() {
     assert!(members(&server, "asso-b", "/dav/calendars/asso-b/six/").is_empty());
 }
 
+/// A feed moved for good (301 or 308 on every hop) is fetched from its new
+/// address from then on; one temporary redirect (302, 307) on the way
+/// leaves the subscription's address as it was.
+#[test]
+fn a_permanent_redirect_moves_the_subscription() {
+    let server = Server::start_with(ALLOW_PRIVATE);
+    let feeds = Feeds::start();
+    feeds.feed("/new.ics", google(), "\"g1\"");
+    feeds.route("/old.ics", Route::Redirect(301, "/mid.ics".into()));
+    feeds.route("/mid.ics", Route::Redirect(308, feeds.url("/new.ics")));
+    feeds.route("/for-now.ics", Route::Redirect(307, "/new.ics".into()));
+    feeds.route("/half.ics", Route::Redirect(301, "/for-now.ics".into()));
+    feeds.route("/found.ics", Route::Redirect(302, "/new.ics".into()));
+    for (path, name) in [
+        ("/old.ics", "moved"),
+        ("/half.ics", "half"),
+        ("/found.ics", "found"),
+    ] {
+        let url = feeds.url(path);
+        let out = ok(&server, &["import", "add", "asso-a", &url, "--name", name]);
+        assert!(out.contains("first import: 5 events: 5 added"), "{out}");
+    }
+    let list = ok(&server, &["import", "list"]);
+    let url_of = |name: &str| {
+        let line = list
+            .lines()
+            .find(|l| l.contains(&format!("asso-a/{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {list}"));
+        line.rsplit(' ').next().unwrap().to_owned()
+    };
+    assert_eq!(url_of("moved"), feeds.url("/new.ics"), "{list}");
+    assert_eq!(url_of("half"), feeds.url("/half.ics"), "{list}");
+    assert_eq!(url_of("found"), feeds.url("/found.ics"), "{list}");
+    // The next fetch goes straight to the new address, conditional on
+    // what the first one got there.
+    let before = feeds.seen().len();
+    let out = ok(&server, &["import", "run", "asso-a/moved"]);
+    assert!(out.contains("unchanged"), "{out}");
+    let after: Vec<_> = feeds.seen().split_off(before);
+    assert_eq!(
+        after.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        vec!["/new.ics"]
+    );
+    assert_eq!(
+        after[0].headers.get("if-none-match").map(String::as_str),
+        Some("\"g1\"")
+    );
+}
+
 /// With private addresses refused and only the name `localhost` trusted,
 /// a redirect to 127.0.0.1 is refused before anything connects to it.
 #[test]
@@ -754,7 +616,7 @@ fn a_redirect_to_a_loopback_address_is_refused() {
     let server = Server::start_with("[import]\nallow_hosts = [\"localhost\"]\n");
     let feeds = Feeds::start();
     feeds.feed("/google.ics", google(), "\"g1\"");
-    feeds.route("/moved", Route::Redirect(feeds.url("/google.ics")));
+    feeds.route("/moved", Route::Redirect(302, feeds.url("/google.ics")));
     let trusted = format!("http://localhost:{}/moved", feeds.port);
     let direct = feeds.url("/google.ics");
     let mapped = format!("http://[::ffff:127.0.0.1]:{}/google.ics", feeds.port);

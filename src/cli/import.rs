@@ -51,6 +51,7 @@ pub fn add(config: &Config, add: Add) -> Result<String, String> {
                 fetched_by_caller: !add.no_fetch,
             },
         )
+        .map(|refused| refused.map_err(|refusal| refusal.to_string()))
     })
     .map_err(|e| e.to_string())??;
     drop(conn);

@@ -93,18 +93,36 @@ pub enum FetchError {
     Timeout { seconds: u64 },
 }
 
+/// What a fetch got, and where the feed now lives when every redirect on
+/// the way was permanent (301, 308): the subscription then follows it, as
+/// RFC 9110 asks of clients that can update their links. One temporary
+/// redirect (302, 303, 307) on the way leaves the address as it was.
+#[derive(Debug)]
+pub struct Download {
+    pub fetched: Fetched,
+    pub moved_to: Option<String>,
+}
+
 /// Downloads `url`, following redirects, within the settings' deadline.
 pub async fn fetch(
     settings: &Settings,
     url: &str,
     validators: &Validators,
-) -> Result<Fetched, FetchError> {
+) -> Result<Download, FetchError> {
     let mut target = feed_url::parse(url).map_err(FetchError::Url)?;
     let all_hops = async {
-        for _ in 0..=MAX_REDIRECTS {
+        let mut all_permanent = true;
+        for hops in 0..=MAX_REDIRECTS {
             match hop(settings, &target, validators).await? {
-                Hop::Done(fetched) => return Ok(fetched),
-                Hop::Redirect(location) => {
+                Hop::Done(fetched) => {
+                    let moved_to = (hops > 0 && all_permanent).then(|| target.to_string());
+                    return Ok(Download { fetched, moved_to });
+                }
+                Hop::Redirect {
+                    location,
+                    permanent,
+                } => {
+                    all_permanent &= permanent;
                     target = feed_url::redirect(&target, &location).map_err(FetchError::Url)?;
                 }
             }
@@ -120,7 +138,7 @@ pub async fn fetch(
 
 enum Hop {
     Done(Fetched),
-    Redirect(String),
+    Redirect { location: String, permanent: bool },
 }
 
 /// One request on a connection of its own.
@@ -166,7 +184,14 @@ async fn hop(
         let location = text_header(&headers, header::LOCATION).ok_or(FetchError::NoLocation {
             target: target.to_string(),
         })?;
-        return Ok(Hop::Redirect(location));
+        let permanent = matches!(
+            status,
+            StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+        );
+        return Ok(Hop::Redirect {
+            location,
+            permanent,
+        });
     }
     if status != StatusCode::OK {
         return Err(FetchError::Status {
@@ -315,10 +340,22 @@ impl Drop for AbortOnDrop {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// Resolves the host, checks every address it has, and connects to the
-/// first that answers (over TLS for https). The addresses checked are the
-/// ones connected to: a second DNS answer cannot slip in between.
-async fn connect(settings: &Settings, target: &Target) -> Result<Box<dyn Io>, FetchError> {
+/// Checks, before anything is recorded, that `url` is one a feed may be
+/// fetched from: an accepted scheme, a host that resolves, to addresses
+/// the policy allows (the pages refuse a private address at once rather
+/// than at the first fetch; every fetch checks again).
+pub async fn check_address(settings: &Settings, url: &str) -> Result<(), FetchError> {
+    let target = feed_url::parse(url).map_err(FetchError::Url)?;
+    tokio::time::timeout(settings.timeout, addresses(settings, &target))
+        .await
+        .unwrap_or(Err(FetchError::Timeout {
+            seconds: settings.timeout.as_secs(),
+        }))
+        .map(drop)
+}
+
+/// Resolves the host and checks every address it has.
+async fn addresses(settings: &Settings, target: &Target) -> Result<Vec<SocketAddr>, FetchError> {
     let addresses: Vec<SocketAddr> = match target.ip() {
         Some(ip) => vec![SocketAddr::new(ip, target.port)],
         None => tokio::net::lookup_host((target.host.as_str(), target.port))
@@ -341,6 +378,14 @@ async fn connect(settings: &Settings, target: &Target) -> Result<Box<dyn Io>, Fe
             .check(&target.host, address.ip())
             .map_err(FetchError::Refused)?;
     }
+    Ok(addresses)
+}
+
+/// Resolves the host, checks every address it has, and connects to the
+/// first that answers (over TLS for https). The addresses checked are the
+/// ones connected to: a second DNS answer cannot slip in between.
+async fn connect(settings: &Settings, target: &Target) -> Result<Box<dyn Io>, FetchError> {
+    let addresses = addresses(settings, target).await?;
     let mut last_error = None;
     let mut stream = None;
     for address in &addresses {

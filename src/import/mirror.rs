@@ -1,9 +1,14 @@
 //! Mirroring by UID: brings a subscription's calendar to what the feed
-//! holds, through the write path of a CalDAV PUT (`ical::parse_object`
-//! validates and indexes, `store::objects` writes the object, its
-//! instances and its change-log entry; caches follow the store's
+//! holds, through the write path of a CalDAV PUT (`crate::write::store`
+//! and `remove`: the UID check, then `store::objects` writes the object,
+//! its instances and its change-log entry; caches follow the store's
 //! generation). Only what changed is written, so ETags and sync tokens
 //! move only then.
+//!
+//! Validation is `ical::parse_object`, as in `write::validate`, but with
+//! the feed's own zone (X-WR-TIMEZONE) for floating times rather than the
+//! calendar's: the calendar only learns that zone in the transaction that
+//! stores the events.
 //!
 //! - An event whose resource is the same but for DTSTAMP is unchanged
 //!   (Google and Outlook stamp every event with the download's time).
@@ -15,6 +20,7 @@ use super::split::{without_stamps, Feed, Item};
 use crate::ical::{self, CalendarObject, Limits};
 use crate::store::collections::{self, CalendarProps, Collection};
 use crate::store::{objects, Store, StoreError};
+use crate::write::{self, Conditions, WriteError};
 use std::collections::HashSet;
 
 /// Objects written per write transaction: a large first import does not
@@ -42,8 +48,11 @@ impl Report {
 /// One object to write.
 struct Write {
     name: String,
+    uid: String,
     body: String,
     object: CalendarObject,
+    /// Not in the mirror before.
+    new: bool,
 }
 
 /// Brings `collection` to `feed`'s events.
@@ -102,7 +111,12 @@ pub async fn apply(
     report.updated = writes.len() - added;
     report.deleted = deleted.len();
     report.skipped.extend(skipped);
-    write(store, collection_id, writes, deleted, props).await?;
+    let refused = write(store, collection_id, writes, deleted, props).await?;
+    report.updated -= refused.iter().filter(|(_, new)| !new).count();
+    report.added -= refused.iter().filter(|(_, new)| *new).count();
+    report
+        .skipped
+        .extend(refused.into_iter().map(|(line, _)| line));
     Ok(report)
 }
 
@@ -128,8 +142,10 @@ fn validate(
                 added += usize::from(new);
                 writes.push(Write {
                     name: item.name,
+                    uid: item.uid,
                     body: item.body,
                     object,
+                    new,
                 });
             }
             Err(error) => skipped.push(format!("{}: {error}", item.uid)),
@@ -158,41 +174,51 @@ fn calendar_props(
 }
 
 /// Writes in chunks, each its own transaction; the calendar's properties
-/// go with the first.
+/// go with the first. Returns the writes the write path refused ("UID:
+/// reason", and whether the event was new).
 async fn write(
     store: &Store,
     collection_id: i64,
     writes: Vec<Write>,
     deleted: Vec<String>,
     props: Option<CalendarProps>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<(String, bool)>, StoreError> {
     let mut props = props;
     let mut writes = writes.into_iter().peekable();
     let mut deleted = deleted.into_iter().peekable();
+    let mut refused = Vec::new();
     while props.is_some() || writes.peek().is_some() || deleted.peek().is_some() {
         let puts: Vec<Write> = writes.by_ref().take(CHUNK).collect();
         let deletes: Vec<String> = deleted.by_ref().take(CHUNK - puts.len()).collect();
         let props = props.take();
-        store
+        let chunk_refused = store
             .write(move |tx| {
                 if let Some(props) = &props {
                     collections::update_props(tx, collection_id, props)?;
                 }
+                // No conditions: the mirror follows the feed whatever it
+                // held (clients cannot write to it).
+                let anyway = Conditions::default();
+                let mut refused = Vec::new();
                 for put in &puts {
-                    objects::put(
-                        tx,
-                        collection_id,
-                        &put.name,
-                        put.body.as_bytes(),
-                        &put.object,
-                    )?;
+                    let body = put.body.as_bytes();
+                    let stored =
+                        write::store(tx, collection_id, &put.name, body, &put.object, &anyway);
+                    if let Err(error) = write::in_transaction(stored)? {
+                        refused.push((format!("{}: {error}", put.uid), put.new));
+                    }
                 }
                 for name in &deletes {
-                    objects::delete(tx, collection_id, name)?;
+                    match write::in_transaction(write::remove(tx, collection_id, name, &anyway))? {
+                        // Gone already: what the mirror wanted.
+                        Ok(()) | Err(WriteError::NotFound) => {}
+                        Err(error) => tracing::warn!("import: cannot delete {name}: {error}"),
+                    }
                 }
-                Ok(())
+                Ok(refused)
             })
             .await?;
+        refused.extend(chunk_refused);
     }
-    Ok(())
+    Ok(refused)
 }

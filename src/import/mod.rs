@@ -87,6 +87,31 @@ pub struct NewSubscription<'a> {
     pub fetched_by_caller: bool,
 }
 
+/// Why a subscription was refused; shown in English by the CLI, in
+/// French by the pages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Not an http, https or webcal URL (the detail says why).
+    #[error("{0}")]
+    Url(String),
+    #[error("{0} is not an organiser")]
+    NotOrganiser(String),
+    /// Outside `[import]`'s bounds (the detail names them).
+    #[error("{0}")]
+    Interval(String),
+    #[error("invalid calendar name {0:?}: use 2 to 64 lower-case letters, digits, '-' or '_' (not {reserved})", reserved = crate::store::accounts::RESERVED_LOGINS.join(", "))]
+    Name(String),
+    #[error("{login} already has a calendar or collection called {name:?}")]
+    NameTaken { login: String, name: String },
+    #[error("{login} is already subscribed to {url} (calendar {path:?}, subscription {id})")]
+    AlreadySubscribed {
+        login: String,
+        url: String,
+        path: String,
+        id: i64,
+    },
+}
+
 /// Checks and records a subscription and creates its (empty) mirror, due
 /// at once. The outer error is the database's; the inner one is for the
 /// person who asked.
@@ -94,33 +119,43 @@ pub fn subscribe(
     conn: &rusqlite::Connection,
     config: &Config,
     new: &NewSubscription,
-) -> Result<Result<i64, String>, StoreError> {
+) -> Result<Result<i64, Refusal>, StoreError> {
     use crate::store::accounts;
-    let refuse = |message: String| Ok(Err(message));
+    let refuse = |refusal: Refusal| Ok(Err(refusal));
     if let Err(message) = feed_url::parse(new.url) {
-        return refuse(message);
+        return refuse(Refusal::Url(message));
     }
+    let login = new.owner.login.clone();
     if new.owner.role != accounts::Role::Organiser {
-        return refuse(format!("{} is not an organiser", new.owner.login));
+        return refuse(Refusal::NotOrganiser(login));
+    }
+    let url = new.url.trim();
+    if let Some(same) = subscriptions::of_owner(conn, new.owner.id)?
+        .into_iter()
+        .find(|s| s.url == url)
+    {
+        return refuse(Refusal::AlreadySubscribed {
+            login,
+            url: url.to_owned(),
+            path: same.path,
+            id: same.id,
+        });
     }
     if let Some(seconds) = new.every_seconds {
         if let Err(message) = schedule::check_every(&config.import, seconds) {
-            return refuse(message);
+            return refuse(Refusal::Interval(message));
         }
     }
     let path = match new.name {
         Some(name) => {
             if !accounts::valid_login(name) || accounts::reserved_login(name) {
-                return refuse(format!(
-                    "invalid calendar name {name:?}: use 2 to 64 lower-case letters, digits, '-' or '_' (not {})",
-                    accounts::RESERVED_LOGINS.join(", ")
-                ));
+                return refuse(Refusal::Name(name.to_owned()));
             }
             if collections::get(conn, new.owner.id, name)?.is_some() {
-                return refuse(format!(
-                    "{} already has a calendar or collection called {name:?}",
-                    new.owner.login
-                ));
+                return refuse(Refusal::NameTaken {
+                    login,
+                    name: name.to_owned(),
+                });
             }
             name.to_owned()
         }
@@ -143,7 +178,7 @@ pub fn subscribe(
         &subscriptions::NewSubscription {
             owner_id: new.owner.id,
             path: &path,
-            url: new.url.trim(),
+            url,
             every_seconds: new.every_seconds,
             published: new.published,
             display_name: &path,
@@ -185,10 +220,22 @@ async fn try_sync(store: &Store, config: &Config, id: i64) -> Result<Outcome, St
         },
         None => Validators::default(),
     };
-    let (bytes, validators) = match fetch::fetch(&settings, &subscription.url, &validators).await {
+    let download = match fetch::fetch(&settings, &subscription.url, &validators).await {
         Err(error) => return record_failure(store, config, id, error.to_string()).await,
-        Ok(Fetched::NotModified) => return record_unchanged(store, config, &subscription).await,
-        Ok(Fetched::Body { bytes, validators }) => (bytes, validators),
+        Ok(download) => download,
+    };
+    if let Some(url) = download.moved_to.filter(|url| *url != subscription.url) {
+        tracing::info!(
+            "import: subscription {id} moved permanently from {} to {url}",
+            subscription.url
+        );
+        store
+            .write(move |tx| subscriptions::move_to(tx, id, &url))
+            .await?;
+    }
+    let (bytes, validators) = match download.fetched {
+        Fetched::NotModified => return record_unchanged(store, config, &subscription).await,
+        Fetched::Body { bytes, validators } => (bytes, validators),
     };
     let hash = split::digest_hex(&bytes, 16);
     let (feed_seconds, events, skipped, outcome) =

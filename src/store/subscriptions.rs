@@ -224,6 +224,21 @@ pub fn record_unchanged(conn: &Connection, id: i64, next_at: i64) -> Result<()> 
     Ok(())
 }
 
+/// Makes a subscription due now ("mettre à jour maintenant").
+pub fn due_now(conn: &Connection, id: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE subscriptions SET next_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now()])?;
+    Ok(())
+}
+
+/// Points a subscription at the address its feed moved to for good (every
+/// redirect on the way was permanent).
+pub fn move_to(conn: &Connection, id: i64, url: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE subscriptions SET url = ?2 WHERE id = ?1")?
+        .execute(params![id, url])?;
+    Ok(())
+}
+
 /// Records a failure; the mirror stays as the last success left it.
 pub fn record_failure(conn: &Connection, id: i64, error: &str, next_at: i64) -> Result<()> {
     conn.prepare_cached(

@@ -3,6 +3,7 @@
 //! send exactly the bytes a client would, path tricks included).
 #![allow(dead_code)]
 
+pub mod feeds;
 pub mod smtp;
 pub mod web;
 

@@ -1,15 +1,19 @@
-//! Importing an `.ics` file once (`/espace/importer`): an export from
-//! Google Calendar, Outlook or another app, merged by UID into one of the
-//! organiser's calendars (`crate::import`), with a report of what was
-//! added, updated, left as it was and refused, and why.
+//! The import page (`/espace/importer`). Its subscriptions to calendars
+//! kept elsewhere are `super::subscriptions`'s; here, importing an `.ics`
+//! file once: an export from Google Calendar, Outlook or another app,
+//! merged by UID into one of the organiser's calendars (`crate::import`),
+//! with a report of what was added, updated, left as it was and refused,
+//! and why.
 
 use super::events::calendar_name;
+use super::subscriptions::{self, Section, SubscribeForm};
 use crate::http::Response;
 use crate::ical::IcalError;
 use crate::import::once::{self as import, ImportError, Item, Refusal};
 use crate::store::accounts::Principal;
 use crate::store::collections::Collection;
 use crate::store::owned;
+use crate::web::fields::Errors;
 use crate::web::page::{self, Chrome};
 use crate::web::visit::Visit;
 use askama::Template;
@@ -25,6 +29,7 @@ struct ImportPage {
     chosen: String,
     error: Option<String>,
     max_mib: usize,
+    feeds: Section,
 }
 
 #[derive(Template)]
@@ -39,51 +44,26 @@ struct ReportPage {
 }
 
 pub async fn handle(visit: &Visit<'_>, user: &Principal) -> Response {
-    let owner = user.id;
-    let calendars = match visit
-        .app
-        .store
-        .read(move |conn| owned::event_calendars(conn, owner))
-        .await
-    {
-        Ok(calendars) => calendars,
-        Err(error) => {
-            tracing::error!("cannot list calendars: {error}");
-            return page::unavailable(visit, "L'import");
-        }
-    };
     if visit.request.method != Method::POST {
-        let chosen = calendars
-            .first()
-            .map(|c| c.path.clone())
-            .unwrap_or_default();
-        return form(visit, &calendars, chosen, StatusCode::OK, None);
+        let form = SubscribeForm::empty(&visit.app.config.import);
+        return page(visit, user, StatusCode::OK, None, form, Errors::default()).await;
     }
+    let calendars = match calendars(visit, user).await {
+        Some(calendars) => calendars,
+        None => return page::unavailable(visit, "L'import"),
+    };
+    let refuse = |status, message: String| async move {
+        let form = SubscribeForm::empty(&visit.app.config.import);
+        let errors = Errors::default();
+        page(visit, user, status, Some(message), form, errors).await
+    };
     let (file, chosen) = match upload(visit).await {
         Ok(upload) => upload,
-        Err(message) => {
-            let chosen = calendars
-                .first()
-                .map(|c| c.path.clone())
-                .unwrap_or_default();
-            return form(
-                visit,
-                &calendars,
-                chosen,
-                StatusCode::BAD_REQUEST,
-                Some(message),
-            );
-        }
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, message).await,
     };
     let Some(collection) = calendars.iter().find(|c| c.path == chosen) else {
         let message = "Choisissez un de vos agendas.".to_owned();
-        return form(
-            visit,
-            &calendars,
-            chosen,
-            StatusCode::BAD_REQUEST,
-            Some(message),
-        );
+        return refuse(StatusCode::BAD_REQUEST, message).await;
     };
     match import::import(visit.app, collection, file).await {
         Ok(report) => page::render(&ReportPage {
@@ -102,30 +82,54 @@ pub async fn handle(visit: &Visit<'_>, user: &Principal) -> Response {
             tracing::error!("cannot import: {error}");
             page::unavailable(visit, "L'import")
         }
+        Err(error) => refuse(StatusCode::UNPROCESSABLE_ENTITY, unreadable(&error)).await,
+    }
+}
+
+async fn calendars(visit: &Visit<'_>, user: &Principal) -> Option<Vec<Collection>> {
+    let owner = user.id;
+    match visit
+        .app
+        .store
+        .read(move |conn| owned::event_calendars(conn, owner))
+        .await
+    {
+        Ok(calendars) => Some(calendars),
         Err(error) => {
-            let message = unreadable(&error);
-            form(
-                visit,
-                &calendars,
-                chosen,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-            )
+            tracing::error!("cannot list calendars: {error}");
+            None
         }
     }
 }
 
-fn form(
-    visit: &Visit,
-    calendars: &[Collection],
-    chosen: String,
+/// The page: the subscription form as given with its errors, the
+/// organiser's subscriptions, and the file import form.
+pub async fn page(
+    visit: &Visit<'_>,
+    user: &Principal,
     status: StatusCode,
     error: Option<String>,
+    form: SubscribeForm,
+    errors: Errors,
 ) -> Response {
+    let Some(calendars) = calendars(visit, user).await else {
+        return page::unavailable(visit, "L'import");
+    };
+    let feeds = match subscriptions::section(visit, user, form, errors).await {
+        Ok(feeds) => feeds,
+        Err(error) => {
+            tracing::error!("cannot list subscriptions: {error}");
+            return page::unavailable(visit, "L'import");
+        }
+    };
+    let chosen = calendars
+        .first()
+        .map(|c| c.path.clone())
+        .unwrap_or_default();
     page::render_status(
         status,
         &ImportPage {
-            chrome: Chrome::new(visit, "Importer un fichier d'agenda"),
+            chrome: Chrome::new(visit, "Importer des agendas"),
             csrf: visit.csrf_token(),
             calendars: calendars
                 .iter()
@@ -134,6 +138,7 @@ fn form(
             chosen,
             error,
             max_mib: visit.app.config.web.max_upload_bytes.div_ceil(1 << 20),
+            feeds,
         },
     )
 }

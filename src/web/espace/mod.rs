@@ -12,6 +12,7 @@ mod home;
 mod import;
 pub(super) mod permanences;
 mod profile;
+mod subscriptions;
 
 use super::page;
 use super::visit::{self, Visit};
@@ -58,9 +59,14 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
         "/espace/connecter/concord.mobileconfig" if read => connect::mobileconfig(visit, user),
         "/espace/permanences" => permanences::permanences(visit, user).await,
         "/espace/rendez-vous" => permanences::bookings(visit, user).await,
-        _ => match path.strip_prefix("/espace/evenements/") {
-            Some(rest) => events::handle(visit, rest).await,
-            None => page::not_found(visit),
-        },
+        _ => {
+            if let Some(rest) = path.strip_prefix("/espace/importer/abonnements/") {
+                return subscriptions::handle(visit, user, rest).await;
+            }
+            match path.strip_prefix("/espace/evenements/") {
+                Some(rest) => events::handle(visit, rest).await,
+                None => page::not_found(visit),
+            }
+        }
     }
 }
