@@ -1,7 +1,7 @@
-//! The confirmation e-mail of a booking: its text and the `.ics`
+//! The e-mails of a booking: the confirmation, its text and the `.ics`
 //! attachment (iTIP `METHOD:REQUEST`) that puts the appointment in the
-//! resident's own calendar. Only the content: sending belongs to the mail
-//! layer (`[mail]`, wired at merge with branch `accounts`).
+//! resident's own calendar, and the reminder the day before. Only the
+//! content: sending belongs to `crate::mail` and `super::reminders`.
 
 use super::event::utc;
 use crate::query::export::{escape_text, plain, PRODID};
@@ -33,10 +33,13 @@ pub struct Details<'a> {
     pub tz: chrono_tz::Tz,
 }
 
-pub fn confirmation(d: &Details) -> Confirmation {
+/// The text both messages share: greeting, what is said of the
+/// appointment (`about`, e.g. "est confirmé"), when, where, the theme,
+/// what to bring and the personal link.
+fn letter(d: &Details, about: &str) -> String {
     let when = crate::french::span(d.tz, d.start, d.end, false);
     let mut text = format!(
-        "Bonjour {},\n\nVotre rendez-vous avec {} est confirmé\u{202f}:\n\n{}\n{}\nThème\u{202f}: {}\n",
+        "Bonjour {},\n\nVotre rendez-vous avec {} {about}\u{202f}:\n\n{}\n{}\nThème\u{202f}: {}\n",
         d.name, d.service, when, d.place, d.theme
     );
     if !d.bring.trim().is_empty() {
@@ -46,6 +49,37 @@ pub fn confirmation(d: &Details) -> Confirmation {
         "\nPour annuler ou déplacer ce rendez-vous\u{202f}: {}\nCe lien est personnel\u{202f}: ne le transmettez pas.\n",
         d.link
     ));
+    text
+}
+
+/// The reminder the day before: plain text only (the invitation went
+/// with the confirmation).
+pub struct Reminder {
+    pub subject: String,
+    pub text: String,
+}
+
+/// The reminder, sent at `d.now`: "demain" the day before, "aujourd'hui"
+/// when it goes on the day itself (a server that was down the day before).
+pub fn reminder(d: &Details) -> Reminder {
+    let day = |t: i64| crate::time::local_date(d.tz, t);
+    let when = match day(d.start) == day(d.now) {
+        true => "aujourd'hui",
+        false => "demain",
+    };
+    let mut text = letter(d, &format!("a lieu {when}"));
+    text.push_str("\nSi vous ne pouvez pas venir, annulez-le\u{202f}: la place servira à quelqu'un d'autre.\n");
+    Reminder {
+        subject: format!(
+            "Rappel\u{202f}: votre rendez-vous {when} avec {}",
+            d.service
+        ),
+        text,
+    }
+}
+
+pub fn confirmation(d: &Details) -> Confirmation {
+    let text = letter(d, "est confirmé");
     let organiser = d.service_email.unwrap_or("noreply@invalid");
     let param = |name: &str, value: &str| (name.to_owned(), value.to_owned());
     let event = Component {
