@@ -142,6 +142,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_reminder_says_tomorrow_or_today_as_the_case_is() {
+        // Tuesday 1 December 2026, 9:30 in Paris.
+        let start = 1_796_113_800;
+        let at = |now: i64| {
+            reminder(&Details {
+                uid: "rdv-1",
+                start,
+                end: start + 1800,
+                now,
+                service: "France services",
+                service_email: None,
+                place: "Mairie d'Arue",
+                theme: "CV",
+                bring: "",
+                name: "Jeanne",
+                email: "jeanne@example.org",
+                link: "https://agenda.example/rendez-vous/gerer/abc",
+                tz: chrono_tz::Europe::Paris,
+            })
+        };
+        // Monday 30 November, 9:00 in Paris; then Tuesday, 7:00.
+        let tomorrow = at(start - 86_400 - 1800);
+        assert_eq!(
+            tomorrow.subject,
+            "Rappel\u{202f}: votre rendez-vous demain avec France services"
+        );
+        assert!(tomorrow.text.contains("a lieu demain\u{202f}:"));
+        assert!(!tomorrow.text.contains("À apporter"), "nothing to bring");
+        assert!(tomorrow
+            .text
+            .contains("https://agenda.example/rendez-vous/gerer/abc"));
+        let today = at(start - 9000);
+        assert!(today.text.contains("a lieu aujourd'hui\u{202f}:"));
+    }
+
+    #[test]
     fn the_confirmation_tells_when_where_and_how_to_cancel() {
         let start = chrono::DateTime::parse_from_rfc3339("2026-12-01T08:30:00Z")
             .unwrap()
