@@ -543,6 +543,10 @@ fn serve(config: Config) -> ExitCode {
         // Appointments' retention: done before the first request, then daily.
         concord::appointments::retention(&app).await;
         tokio::spawn(concord::appointments::retention_task(app.clone()));
+        // Reminders the day before: at start, then every few minutes.
+        if concord::mail::configured(&app.config) {
+            tokio::spawn(concord::appointments::reminders::run(app.clone()));
+        }
         if app.config.import.enabled {
             tokio::spawn(concord::import::schedule::run(app.clone()));
         }

@@ -18,6 +18,15 @@ pub fn local_midnight(tz: chrono_tz::Tz, date: NaiveDate) -> i64 {
         .map_or(0, |t| t.timestamp())
 }
 
+/// The local date of the instant `t` (Unix seconds) in `tz`.
+pub fn local_date(tz: chrono_tz::Tz, t: i64) -> NaiveDate {
+    // An instant has exactly one local reading; `earliest` only guards
+    // against instants chrono cannot represent.
+    tz.timestamp_opt(t, 0)
+        .earliest()
+        .map_or(NaiveDate::MIN, |local| local.date_naive())
+}
+
 #[cfg(test)]
 mod tests {
     use super::local_midnight;

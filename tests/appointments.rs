@@ -115,12 +115,23 @@ fn cookie_set(response: &Response, name: &str) -> Option<String> {
 /// A visitor: its cookies (form cookie or session), as a browser keeps them.
 struct Visitor {
     cookie: String,
+    /// The loopback address it comes from (`127.0.0.1` when None): another
+    /// client for the limits per address.
+    source: Option<std::net::Ipv4Addr>,
 }
 
 impl Visitor {
     fn anonymous() -> Visitor {
         Visitor {
             cookie: String::new(),
+            source: None,
+        }
+    }
+
+    fn from(source: std::net::Ipv4Addr) -> Visitor {
+        Visitor {
+            source: Some(source),
+            ..Visitor::anonymous()
         }
     }
 
@@ -170,7 +181,10 @@ impl Visitor {
             true => request,
             false => request.header("Cookie", &self.cookie),
         };
-        let response = request.send();
+        let response = match self.source {
+            Some(source) => request.send_from(source),
+            None => request.send(),
+        };
         if let Some(cookie) = cookie_set(&response, "concord_formulaire") {
             self.cookie = cookie;
         }
@@ -200,8 +214,19 @@ fn book(server: &Server, start: i64, name: &str, note: &str) -> Response {
 }
 
 fn book_with_email(server: &Server, start: i64, name: &str, note: &str, email: &str) -> Response {
+    book_by(&mut Visitor::anonymous(), server, start, name, note, email)
+}
+
+/// Books `start` as `visitor` (a resident, or a signed-in service).
+fn book_by(
+    visitor: &mut Visitor,
+    server: &Server,
+    start: i64,
+    name: &str,
+    note: &str,
+    email: &str,
+) -> Response {
     let key = offered(server, start).expect("the slot is offered");
-    let mut visitor = Visitor::anonymous();
     let (_, csrf) = visitor.get(
         server,
         &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
@@ -349,7 +374,9 @@ fn capacity_holds_under_fifty_concurrent_bookings() {
             .map(|n| {
                 let (server, key, barrier) = (&server, &key, &barrier);
                 scope.spawn(move || {
-                    let mut visitor = Visitor::anonymous();
+                    // Fifty residents, each from their own address (one
+                    // address may book only so many an hour).
+                    let mut visitor = Visitor::from(std::net::Ipv4Addr::new(127, 0, 1, n + 1));
                     let (_, csrf) = visitor.get(
                         server,
                         &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
@@ -916,4 +943,293 @@ fn with_mail_the_resident_gets_a_confirmation_and_an_invitation() {
     book(&server, monday_9(), "Paul Durand", "").expect(303);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(sink.count(), 1);
+}
+
+/// The messages the sink got from `first` (1-based) on, as (to, subject
+/// line, body), once `count` have arrived.
+fn mails(sink: &common::smtp::Sink, first: usize, count: usize) -> Vec<(String, String, String)> {
+    sink.wait_for(count);
+    (first..=count)
+        .map(|n| {
+            let sent = sink.wait_for(n);
+            let subject = sent
+                .data
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("subject:"))
+                .unwrap_or_default()
+                .to_owned();
+            (
+                sent.to.join(","),
+                subject,
+                sent.body().replace("\r\n", "\n"),
+            )
+        })
+        .collect()
+}
+
+/// The path of the personal link in a message.
+fn link_in_mail(body: &str) -> String {
+    let at = body.find("/rendez-vous/gerer/").expect("a personal link");
+    body[at..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Waits long enough for a message the server would wrongly send.
+fn quiet() {
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+}
+
+#[test]
+fn the_day_before_each_booking_with_an_email_gets_one_reminder() {
+    let sink = common::smtp::Sink::start();
+    let mut server = server_with_service_and(3, &sink.config());
+    let tuesday_9 = ts("2026-12-01T08:00:00Z");
+    let tuesday_10 = ts("2026-12-01T09:00:00Z");
+    let monday_10_30 = ts("2026-11-30T09:30:00Z");
+    // Saturday 28 November: Jeanne books Monday 9:00; Paul books Tuesday
+    // and cancels; Marc books Thursday and moves to Monday 10:30; Luc
+    // gives only a phone number.
+    let jeanne = personal_link(&book_with_email(
+        &server,
+        monday_9(),
+        "Jeanne Martin",
+        "",
+        "jeanne@example.org",
+    ));
+    let paul = personal_link(&book_with_email(
+        &server,
+        tuesday_10,
+        "Paul Durand",
+        "",
+        "paul@example.org",
+    ));
+    let marc = personal_link(&book_with_email(
+        &server,
+        ts("2026-12-03T09:00:00Z"),
+        "Marc Petit",
+        "",
+        "marc@example.org",
+    ));
+    book(&server, monday_9(), "Luc Sans Courriel", "").expect(303);
+    sink.wait_for(3); // the confirmations
+    let mut visitor = Visitor::anonymous();
+    let (_, csrf) = visitor.get(&server, &paul);
+    visitor.post(&server, &paul, &csrf, &[]).expect(200);
+    let permanence = offered(&server, monday_10_30).unwrap();
+    let (_, csrf) = visitor.get(&server, &format!("{marc}/deplacer"));
+    visitor
+        .post(
+            &server,
+            &format!("{marc}/deplacer"),
+            &csrf,
+            &[("creneau", &permanence)],
+        )
+        .expect(303);
+    // Still Saturday: nothing is due yet.
+    server.restart_at("2026-11-28T18:00:00Z");
+    quiet();
+    assert_eq!(sink.count(), 3);
+
+    // Sunday 29 November, 11:00: the reminders of Monday's bookings.
+    server.restart_at("2026-11-29T10:00:00Z");
+    let reminders = mails(&sink, 4, 5);
+    quiet();
+    assert_eq!(sink.count(), 5, "one reminder per booking with an address");
+    let to: Vec<&str> = reminders.iter().map(|(to, _, _)| to.as_str()).collect();
+    assert_eq!(to, ["jeanne@example.org", "marc@example.org"]);
+    let (_, subject, body) = &reminders[0];
+    // The subject is encoded (its no-break space): its plain words show.
+    assert!(subject.contains("votre rendez-vous demain"), "{subject}");
+    assert!(body.contains("Bonjour Jeanne Martin"), "{body}");
+    assert!(
+        body.contains("a lieu demain\u{202f}:\n\nlundi 30 novembre 2026 de 9 h à 9 h 30\n"),
+        "{body}"
+    );
+    assert!(body.contains(PLACE), "{body}");
+    assert!(body.contains("Thème\u{202f}: CV"), "{body}");
+    assert!(
+        body.contains("À apporter\u{202f}: une pièce d'identité"),
+        "{body}"
+    );
+    assert!(
+        reminders[1]
+            .2
+            .contains("lundi 30 novembre 2026 de 10 h 30 à 11 h"),
+        "the moved booking is reminded of its new slot: {}",
+        reminders[1].2
+    );
+    // The reminder's personal link opens the same booking; the
+    // confirmation's still does.
+    let reminded = link_in_mail(body);
+    assert_ne!(reminded, jeanne);
+    for link in [&reminded, &jeanne] {
+        let page = server.request("GET", link).send().expect(200).text();
+        assert!(page.contains("Jeanne Martin"), "{page}");
+    }
+
+    // Exactly once: another start the same day sends nothing again.
+    server.restart_at("2026-11-29T15:00:00Z");
+    quiet();
+    assert_eq!(sink.count(), 5);
+
+    // Booked on the day before: the confirmation is the reminder.
+    book_with_email(
+        &server,
+        ts("2026-11-30T10:00:00Z"),
+        "Léa Tardive",
+        "",
+        "lea@example.org",
+    )
+    .expect(303);
+    sink.wait_for(6);
+    // Jeanne moves to Tuesday with the reminder's link.
+    let (_, csrf) = visitor.get(&server, &format!("{reminded}/deplacer"));
+    let key = format!("{}-{tuesday_9}", permanence.split('-').next().unwrap());
+    visitor
+        .post(
+            &server,
+            &format!("{reminded}/deplacer"),
+            &csrf,
+            &[("creneau", &key)],
+        )
+        .expect(303);
+    server.restart_at("2026-11-29T16:00:00Z");
+    quiet();
+    assert_eq!(sink.count(), 6, "Léa booked today: no reminder");
+
+    // Monday 30 November: Jeanne is reminded of her new slot, Paul (who
+    // cancelled Tuesday) is not.
+    server.restart_at("2026-11-30T08:00:00Z");
+    let reminders = mails(&sink, 7, 7);
+    quiet();
+    assert_eq!(sink.count(), 7);
+    let (to, _, body) = &reminders[0];
+    assert_eq!(to, "jeanne@example.org");
+    assert!(
+        body.contains("mardi 1er décembre 2026 de 9 h à 9 h 30"),
+        "{body}"
+    );
+    let page = server.request("GET", &jeanne).send().expect(200).text();
+    assert!(page.contains("mardi 1er décembre 2026"), "{page}");
+}
+
+#[test]
+fn the_booking_form_and_the_personal_links_are_limited_per_address() {
+    let server = server_with_service(30);
+    let mut resident = Visitor::anonymous();
+    let mut links = Vec::new();
+    for n in 0..20 {
+        let name = format!("Habitant {n}");
+        links.push(personal_link(&book_by(
+            &mut resident,
+            &server,
+            monday_9(),
+            &name,
+            "",
+            "",
+        )));
+    }
+    let refused = book_by(&mut resident, &server, monday_9(), "Un de trop", "", "");
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(refused.header("retry-after"), Some("3600"));
+    let text = refused.text();
+    assert!(text.contains("Réessayez dans une heure"), "{text}");
+    assert!(!service_calendar(&server).contains("Un de trop"));
+    // Another address books; so does the service for a caller.
+    book_by(
+        &mut Visitor::from(std::net::Ipv4Addr::new(127, 0, 0, 2)),
+        &server,
+        monday_9(),
+        "Voisine",
+        "",
+        "",
+    )
+    .expect(303);
+    let mut service = Visitor::signed_in(&server, SERVICE);
+    book_by(&mut service, &server, monday_9(), "Appel", "", "").expect(303);
+
+    // Cancelling and moving by link: a wrong link counts too.
+    let mut prober = Visitor::from(std::net::Ipv4Addr::new(127, 0, 0, 3));
+    let (_, csrf) = prober.get(&server, &links[0]);
+    let wrong = "/rendez-vous/gerer/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    for n in 0..20 {
+        let path = match n % 2 {
+            0 => wrong.to_owned(),
+            _ => format!("{wrong}/deplacer"),
+        };
+        let status = prober.post(&server, &path, &csrf, &[]).status;
+        assert!(status == 404 || status == 409, "{status}");
+    }
+    let limited = prober.post(&server, &links[0], &csrf, &[]);
+    assert_eq!(limited.status, 429, "{}", limited.text());
+    assert!(limited.text().contains("annulés ou déplacés"));
+    server.request("GET", &links[0]).send().expect(200);
+    // The resident's own address still cancels.
+    let (_, csrf) = resident.get(&server, &links[0]);
+    resident.post(&server, &links[0], &csrf, &[]).expect(200);
+}
+
+#[test]
+fn no_organiser_may_take_a_login_the_appointments_addresses_use() {
+    let server = server_with_service_and(1, "[[categories]]\nslug = \"loto\"\nname = \"Loto\"\n");
+    let out = cli_with_stdin(
+        &server.config_path(),
+        &[
+            "organiser",
+            "add",
+            "gerer",
+            "--name",
+            "Gérer",
+            "--kind",
+            "service",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("reserved"),
+        "{out:?}"
+    );
+    // Nor through the desk's approval of a registration.
+    use common::web::{csrf_from, WebClient};
+    let mut newcomer = WebClient::new(&server);
+    let csrf = csrf_from(&newcomer.get("/inscription").expect(200).text());
+    newcomer
+        .post_form(
+            "/inscription",
+            &[
+                ("csrf", &csrf),
+                ("nom", "Gérer ensemble"),
+                ("nature", "association"),
+                ("commune", "arue"),
+                ("categories", "loto"),
+                ("contact", "Marie Dupont"),
+                ("courriel", "marie@example.org"),
+                ("description", "Entraide."),
+            ],
+        )
+        .expect(200);
+    let mut staff = WebClient::signed_in(&server, "staff");
+    let csrf = csrf_from(&staff.get("/gestion/inscriptions").expect(200).text());
+    let refused = staff
+        .post_form(
+            "/gestion/inscriptions",
+            &[
+                ("csrf", &csrf),
+                ("action", "approuver"),
+                ("demande", "1"),
+                ("identifiant", "gerer"),
+            ],
+        )
+        .expect(400)
+        .text();
+    assert!(refused.contains("réservé"), "{refused}");
+    server
+        .request("GET", "/rendez-vous/gerer")
+        .send()
+        .expect(404);
 }

@@ -1,7 +1,7 @@
-//! The confirmation e-mail of a booking: its text and the `.ics`
+//! The e-mails of a booking: the confirmation, its text and the `.ics`
 //! attachment (iTIP `METHOD:REQUEST`) that puts the appointment in the
-//! resident's own calendar. Only the content: sending belongs to the mail
-//! layer (`[mail]`, wired at merge with branch `accounts`).
+//! resident's own calendar, and the reminder the day before. Only the
+//! content: sending belongs to `crate::mail` and `super::reminders`.
 
 use super::event::utc;
 use crate::query::export::{escape_text, plain, PRODID};
@@ -33,10 +33,13 @@ pub struct Details<'a> {
     pub tz: chrono_tz::Tz,
 }
 
-pub fn confirmation(d: &Details) -> Confirmation {
+/// The text both messages share: greeting, what is said of the
+/// appointment (`about`, e.g. "est confirmé"), when, where, the theme,
+/// what to bring and the personal link.
+fn letter(d: &Details, about: &str) -> String {
     let when = crate::french::span(d.tz, d.start, d.end, false);
     let mut text = format!(
-        "Bonjour {},\n\nVotre rendez-vous avec {} est confirmé\u{202f}:\n\n{}\n{}\nThème\u{202f}: {}\n",
+        "Bonjour {},\n\nVotre rendez-vous avec {} {about}\u{202f}:\n\n{}\n{}\nThème\u{202f}: {}\n",
         d.name, d.service, when, d.place, d.theme
     );
     if !d.bring.trim().is_empty() {
@@ -46,6 +49,37 @@ pub fn confirmation(d: &Details) -> Confirmation {
         "\nPour annuler ou déplacer ce rendez-vous\u{202f}: {}\nCe lien est personnel\u{202f}: ne le transmettez pas.\n",
         d.link
     ));
+    text
+}
+
+/// The reminder the day before: plain text only (the invitation went
+/// with the confirmation).
+pub struct Reminder {
+    pub subject: String,
+    pub text: String,
+}
+
+/// The reminder, sent at `d.now`: "demain" the day before, "aujourd'hui"
+/// when it goes on the day itself (a server that was down the day before).
+pub fn reminder(d: &Details) -> Reminder {
+    let day = |t: i64| crate::time::local_date(d.tz, t);
+    let when = match day(d.start) == day(d.now) {
+        true => "aujourd'hui",
+        false => "demain",
+    };
+    let mut text = letter(d, &format!("a lieu {when}"));
+    text.push_str("\nSi vous ne pouvez pas venir, annulez-le\u{202f}: la place servira à quelqu'un d'autre.\n");
+    Reminder {
+        subject: format!(
+            "Rappel\u{202f}: votre rendez-vous {when} avec {}",
+            d.service
+        ),
+        text,
+    }
+}
+
+pub fn confirmation(d: &Details) -> Confirmation {
+    let text = letter(d, "est confirmé");
     let organiser = d.service_email.unwrap_or("noreply@invalid");
     let param = |name: &str, value: &str| (name.to_owned(), value.to_owned());
     let event = Component {
@@ -106,6 +140,42 @@ pub fn confirmation(d: &Details) -> Confirmation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reminder_says_tomorrow_or_today_as_the_case_is() {
+        // Tuesday 1 December 2026, 9:30 in Paris.
+        let start = 1_796_113_800;
+        let at = |now: i64| {
+            reminder(&Details {
+                uid: "rdv-1",
+                start,
+                end: start + 1800,
+                now,
+                service: "France services",
+                service_email: None,
+                place: "Mairie d'Arue",
+                theme: "CV",
+                bring: "",
+                name: "Jeanne",
+                email: "jeanne@example.org",
+                link: "https://agenda.example/rendez-vous/gerer/abc",
+                tz: chrono_tz::Europe::Paris,
+            })
+        };
+        // Monday 30 November, 9:00 in Paris; then Tuesday, 7:00.
+        let tomorrow = at(start - 86_400 - 1800);
+        assert_eq!(
+            tomorrow.subject,
+            "Rappel\u{202f}: votre rendez-vous demain avec France services"
+        );
+        assert!(tomorrow.text.contains("a lieu demain\u{202f}:"));
+        assert!(!tomorrow.text.contains("À apporter"), "nothing to bring");
+        assert!(tomorrow
+            .text
+            .contains("https://agenda.example/rendez-vous/gerer/abc"));
+        let today = at(start - 9000);
+        assert!(today.text.contains("a lieu aujourd'hui\u{202f}:"));
+    }
 
     #[test]
     fn the_confirmation_tells_when_where_and_how_to_cancel() {

@@ -17,6 +17,7 @@ pub mod event;
 pub mod hours;
 pub mod indicators;
 pub mod mail;
+pub mod reminders;
 pub mod slots;
 
 use crate::app::App;
@@ -76,6 +77,14 @@ impl Refusal {
             Refusal::NoCalendar => "Ce service ne peut pas recevoir de rendez-vous pour le moment.",
         }
     }
+}
+
+/// The personal link (absolute URL) of a booking's token.
+pub fn personal_link(config: &crate::config::Config, token: &str) -> String {
+    format!(
+        "{}/rendez-vous/gerer/{token}",
+        config.base_url.trim_end_matches('/')
+    )
 }
 
 /// The calendar of a service, if it has one.

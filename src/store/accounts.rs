@@ -92,6 +92,9 @@ pub const RESERVED_LOGINS: &[&str] = &[
     "feeds",
     "api",
     "well-known",
+    // `/rendez-vous/{service}` sits beside the personal links'
+    // `/rendez-vous/gerer/{token}`.
+    "gerer",
 ];
 
 /// True when a new account may not take `login` (see [`RESERVED_LOGINS`]).

@@ -256,8 +256,13 @@ pub fn taken(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The booking a personal link opens: the one made with the booking, or
+/// the one its reminder carried.
 pub fn by_token(conn: &Connection, token_digest: &[u8]) -> Result<Option<Booking>> {
-    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE token_digest = ?1");
+    let sql = format!(
+        "SELECT {BOOKING_COLUMNS} FROM bookings WHERE token_digest = ?1
+            OR id = (SELECT booking_id FROM booking_reminders WHERE token_digest = ?1)"
+    );
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([token_digest], booking_from_row)
@@ -321,6 +326,73 @@ pub fn anonymise(conn: &Connection, id: i64) -> Result<()> {
                 token_digest = NULL, object_name = NULL, anonymised = 1
          WHERE id = ?1",
         [id],
+    )?;
+    conn.execute(
+        "UPDATE booking_reminders SET token_digest = NULL WHERE booking_id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// A booking that may need its reminder, with what the message says.
+#[derive(Debug, Clone)]
+pub struct ToRemind {
+    pub booking: Booking,
+    /// When it was booked.
+    pub created: i64,
+    pub service: String,
+    pub place: String,
+    pub bring: String,
+}
+
+/// Bookings still `booked`, with an e-mail address and a permanence,
+/// starting in [from, to), not yet reminded of their current slot.
+pub fn to_remind(conn: &Connection, from: i64, to: i64) -> Result<Vec<ToRemind>> {
+    let columns = BOOKING_COLUMNS
+        .split(',')
+        .map(|c| format!("b.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns}, b.created, p.display_name, m.place, m.bring
+         FROM bookings b
+         JOIN permanences m ON m.id = b.permanence_id
+         JOIN principals p ON p.id = b.service_id
+         WHERE b.status = 'booked' AND b.email IS NOT NULL AND b.start_utc >= ?1
+           AND b.start_utc < ?2
+           AND NOT EXISTS (SELECT 1 FROM booking_reminders r
+                           WHERE r.booking_id = b.id AND r.start_utc = b.start_utc)
+         ORDER BY b.start_utc, b.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![from, to], |row| {
+        Ok(ToRemind {
+            booking: booking_from_row(row)?,
+            created: row.get(14)?,
+            service: row.get(15)?,
+            place: row.get(16)?,
+            bring: row.get(17)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records that the booking was reminded of the slot starting at `start`,
+/// with the digest of the link its reminder carries (replacing the link
+/// of an earlier reminder, for a slot it has since left).
+pub fn record_reminder(
+    conn: &Connection,
+    booking_id: i64,
+    start: i64,
+    token_digest: &[u8],
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO booking_reminders (booking_id, start_utc, sent, token_digest)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (booking_id) DO UPDATE
+         SET start_utc = excluded.start_utc, sent = excluded.sent,
+             token_digest = excluded.token_digest",
+        params![booking_id, start, now(), token_digest],
     )?;
     Ok(())
 }

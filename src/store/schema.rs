@@ -292,6 +292,21 @@ const MIGRATIONS: &[Migration] = &[
     // Written to be run again over its own result (tests move
     // user_version back to replay older migrations).
     Rust(staff_desk),
+    // 14: appointments' reminders (`appointments::reminders`): one row per
+    // booking reminded, with the slot it was reminded of (a booking moved
+    // since is reminded again of its new slot) and the digest of the
+    // personal link the reminder carries (a second link to the same
+    // booking: only digests are kept, so the first cannot be sent again).
+    // Safe to run again.
+    Sql(r#"
+    CREATE TABLE IF NOT EXISTS booking_reminders (
+        booking_id   INTEGER PRIMARY KEY REFERENCES bookings(id) ON DELETE CASCADE,
+        start_utc    INTEGER NOT NULL,
+        sent         INTEGER NOT NULL,
+        token_digest BLOB UNIQUE
+    );
+    CREATE INDEX IF NOT EXISTS bookings_by_start ON bookings (start_utc);
+    "#),
 ];
 
 /// Migration 9 (see `MIGRATIONS`).

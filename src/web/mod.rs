@@ -52,9 +52,23 @@ pub struct FormLimits {
     pub resets: RateLimit,
     /// Links e-mailed per account, however many addresses ask.
     pub resets_per_account: RateLimit,
+    /// Appointments booked per address by people not signed in (staff
+    /// and services booking for callers are not counted).
+    pub bookings: RateLimit,
+    /// Cancellations and moves by personal link per address.
+    pub booking_changes: RateLimit,
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// Bookings from one address within an hour: a family, or a public
+/// computer at the médiathèque, stays far below; a robot taking every
+/// slot of a service does not.
+pub const BOOKINGS_PER_HOUR: u32 = 20;
+
+/// Cancellations and moves by personal link from one address within an
+/// hour (each rewrites an event on the advisers' phones).
+pub const BOOKING_CHANGES_PER_HOUR: u32 = 20;
 
 impl Default for FormLimits {
     fn default() -> Self {
@@ -62,6 +76,8 @@ impl Default for FormLimits {
             registrations: RateLimit::new(5, HOUR),
             resets: RateLimit::new(5, HOUR),
             resets_per_account: RateLimit::new(3, HOUR),
+            bookings: RateLimit::new(BOOKINGS_PER_HOUR, HOUR),
+            booking_changes: RateLimit::new(BOOKING_CHANGES_PER_HOUR, HOUR),
         }
     }
 }

@@ -371,6 +371,15 @@ async fn booking_form(visit: &Visit<'_>, login: &str, post: bool) -> Response {
         Ok(checked) => checked,
         Err(errors) => return render_form(StatusCode::BAD_REQUEST, fields, errors),
     };
+    // Counted once a booking would be tried (fixing the form costs
+    // nothing); staff and services booking for callers are not limited.
+    if visit.user().is_none() && !allowed(visit, &visit.app.form_limits.bookings) {
+        return page::too_many(
+            visit,
+            "Beaucoup de rendez-vous ont déjà été pris depuis votre connexion en une heure. Réessayez dans une heure, ou appelez directement le service.",
+            3600,
+        );
+    }
     let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     let request = appointments::Request {
         permanence_id: permanence.id,
@@ -437,11 +446,7 @@ async fn confirm_by_mail(
     else {
         return;
     };
-    let link = format!(
-        "{}/rendez-vous/gerer/{}",
-        visit.app.config.base_url.trim_end_matches('/'),
-        made.token
-    );
+    let link = appointments::personal_link(&visit.app.config, &made.token);
     let letter = appointments::mail::confirmation(&appointments::mail::Details {
         uid: &made.uid,
         start: made.start,
@@ -540,6 +545,22 @@ async fn found(
     }
 }
 
+fn allowed(visit: &Visit, limit: &crate::rate::RateLimit) -> bool {
+    limit.allow_source(visit.request.peer)
+}
+
+/// The limit on cancellations and moves by personal link, counted for
+/// every POST (a wrong link included); None when allowed.
+fn change_limited(visit: &Visit) -> Option<Response> {
+    (!allowed(visit, &visit.app.form_limits.booking_changes)).then(|| {
+        page::too_many(
+            visit,
+            "Beaucoup de rendez-vous ont déjà été annulés ou déplacés depuis votre connexion en une heure. Réessayez dans une heure, ou appelez directement le service.",
+            3600,
+        )
+    })
+}
+
 /// A personal link that no longer acts (410) or never did (404).
 fn link_refused(visit: &Visit, booking: Option<&Booking>) -> Response {
     let (status, message) = match booking {
@@ -560,6 +581,9 @@ fn link_refused(visit: &Visit, booking: Option<&Booking>) -> Response {
 }
 
 async fn manage(visit: &Visit<'_>, token: &str, post: bool) -> Response {
+    if let Some(refused) = post.then(|| change_limited(visit)).flatten() {
+        return refused;
+    }
     let (booking, permanence, service) = match found(visit, token).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -596,10 +620,7 @@ async fn manage(visit: &Visit<'_>, token: &str, post: bool) -> Response {
         new,
         moved,
         token: token.to_owned(),
-        link: format!(
-            "{}/rendez-vous/gerer/{token}",
-            visit.app.config.base_url.trim_end_matches('/')
-        ),
+        link: appointments::personal_link(&visit.app.config, token),
         service: service.display_name,
         when: french::span(tz, booking.start, booking.end, false),
         place: permanence.place,
@@ -638,6 +659,9 @@ struct MoveForm {
 }
 
 async fn move_page(visit: &Visit<'_>, token: &str, post: bool) -> Response {
+    if let Some(refused) = post.then(|| change_limited(visit)).flatten() {
+        return refused;
+    }
     let (booking, permanence, service) = match found(visit, token).await {
         Ok(found) => found,
         Err(response) => return response,
