@@ -3,7 +3,8 @@
 # ../shared/bench): requests/s of the agenda (`/`, default week) and of the
 # widget from cache against the ICS feed's default window from cache (plain
 # wrk, 32 clients, 8 s, median of REPS runs), the first render after a
-# change (curl, 5 times each), and FTS queries straight on the database.
+# change (curl, each page right after its own PUT, medians of FRESH=11
+# rounds), and FTS queries straight on the database.
 #
 #   bench/public.sh [REPS]     (needs a release build; the clock is set to
 #                               2026-03-02, inside the dataset's two years)
@@ -13,7 +14,7 @@ reps=${1:-3}
 port=5291
 work=${CONCORD_BENCH_WORK:-/tmp/concord-public-bench}
 bench=${CONCORD_BENCH_DIR:-$HOME/.cache/concord-bench}
-binary=target/release/concord
+binary=${CONCORD_BINARY:-target/release/concord}   # another build, for an A/B
 [ -f "$bench/data/default/manifest.json" ] || { echo "run bench/run.sh once first (dataset)" >&2; exit 1; }
 rm -rf "$work" && mkdir -p "$work"
 python3 bench/territory-config.py "$bench/data/default/manifest.json" "$work/concord.db" "127.0.0.1:$port" > "$work/config.toml"
@@ -72,9 +73,15 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR
 for name in feed agenda widget; do
     printf '%-8s %10s req/s (runs: %s)\n' "$name" "$(echo "${runs[$name]}" | median)" "${runs[$name]}"
 done
-# First render after a change: a PUT moves the store's generation.
+# First render after a change: a PUT moves the store's generation, so the
+# next request renders afresh. Each page is asked right after its own PUT
+# (what one render leaves behind, the territory for one, must not serve the
+# next), as a browser asks it (gzip); medians of FRESH rounds.
 auth="asso-001:secret-pass"
-for i in 1 2 3 4 5; do
+fresh=${FRESH:-11}
+n=0
+change() {
+    n=$((n + 1))
     curl -sf -u "$auth" -X PUT -H 'Content-Type: text/calendar' --data-binary @- \
         "$base/dav/calendars/asso-001/main/bench-change.ics" >/dev/null <<ICS
 BEGIN:VCALENDAR
@@ -83,17 +90,30 @@ PRODID:-//bench//EN
 BEGIN:VEVENT
 UID:bench-change
 DTSTAMP:20260301T000000Z
-DTSTART:20260303T18000${i}Z
+DTSTART:20260303T180000Z
 DTEND:20260303T200000Z
-SUMMARY:Changement $i
+SUMMARY:Changement $n
 END:VEVENT
 END:VCALENDAR
 ICS
-    a=$(curl -s -o /dev/null -w '%{time_total}' "$agenda")
-    w=$(curl -s -o /dev/null -w '%{time_total}' "$widget")
-    s=$(curl -s -o /dev/null -w '%{time_total}' "$base/?q=concert+musique")
-    echo "after a change: / ${a}s, widget ${w}s, /?q=concert+musique ${s}s"
+}
+declare -A first
+for _ in $(seq "$fresh"); do
+    for name in agenda widget search; do
+        case $name in
+            agenda) url=$agenda ;;
+            widget) url=$widget ;;
+            search) url="$base/?q=concert+musique" ;;
+        esac
+        change
+        first[$name]+="$(curl -s --compressed -o /dev/null -w '%{time_total}' "$url") "
+    done
 done
+ms() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1*1000} END {printf "median %.1f ms (min %.1f, max %.1f)", a[int((NR+1)/2)], a[1], a[NR]}'; }
+for name in agenda widget search; do
+    printf 'after a change: %-7s %s\n' "$name" "$(echo "${first[$name]}" | ms)"
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill $pid; wait $pid 2>/dev/null || true
 python3 - "$work/concord.db" <<'PY'
 import sqlite3, sys, time

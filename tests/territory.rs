@@ -393,6 +393,14 @@ fn a_co_organised_event_is_one_event_with_its_organisers() {
     assert!(!agenda.contains("SDF, Cavignac"), "{agenda}");
     let cavignac = page(&server, "commune=cavignac");
     assert_eq!(cavignac.matches("Concert de printemps").count(), 1);
+    // Its page names both organisers as well.
+    let event = server
+        .request("GET", &format!("/evenements/{}", &UID["UID:".len()..]))
+        .send()
+        .expect(200)
+        .text();
+    assert!(event.contains("Chorale de Saint-Savin"), "{event}");
+    assert!(event.contains("Salle des fêtes de Cavignac"), "{event}");
 
     // The intercommunal feed: once, with both organisers; each
     // organiser's own feed has it too.
