@@ -1,4 +1,6 @@
-"""The staff desk in a browser: a staff session acknowledges a conflict,
+"""The staff desk in a browser: an association comes forward on
+/inscription and a staff session approves it on /gestion/inscriptions
+(the activation link it shows then opens the password form), acknowledges a conflict,
 every desk page passes the checks (375 and 1280 px, no sideways scroll,
 axe-core), and the quarter prints to PDF in A4 and as an A5 booklet
 (pages counted, paper size and text read with poppler's pdfinfo and
@@ -10,6 +12,7 @@ import subprocess
 import urllib.request
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from conftest import OUT, PASSWORD, Concord
 
@@ -72,15 +75,50 @@ def pdf(page, path, name):
     return int(fields["Pages"].strip()), fields["Page size"].strip(), text
 
 
-def test_staff_acknowledge_a_conflict_check_every_page_and_print_the_quarter(page):
+def come_forward(page, base):
+    """The association's side: the registration form, anonymous."""
+    page.open(base + "/inscription")
+    page.fill("nom", "Club de randonnée des Landes")
+    page.driver.find_element(By.ID, "nature").click()
+    Select(page.driver.find_element(By.ID, "commune")).select_by_value("arue")
+    page.fill("contact", "Marie Dupuy")
+    page.fill("courriel", "marie@rando.example")
+    page.submit("Envoyer ma demande")
+    assert "Votre demande" in page.text(), page.text()
+
+
+def approve_the_registration(page, base):
+    """The desk's side: the home counts the waiting request, the
+    registrations page approves it and shows the activation link once."""
+    assert "1 Inscriptions en attente" in page.text(), page.text()
+    page.open(base + "/gestion/inscriptions")
+    assert "Demandes en attente (1)" in page.text()
+    assert "marie@rando.example" in page.text()
+    page.check("gestion-inscriptions")
+    page.fill("identifiant-1", "rando-landes")
+    page.submit("Accepter « Club de randonnée des Landes »")
+    text = page.text().replace("\u202f", " ").replace("\xa0", " ")
+    assert "Inscription acceptée : Club de randonnée des Landes" in text, text
+    assert "rando-landes" in text
+    assert "Aucune demande n'attend de décision." in text
+    link = re.search(r"https?://\S+(/activation/[A-Za-z0-9_-]+)", text).group(1)
+    page.check("gestion-inscription-acceptee")
+    page.open(base + "/gestion/organisateurs/rando-landes")
+    assert "Club de randonnée des Landes" in page.text()
+    return link
+
+
+def test_staff_approve_a_registration_acknowledge_a_conflict_and_print_the_quarter(page):
     server = Concord(HALL)
     try:
         quarter_of_events(server)
         base = server.url
+        come_forward(page, base)
         page.sign_in(base, "staff")
         assert page.driver.current_url.endswith("/gestion/")
         assert "Conflits des 90 prochains jours à voir" in page.text()
         page.check("gestion-accueil")
+        link = approve_the_registration(page, base)
 
         page.open(base + "/gestion/conflits?du=2027-01-01&au=2027-03-31")
         assert "Loto du comité" in page.text() and "Tournoi en salle" in page.text()
@@ -105,7 +143,6 @@ def test_staff_acknowledge_a_conflict_check_every_page_and_print_the_quarter(pag
             ("gestion-journal", "/gestion/journal"),
             ("gestion-disponibilite",
              "/gestion/disponibilite?start=2027-01-15T20%3A30&venue=sdf-arue"),
-            ("gestion-inscriptions", "/gestion/inscriptions"),
             ("agenda-trimestre", "/agenda/trimestre/2027-T1"),
             ("agenda-trimestre-a4", "/agenda/trimestre/2027-T1/a4"),
             ("agenda-trimestre-a5", "/agenda/trimestre/2027-T1/a5"),
@@ -139,5 +176,11 @@ def test_staff_acknowledge_a_conflict_check_every_page_and_print_the_quarter(pag
         first, second = a4_text.split("\f")[:2]
         assert re.search(rf"\b2\s*/\s*{a4_pages}\b", second), second
         assert not re.search(r"\b1\s*/\s*\d", first), first
+
+        # The association opens the link the desk showed (signed out).
+        page.open(base + "/gestion/")
+        page.submit("Se déconnecter")
+        page.open(base + link)
+        assert page.driver.find_elements(By.ID, "mot-de-passe"), page.text()
     finally:
         server.stop()
