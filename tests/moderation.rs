@@ -413,3 +413,86 @@ fn making_an_organiser_trusted_publishes_what_waited() {
     shown_everywhere(&server, "Loto patient");
     shown_nowhere(&server, "Loto patient modifie");
 }
+
+/// The one copy of a co-organised event ("Loto commun ...") each public
+/// output shows: `shown` in all of them, once, and none of `absent`.
+#[track_caller]
+fn one_copy_shown(server: &Server, shown: &str, absent: &[&str]) {
+    let p = public(server);
+    assert!(p.page.contains(shown), "agenda page lacks {shown}");
+    assert_eq!(
+        p.feed.matches("SUMMARY:Loto commun").count(),
+        1,
+        "feed: {}",
+        p.feed
+    );
+    assert!(p.feed.contains(&format!("SUMMARY:{shown}\r\n")), "feed");
+    let copies: Vec<&String> = p
+        .members
+        .iter()
+        .filter(|body| body.contains("Loto commun"))
+        .collect();
+    assert_eq!(copies.len(), 1, "intercommunal calendar: {copies:?}");
+    assert!(copies[0].contains(shown), "intercommunal calendar");
+    assert!(p.quarter.contains(shown), "print agenda lacks {shown}");
+    for other in absent {
+        assert!(!p.page.contains(other), "agenda page shows {other}");
+        assert!(!p.feed.contains(other), "feed shows {other}");
+        assert!(!p.quarter.contains(other), "print agenda shows {other}");
+    }
+}
+
+/// A co-organised event (the same UID in two organisers' calendars) stays
+/// public while one copy may be shown, and every output shows the same
+/// copy: the earliest one the public may see, as itself or as its
+/// approved version. The feeds once let a waiting or hidden earliest copy
+/// hide the other organiser's copy while the agenda page showed it (or
+/// showed both).
+#[test]
+fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
+    let server = Server::start_with(REVIEWED);
+    let staff = Session::sign_in(&server, "staff");
+    staff
+        .post(
+            "/gestion/organisateurs/asso-b",
+            &[("action", "moderation"), ("politique", "trusted")],
+        )
+        .expect(303);
+    let (a1, a2, b) = ("Loto commun A1", "Loto commun A2", "Loto commun B");
+    // asso-a (reviewed) puts it first: its copy waits, asso-b's is seen.
+    put(&server, "asso-a", HREF, &loto(a1));
+    put(
+        &server,
+        "asso-b",
+        "/dav/calendars/asso-b/main/loto.ics",
+        &loto(b),
+    );
+    one_copy_shown(&server, b, &[a1]);
+    // Approved, asso-a's earlier copy takes the place of asso-b's.
+    let id = waiting_id(&staff);
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "valider"), ("objet", &id)],
+        )
+        .expect(303);
+    one_copy_shown(&server, a1, &[b]);
+    // Its change waits: the approved version still stands for both.
+    put(&server, "asso-a", HREF, &loto(a2));
+    one_copy_shown(&server, a1, &[a2, b]);
+    // Hidden: asso-b's copy is the one the public sees.
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "masquer"), ("objet", &id), ("raison", "Doublon")],
+        )
+        .expect(303);
+    one_copy_shown(&server, b, &[a1, a2]);
+    staff
+        .post(
+            "/gestion/moderation",
+            &[("action", "retablir"), ("objet", &id)],
+        )
+        .expect(303);
+    one_copy_shown(&server, a1, &[a2, b]);
+}

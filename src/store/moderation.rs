@@ -76,6 +76,27 @@ pub fn default_policy() -> Policy {
 pub const VISIBLE: &str = "NOT EXISTS (SELECT 1 FROM moderation m WHERE m.object_id = o.id
        AND (m.hidden = 1 OR (m.gated = 1 AND m.approved_seq IS NOT o.seq)))";
 
+/// SQL condition on the object named `$o` (a literal alias): the public
+/// sees it in some version, itself (as [`VISIBLE`] says) or its approved
+/// copy while a change waits. What decides which copy of a co-organised
+/// event stands for the others (`views::FIRST_COPY`, `views::co_organised`),
+/// so that a waiting or hidden copy never hides another organiser's.
+macro_rules! seen_by_public {
+    ($o:literal) => {
+        concat!(
+            "NOT EXISTS (SELECT 1 FROM moderation mo WHERE mo.object_id = ",
+            $o,
+            ".id AND (mo.hidden = 1 OR (mo.gated = 1 AND mo.approved_seq IS NOT ",
+            $o,
+            ".seq AND NOT EXISTS (SELECT 1 FROM moderation_snapshots so
+                WHERE so.object_id = ",
+            $o,
+            ".id AND so.class = 'PUBLIC'))))"
+        )
+    };
+}
+pub(crate) use seen_by_public;
+
 /// Joins and conditions selecting the approved copies the public sees in
 /// place of their objects (`s` snapshots, `m` moderation, `o` objects,
 /// `c` collections, `p` principals): the change waits, the event is not

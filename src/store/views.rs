@@ -41,16 +41,18 @@ pub const PUBLISHED_CALENDARS: &str = published_calendars!();
 /// (collection_id, uid) index once per published calendar and object,
 /// which made a month over the intercommunal calendar 2.6 times slower.
 ///
-/// The earlier copy `e` is held to the published calendars of
-/// `public_object()` but not to its moderation condition: an earlier copy
-/// whose change waits for staff is still shown, as its approved copy
-/// (`moderation`), in the place of the later ones.
+/// The earlier copy `e` counts when the public sees it in some version
+/// (`moderation::seen_by_public`): an earlier copy whose change waits for
+/// staff is shown, as its approved copy, in the place of the later ones;
+/// a hidden one, or a new one still waiting, leaves its place to them.
 pub const FIRST_COPY: &str = concat!(
     "NOT EXISTS (SELECT 1 FROM objects e INDEXED BY objects_by_uid WHERE e.uid = o.uid AND e.id < o.id
        AND e.class = 'PUBLIC' AND e.component = o.component
        AND e.collection_id IN (",
     published_calendars!(),
-    "))"
+    ") AND ",
+    moderation::seen_by_public!("e"),
+    ")"
 );
 
 /// Condition on `o` (objects): the object may be shown to the public (it
@@ -492,6 +494,9 @@ pub fn co_organised_among<'a>(
 
 /// The public copies whose UID `shared_uids` (SQL, binding `?1` to
 /// `param` if any) selects, grouped by UID, the groups of one left out.
+/// A copy counts when the public sees it in some version, its approved
+/// one included (as `FIRST_COPY` counts them), so that the agenda and the
+/// feeds keep the same copy.
 fn co_organised_where(
     conn: &Connection,
     shared_uids: &str,
@@ -500,9 +505,10 @@ fn co_organised_where(
     let sql = format!(
         "SELECT o.uid, o.id, {CARD_COLUMNS}
          FROM objects o JOIN collections c ON c.id = o.collection_id JOIN principals p ON p.id = c.owner_id
-         WHERE {} AND o.uid IN ({shared_uids})
+         WHERE o.class = 'PUBLIC' AND o.collection_id IN ({PUBLISHED_CALENDARS})
+           AND {} AND o.uid IN ({shared_uids})
          ORDER BY o.uid, o.id",
-        public_object()
+        moderation::seen_by_public!("o")
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = match &param {
