@@ -6,11 +6,9 @@
 //! tests/browser/test_desk.py's.)
 
 mod common;
-#[path = "support/desk.rs"]
-mod desk;
 
+use common::web::{location, values_of, WebClient};
 use common::*;
-use desk::{location, values_of, Session};
 
 const TERRITORY: &str = r#"
 [feeds]
@@ -224,7 +222,7 @@ fn print_versions_have_a_cover_and_their_paper() {
 }
 
 /// The marks form of a month and its events' ids.
-fn marks_form(staff: &Session, month: u32) -> (String, Vec<String>) {
+fn marks_form(staff: &mut WebClient, month: u32) -> (String, Vec<String>) {
     let page = staff
         .get(&format!("/gestion/agenda/2027-T1?mois={month}"))
         .expect(200)
@@ -239,8 +237,8 @@ fn marks_form(staff: &Session, month: u32) -> (String, Vec<String>) {
 #[test]
 fn staff_put_events_forward_and_order_a_day() {
     let server = quarter();
-    let staff = Session::sign_in(&server, "staff");
-    let (page, ids) = marks_form(&staff, 1);
+    let mut staff = WebClient::signed_in(&server, "staff");
+    let (page, ids) = marks_form(&mut staff, 1);
     assert!(
         page.contains("Fête de la galette") && page.contains("Gym douce"),
         "{page}"
@@ -305,7 +303,7 @@ fn staff_put_events_forward_and_order_a_day() {
 #[test]
 fn exports_for_the_print_shop_and_what_changed_since() {
     let server = quarter();
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let changes = staff
         .get("/gestion/agenda/2027-T1/changements")
         .expect(200)

@@ -2,11 +2,9 @@
 //! address and form), CSRF, the home's counts, and each section's actions.
 
 mod common;
-#[path = "support/desk.rs"]
-mod desk;
 
+use common::web::{location, values_of, WebClient};
 use common::*;
-use desk::{location, values_of, Session};
 
 /// Every address of the desk.
 const PAGES: &[&str] = &[
@@ -98,7 +96,7 @@ const FORMS: &[(&str, &[(&str, &str)])] = &[
 #[test]
 fn organisers_get_403_on_every_desk_address_and_form() {
     let server = Server::start();
-    let organiser = Session::sign_in(&server, "asso-a");
+    let mut organiser = WebClient::signed_in(&server, "asso-a");
     for path in PAGES {
         let response = organiser.get(path);
         assert_eq!(response.status, 403, "GET {path}: {}", response.text());
@@ -109,7 +107,7 @@ fn organisers_get_403_on_every_desk_address_and_form() {
         assert_eq!(response.status, 403, "POST {path} {fields:?}");
     }
     // Nothing changed: the organiser is still enabled, named as before.
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let card = staff
         .get("/gestion/organisateurs/asso-a")
         .expect(200)
@@ -131,18 +129,18 @@ fn anonymous_visitors_are_sent_to_sign_in_on_every_desk_address_and_form() {
     }
     // A form sent without a session: refused for its CSRF value, or sent
     // to sign in when it carries a form cookie's; never run.
-    let visitor = Session::anonymous(&server);
+    let mut visitor = WebClient::anonymous(&server);
     for (path, fields) in FORMS {
         let plain = server
             .request("POST", path)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(desk::encode(fields))
+            .body(common::web::form_body(fields))
             .send();
         assert_eq!(plain.status, 403, "POST {path} without a session");
         let response = visitor.post(path, fields).expect(303);
         assert!(location(&response).starts_with("/connexion"), "{path}");
     }
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let card = staff
         .get("/gestion/organisateurs/asso-a")
         .expect(200)
@@ -153,13 +151,13 @@ fn anonymous_visitors_are_sent_to_sign_in_on_every_desk_address_and_form() {
 #[test]
 fn staff_forms_need_the_sessions_csrf_value() {
     let server = Server::start();
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     for (path, fields) in FORMS {
-        let without = staff.post_raw(path, &desk::encode(fields));
+        let without = staff.post_form(path, fields);
         assert_eq!(without.status, 403, "POST {path} without csrf");
         let mut forged = vec![("csrf", "forged-value")];
         forged.extend_from_slice(fields);
-        let forged = staff.post_raw(path, &desk::encode(&forged));
+        let forged = staff.post_form(path, &forged);
         assert_eq!(forged.status, 403, "POST {path} with a forged csrf");
     }
     let card = staff
@@ -168,17 +166,17 @@ fn staff_forms_need_the_sessions_csrf_value() {
         .text();
     assert!(!card.contains("Pirate"));
     // Another staff session's value is not this one's.
-    let other = Session::sign_in(&server, "staff");
-    let mut theirs = vec![("csrf", other.csrf.as_str())];
+    let their_csrf = WebClient::signed_in(&server, "staff").csrf();
+    let mut theirs = vec![("csrf", their_csrf.as_str())];
     theirs.extend_from_slice(&[("action", "fiche"), ("nom", "Pirate")]);
-    let response = staff.post_raw("/gestion/organisateurs/asso-a", &desk::encode(&theirs));
+    let response = staff.post_form("/gestion/organisateurs/asso-a", &theirs);
     assert_eq!(response.status, 403);
 }
 
 #[test]
 fn staff_sign_in_lands_on_the_desk_home() {
     let server = Server::start();
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let home = staff.get("/gestion/").expect(200).text();
     for seen in [
         "Conflits des 90 prochains jours à voir",
@@ -281,7 +279,7 @@ const QUARTER: &str = "/gestion/conflits?du=2027-01-01&au=2027-03-31";
 #[test]
 fn conflicts_show_both_sides_and_are_acknowledged_and_taken_back() {
     let server = two_lotos();
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let home = staff.get("/gestion/").expect(200).text();
     assert!(
         home.contains("<span class=\"compte\">2</span> Conflits des 90 prochains jours"),
@@ -331,21 +329,21 @@ fn conflicts_show_both_sides_and_are_acknowledged_and_taken_back() {
         .collect();
     assert_eq!(acknowledged, vec![key.as_str()]);
     // Filters: seen or not, rule, severity, commune, organiser.
-    let count = |query: &str| {
+    let count = |staff: &mut WebClient, query: &str| {
         values_of(
             &staff.get(&format!("{QUARTER}&{query}")).expect(200).text(),
             "cle",
         )
         .len()
     };
-    assert_eq!(count("vus=oui"), 1);
-    assert_eq!(count("vus=non"), 1);
-    assert_eq!(count("regle=meme-lieu"), 1);
-    assert_eq!(count("gravite=hard"), 1);
-    assert_eq!(count("gravite=info"), 0);
-    assert_eq!(count("commune=arue"), 2);
-    assert_eq!(count("commune=bourriot"), 0);
-    assert_eq!(count("organisateur=asso-b"), 2);
+    assert_eq!(count(&mut staff, "vus=oui"), 1);
+    assert_eq!(count(&mut staff, "vus=non"), 1);
+    assert_eq!(count(&mut staff, "regle=meme-lieu"), 1);
+    assert_eq!(count(&mut staff, "gravite=hard"), 1);
+    assert_eq!(count(&mut staff, "gravite=info"), 0);
+    assert_eq!(count(&mut staff, "commune=arue"), 2);
+    assert_eq!(count(&mut staff, "commune=bourriot"), 0);
+    assert_eq!(count(&mut staff, "organisateur=asso-b"), 2);
     staff.get(&format!("{QUARTER}&commune=paris")).expect(400);
     staff
         .get(&format!("{QUARTER}&organisateur=personne"))
@@ -354,7 +352,7 @@ fn conflicts_show_both_sides_and_are_acknowledged_and_taken_back() {
     staff
         .post("/gestion/conflits", &[("action", "a-voir"), ("cle", &key)])
         .expect(303);
-    assert_eq!(count("vus=oui"), 0);
+    assert_eq!(count(&mut staff, "vus=oui"), 0);
     // A key that names no conflict.
     staff
         .post(
@@ -370,7 +368,7 @@ fn conflicts_show_both_sides_and_are_acknowledged_and_taken_back() {
 #[test]
 fn conflicts_export_as_csv_for_french_spreadsheets() {
     let server = two_lotos();
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let csv = staff
         .get("/gestion/conflits.csv?du=2027-01-01&au=2027-03-31&regle=meme-lieu")
         .expect(200);
@@ -410,7 +408,7 @@ fn conflicts_export_as_csv_for_french_spreadsheets() {
 #[test]
 fn the_date_checker_finds_clashes_and_free_dates() {
     let server = two_lotos();
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let form = staff.get("/gestion/disponibilite").expect(200).text();
     assert!(form.contains("Salle des fêtes, Arue"), "{form}");
     let busy = staff
@@ -445,7 +443,7 @@ fn the_date_checker_finds_clashes_and_free_dates() {
 #[test]
 fn organisers_are_searched_and_their_card_edited() {
     let server = Server::start_with(TERRITORY);
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let list = staff.get("/gestion/organisateurs").expect(200).text();
     assert!(
         list.contains("Comité des fêtes d&#39;Arue") && list.contains("Football club de Bourriot")
@@ -521,7 +519,7 @@ fn organisers_are_searched_and_their_card_edited() {
 #[test]
 fn organisers_are_disabled_enabled_and_their_calendars_withdrawn() {
     let server = Server::start_with(TERRITORY);
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     put(
         &server,
         "asso-a",
@@ -598,7 +596,7 @@ fn organisers_are_disabled_enabled_and_their_calendars_withdrawn() {
 #[test]
 fn unknown_places_become_aliases_or_venues_on_top_of_the_configuration() {
     let server = Server::start_with(TERRITORY);
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let at = |location: &str, uid: &str, summary: &str| {
         String::from_utf8(event(uid, summary, "20270115T190000Z", "20270115T230000Z"))
             .unwrap()

@@ -2,11 +2,9 @@
 //! real HTTP (read from each indicator's CSV, checked on the page too).
 
 mod common;
-#[path = "support/desk.rs"]
-mod desk;
 
+use common::web::{values_of, WebClient};
 use common::*;
-use desk::{values_of, Session};
 
 const TERRITORY: &str = r#"
 [agenda]
@@ -56,7 +54,7 @@ fn put(
 }
 
 /// The rows of an indicator's CSV (header left out), as (label, numbers).
-fn indicator(staff: &Session, name: &str) -> Vec<(String, Vec<i64>)> {
+fn indicator(staff: &mut WebClient, name: &str) -> Vec<(String, Vec<i64>)> {
     let response = staff
         .get(&format!(
             "/gestion/indicateurs/{name}.csv?trimestre=2027-T1"
@@ -187,10 +185,10 @@ fn indicators_give_the_known_answers() {
             .send()
             .expect(200);
     }
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
 
     // The conflict is shown, acknowledged, then avoided.
-    let conflicts = indicator(&staff, "conflits");
+    let conflicts = indicator(&mut staff, "conflits");
     assert_eq!(value(&conflicts, "trouvés"), [1]);
     assert_eq!(value(&conflicts, "montrés"), [0]);
     let page = staff
@@ -201,7 +199,7 @@ fn indicators_give_the_known_answers() {
     staff
         .post("/gestion/conflits", &[("action", "vu"), ("cle", &key)])
         .expect(303);
-    let conflicts = indicator(&staff, "conflits");
+    let conflicts = indicator(&mut staff, "conflits");
     assert_eq!(value(&conflicts, "trouvés"), [1]);
     assert_eq!(value(&conflicts, "marqués vus"), [1]);
     assert_eq!(value(&conflicts, "montrés"), [1]);
@@ -215,12 +213,12 @@ fn indicators_give_the_known_answers() {
         "20270124T190000Z",
         "20270124T210000Z",
     );
-    let conflicts = indicator(&staff, "conflits");
+    let conflicts = indicator(&mut staff, "conflits");
     assert_eq!(value(&conflicts, "trouvés"), [0]);
     assert_eq!(value(&conflicts, "marqués vus"), [0]);
     assert_eq!(value(&conflicts, "évités"), [1]);
 
-    let communes = indicator(&staff, "evenements-par-commune");
+    let communes = indicator(&mut staff, "evenements-par-commune");
     assert_eq!(
         communes,
         vec![
@@ -228,11 +226,11 @@ fn indicators_give_the_known_answers() {
             ("Bourriot-Bergonce".into(), vec![2])
         ]
     );
-    let categories = indicator(&staff, "evenements-par-categorie");
+    let categories = indicator(&mut staff, "evenements-par-categorie");
     assert_eq!(value(&categories, "Fêtes et animations"), [2]);
     assert_eq!(value(&categories, "Sport"), [2]);
     assert_eq!(value(&categories, "(sans catégorie)"), [2]);
-    let organisers = indicator(&staff, "evenements-par-organisateur");
+    let organisers = indicator(&mut staff, "evenements-par-organisateur");
     assert_eq!(
         organisers,
         vec![
@@ -240,22 +238,22 @@ fn indicators_give_the_known_answers() {
             ("Football club de Bourriot".into(), vec![2])
         ]
     );
-    let months = indicator(&staff, "evenements-par-mois");
+    let months = indicator(&mut staff, "evenements-par-mois");
     assert_eq!(months.len(), 12, "{months:?}");
     assert_eq!(months[0].0, "avril 2026");
     assert_eq!(value(&months, "janvier 2027"), [5]);
     assert_eq!(value(&months, "février 2027"), [2]);
     assert_eq!(value(&months, "mars 2027"), [1]);
     assert_eq!(value(&months, "décembre 2026"), [0]);
-    let organisers_by_month = indicator(&staff, "nouveaux-organisateurs-par-mois");
+    let organisers_by_month = indicator(&mut staff, "nouveaux-organisateurs-par-mois");
     assert_eq!(value(&organisers_by_month, "novembre 2026"), [3]);
     assert_eq!(value(&organisers_by_month, "octobre 2026"), [0]);
-    let by_quarter = indicator(&staff, "nouveaux-organisateurs-par-trimestre");
+    let by_quarter = indicator(&mut staff, "nouveaux-organisateurs-par-trimestre");
     assert_eq!(value(&by_quarter, "4e trimestre 2026"), [3]);
     assert_eq!(value(&by_quarter, "1er trimestre 2027"), [0]);
     // Deadline: 1 January 2027 less 4 weeks = 4 December 2026; every event
     // was stored on 28 November.
-    let early = indicator(&staff, "anticipation");
+    let early = indicator(&mut staff, "anticipation");
     assert_eq!(
         value(
             &early,
@@ -274,7 +272,7 @@ fn indicators_give_the_known_answers() {
         value(&early, "à la remise (vendredi 4 décembre 2026)"),
         [100, 6, 6]
     );
-    let feeds = indicator(&staff, "flux");
+    let feeds = indicator(&mut staff, "flux");
     assert_eq!(feeds.len(), 30);
     assert_eq!(
         value(&feeds, "28/11/2026"),

@@ -6,12 +6,10 @@
 //! the organiser's own calendar serves its bytes throughout.
 
 mod common;
-#[path = "support/desk.rs"]
-mod desk;
 
 use common::davxml::{multistatus, DAV};
+use common::web::{values_of, WebClient};
 use common::*;
-use desk::{values_of, Session};
 
 const REVIEWED: &str = "\n[moderation]\ndefault_policy = \"reviewed\"\n";
 const HREF: &str = "/dav/calendars/asso-a/main/loto.ics";
@@ -178,7 +176,7 @@ fn own_bytes(server: &Server) -> Vec<u8> {
 }
 
 /// The object id of the only event waiting on the moderation page.
-fn waiting_id(staff: &Session) -> String {
+fn waiting_id(staff: &mut WebClient) -> String {
     let page = staff.get("/gestion/moderation").expect(200).text();
     let ids = values_of(&page, "objet");
     assert!(!ids.is_empty(), "nothing waits: {page}");
@@ -188,7 +186,7 @@ fn waiting_id(staff: &Session) -> String {
 #[test]
 fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
     let server = Server::start_with(REVIEWED);
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let (_, token) = sync(&server, "");
 
     // New: public nowhere, listed for staff, its owner's bytes untouched.
@@ -201,7 +199,7 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
         "sync shows the waiting event: {changes:?}"
     );
     assert_eq!(own_bytes(&server), v1);
-    let id = waiting_id(&staff);
+    let id = waiting_id(&mut staff);
     assert!(
         own_conflicts_calendar(&server).contains("En attente de validation"),
         "the organiser sees that its event waits"
@@ -315,7 +313,7 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
 #[test]
 fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
     let server = Server::start();
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     let v1 = loto("Loto de confiance");
     put(&server, "asso-a", HREF, &v1);
     shown_everywhere(&server, "Loto de confiance");
@@ -365,9 +363,9 @@ fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
 #[test]
 fn the_approved_version_leaves_with_its_event() {
     let server = Server::start_with(REVIEWED);
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     put(&server, "asso-a", HREF, &loto("Loto approuve"));
-    let id = waiting_id(&staff);
+    let id = waiting_id(&mut staff);
     staff
         .post(
             "/gestion/moderation",
@@ -391,7 +389,7 @@ fn the_approved_version_leaves_with_its_event() {
 #[test]
 fn making_an_organiser_trusted_publishes_what_waited() {
     let server = Server::start_with(REVIEWED);
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     put(&server, "asso-a", HREF, &loto("Loto patient"));
     shown_nowhere(&server, "Loto patient");
     staff
@@ -451,7 +449,7 @@ fn one_copy_shown(server: &Server, shown: &str, absent: &[&str]) {
 #[test]
 fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
     let server = Server::start_with(REVIEWED);
-    let staff = Session::sign_in(&server, "staff");
+    let mut staff = WebClient::signed_in(&server, "staff");
     staff
         .post(
             "/gestion/organisateurs/asso-b",
@@ -469,7 +467,7 @@ fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
     );
     one_copy_shown(&server, b, &[a1]);
     // Approved, asso-a's earlier copy takes the place of asso-b's.
-    let id = waiting_id(&staff);
+    let id = waiting_id(&mut staff);
     staff
         .post(
             "/gestion/moderation",

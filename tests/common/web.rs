@@ -1,12 +1,29 @@
-//! A small browser for tests of the web pages: keeps cookies, sends forms
-//! (url-encoded and multipart) and reads the CSRF token of a page.
+//! A small browser for tests of the web pages: keeps cookies, remembers
+//! the CSRF value of the pages it shows, signs in as a person does, sends
+//! forms (url-encoded and multipart) and follows redirects when told to.
 
-use super::{Response, Server};
+use super::{Response, Server, PASSWORD};
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 
 pub struct WebClient<'a> {
     pub server: &'a Server,
+    jar: Jar,
+}
+
+/// What a client keeps between requests, apart from the server it talks
+/// to, so that it outlives a restart of the server
+/// ([`WebClient::into_jar`], [`WebClient::with_jar`]).
+#[derive(Default)]
+pub struct Jar {
     cookies: BTreeMap<String, String>,
+    /// The loopback address the client connects from (127.0.0.1 when
+    /// None): another visitor, for the limits per address.
+    source: Option<Ipv4Addr>,
+    /// The `csrf` value of the forms shown since the cookies last changed
+    /// (it derives from the session, or else from the form cookie, so it
+    /// is the same on every page until then).
+    csrf: Option<String>,
 }
 
 /// A multipart part: a text field or a file.
@@ -49,6 +66,30 @@ pub fn hidden_field(page: &str, name: &str) -> Option<String> {
     Some(unescape_html(&page[start..end]))
 }
 
+/// Every value of the fields named `name` on a page, in order, as written
+/// (the ids of a list's forms, say).
+pub fn values_of(page: &str, name: &str) -> Vec<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    page.match_indices(&marker)
+        .map(|(at, _)| {
+            page[at + marker.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Where a redirect sends.
+#[track_caller]
+pub fn location(response: &Response) -> String {
+    response
+        .header("location")
+        .unwrap_or_else(|| panic!("no location: {response:?}"))
+        .to_owned()
+}
+
 /// Undoes the escaping of attribute values in pages.
 pub fn unescape_html(text: &str) -> String {
     text.replace("&quot;", "\"")
@@ -60,34 +101,86 @@ pub fn unescape_html(text: &str) -> String {
 }
 
 impl<'a> WebClient<'a> {
+    /// A visitor with no cookie yet.
     pub fn new(server: &'a Server) -> WebClient<'a> {
-        WebClient {
-            server,
-            cookies: BTreeMap::new(),
-        }
+        WebClient::with_jar(server, Jar::default())
     }
 
-    /// Signs in through the sign-in page, as a person would.
+    /// A visitor with no cookie yet that connects from `source` (another
+    /// loopback address).
+    pub fn from(server: &'a Server, source: Ipv4Addr) -> WebClient<'a> {
+        WebClient::with_jar(
+            server,
+            Jar {
+                source: Some(source),
+                ..Jar::default()
+            },
+        )
+    }
+
+    /// An anonymous visitor that holds a form cookie, as after showing the
+    /// sign-in page: its CSRF value passes, it has no session.
     #[track_caller]
-    pub fn signed_in(server: &'a Server, login: &str) -> WebClient<'a> {
+    pub fn anonymous(server: &'a Server) -> WebClient<'a> {
         let mut client = WebClient::new(server);
-        let page = client.get("/connexion").expect(200).text();
-        let csrf = csrf_from(&page);
-        let response = client.post_form(
-            "/connexion",
-            &[
-                ("csrf", &csrf),
-                ("identifiant", login),
-                ("mot_de_passe", super::PASSWORD),
-            ],
-        );
-        assert_eq!(response.status, 303, "sign-in failed: {}", response.text());
+        client.form("/connexion").expect(200);
+        assert!(client.cookie("concord_formulaire").is_some(), "form cookie");
         client
     }
 
+    /// Signs `login` (organiser or staff) in with the test password
+    /// through the sign-in page, as a person would, and opens the page it
+    /// lands on (whose sign-out form gives the session's CSRF value).
+    #[track_caller]
+    pub fn signed_in(server: &'a Server, login: &str) -> WebClient<'a> {
+        let mut client = WebClient::new(server);
+        let response = client.sign_in(login, PASSWORD);
+        assert_eq!(response.status, 303, "sign-in failed: {}", response.text());
+        assert!(client.cookie("concord_session").is_some(), "session cookie");
+        let landing = client.follow(&response).expect(200);
+        csrf_from(&landing.text());
+        client
+    }
+
+    /// The client taken back to the same server after its restart.
+    pub fn with_jar(server: &'a Server, jar: Jar) -> WebClient<'a> {
+        WebClient { server, jar }
+    }
+
+    /// What the client keeps (cookies, address), to hand to
+    /// [`WebClient::with_jar`] once the server has restarted.
+    pub fn into_jar(self) -> Jar {
+        self.jar
+    }
+
+    /// Fills in the sign-in page's form: the answer, not followed.
+    pub fn sign_in(&mut self, login: &str, password: &str) -> Response {
+        self.submit(
+            "/connexion",
+            "/connexion",
+            &[("identifiant", login), ("mot_de_passe", password)],
+        )
+    }
+
+    /// The value of the cookie `name`, if the client holds it.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar.cookies.get(name).map(String::as_str)
+    }
+
+    /// The `csrf` value of the forms of the pages this client was shown
+    /// since its cookies last changed.
+    #[track_caller]
+    pub fn csrf(&self) -> String {
+        self.jar
+            .csrf
+            .clone()
+            .expect("no page with a form shown since the cookies changed")
+    }
+
     fn cookie_header(&self) -> Option<String> {
-        (!self.cookies.is_empty()).then(|| {
-            self.cookies
+        (!self.jar.cookies.is_empty()).then(|| {
+            self.jar
+                .cookies
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
@@ -102,14 +195,20 @@ impl<'a> WebClient<'a> {
             }
             let pair = value.split(';').next().unwrap_or("");
             if let Some((k, v)) = pair.split_once('=') {
+                let (k, v) = (k.trim(), v.trim());
                 let expired = value.contains("Max-Age=0");
-                if expired || v.is_empty() {
-                    self.cookies.remove(k.trim());
+                let before = if expired || v.is_empty() {
+                    self.jar.cookies.remove(k)
                 } else {
-                    self.cookies
-                        .insert(k.trim().to_owned(), v.trim().to_owned());
+                    self.jar.cookies.insert(k.to_owned(), v.to_owned())
+                };
+                if before.as_deref() != Some(v) {
+                    self.jar.csrf = None;
                 }
             }
+        }
+        if let Some(csrf) = hidden_field(&response.text(), "csrf") {
+            self.jar.csrf = Some(csrf);
         }
     }
 
@@ -127,7 +226,11 @@ impl<'a> WebClient<'a> {
         if let Some(content_type) = content_type {
             request = request.header("Content-Type", content_type);
         }
-        let response = request.body(body).send();
+        let request = request.body(body);
+        let response = match self.jar.source {
+            Some(source) => request.send_from(source),
+            None => request.send(),
+        };
         self.keep_cookies(&response);
         response
     }
@@ -136,6 +239,39 @@ impl<'a> WebClient<'a> {
         self.send("GET", path, None, Vec::new())
     }
 
+    /// Opens a page that shows a form (panics if it has no `csrf` field).
+    #[track_caller]
+    pub fn form(&mut self, path: &str) -> Response {
+        let page = self.get(path);
+        csrf_from(&page.text());
+        page
+    }
+
+    /// Goes where a redirect sends, as a browser does.
+    #[track_caller]
+    pub fn follow(&mut self, redirect: &Response) -> Response {
+        self.get(&location(redirect))
+    }
+
+    /// Sends `fields` as a form, with the client's CSRF value first.
+    #[track_caller]
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self.csrf();
+        let mut pairs = vec![("csrf", csrf.as_str())];
+        pairs.extend_from_slice(fields);
+        self.post_form(path, &pairs)
+    }
+
+    /// Opens the page `page`, then sends its form to `action` with
+    /// `fields` and the page's CSRF value.
+    #[track_caller]
+    pub fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        self.form(page);
+        self.post(action, fields)
+    }
+
+    /// Sends `pairs` as a form, as they are (the caller gives the CSRF
+    /// value, or not).
     pub fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Response {
         self.send(
             "POST",
