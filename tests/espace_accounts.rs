@@ -6,6 +6,7 @@
 
 mod common;
 use common::smtp::Sink;
+use common::web::{csrf_from, WebClient};
 use common::*;
 use std::net::Ipv4Addr;
 
@@ -30,125 +31,11 @@ name = \"Fête\"
 const NEW_PASSWORD: &str = "Tartine vélo lampion 17";
 
 // ---------------------------------------------------------------------
-// A browser: keeps cookies, and fills each form with the CSRF value of
-// the page it comes from.
-
-#[derive(Default)]
-struct Browser {
-    cookies: Vec<(String, String)>,
-    source: Option<Ipv4Addr>,
-}
+// Helpers.
 
 fn encode(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The `csrf` field of the first form of a page.
-fn csrf_of(page: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = page
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in {page}"))
-        + marker.len();
-    page[start..].split('"').next().unwrap().to_owned()
-}
-
-impl Browser {
-    fn from(source: Ipv4Addr) -> Browser {
-        Browser {
-            source: Some(source),
-            ..Browser::default()
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn send(&mut self, request: Request<'_>) -> Response {
-        let request = match self.cookies.is_empty() {
-            true => request,
-            false => request.header("Cookie", &self.cookie_header()),
-        };
-        let response = match self.source {
-            Some(source) => request.send_from(source),
-            None => request.send(),
-        };
-        for (name, value) in &response.headers {
-            if name != "set-cookie" {
-                continue;
-            }
-            let pair = value.split(';').next().unwrap();
-            let (key, val) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(k, _)| k != key);
-            let removed = value.contains("Max-Age=0") || val.is_empty();
-            if !removed {
-                self.cookies.push((key.to_owned(), val.to_owned()));
-            }
-        }
-        response
-    }
-
-    fn get(&mut self, server: &Server, path: &str) -> Response {
-        self.send(server.request("GET", path))
-    }
-
-    /// Sends a form as is (the caller gives the CSRF value, or not).
-    fn post_raw(&mut self, server: &Server, path: &str, fields: &[(&str, &str)]) -> Response {
-        let request = server
-            .request("POST", path)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form_body(fields));
-        self.send(request)
-    }
-
-    /// Opens the page `page`, then sends its form to `action` with
-    /// `fields` and the page's CSRF value.
-    fn submit(
-        &mut self,
-        server: &Server,
-        page: &str,
-        action: &str,
-        fields: &[(&str, &str)],
-    ) -> Response {
-        let shown = self.get(server, page);
-        let csrf = csrf_of(&shown.text());
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post_raw(server, action, &all)
-    }
-
-    fn sign_in(&mut self, server: &Server, login: &str, password: &str) -> Response {
-        self.submit(
-            server,
-            "/connexion",
-            "/connexion",
-            &[("identifiant", login), ("mot_de_passe", password)],
-        )
-    }
-}
-
-// ---------------------------------------------------------------------
-// Helpers.
 
 const REGISTRATION: &[(&str, &str)] = &[
     ("nom", "Comité des fêtes de Losse"),
@@ -162,8 +49,8 @@ const REGISTRATION: &[(&str, &str)] = &[
     ("description", "Lotos, bals et fête de la Saint-Jean."),
 ];
 
-fn register(browser: &mut Browser, server: &Server, fields: &[(&str, &str)]) -> Response {
-    browser.submit(server, "/inscription", "/inscription", fields)
+fn register(browser: &mut WebClient, fields: &[(&str, &str)]) -> Response {
+    browser.submit("/inscription", "/inscription", fields)
 }
 
 #[track_caller]
@@ -190,15 +77,8 @@ fn link_in(text: &str) -> String {
         .to_owned()
 }
 
-fn set_password(
-    browser: &mut Browser,
-    server: &Server,
-    link: &str,
-    password: &str,
-    again: &str,
-) -> Response {
+fn set_password(browser: &mut WebClient, link: &str, password: &str, again: &str) -> Response {
     browser.submit(
-        server,
         link,
         link,
         &[("mot_de_passe", password), ("confirmation", again)],
@@ -234,8 +114,8 @@ fn days_later(days: i64) -> String {
 #[test]
 fn coming_forward_then_approval_activation_and_sign_in() {
     let server = Server::start_with(TERRITORY);
-    let mut newcomer = Browser::default();
-    let form = newcomer.get(&server, "/inscription").expect(200).text();
+    let mut newcomer = WebClient::new(&server);
+    let form = newcomer.get("/inscription").expect(200).text();
     assert!(form.contains("Inscrire votre organisation"), "{form}");
     assert!(
         form.contains("<div class=\"pot-de-miel\" aria-hidden=\"true\">")
@@ -246,9 +126,7 @@ fn coming_forward_then_approval_activation_and_sign_in() {
         form.contains("<option value=\"losse\">Losse</option>"),
         "{form}"
     );
-    let done = register(&mut newcomer, &server, REGISTRATION)
-        .expect(200)
-        .text();
+    let done = register(&mut newcomer, REGISTRATION).expect(200).text();
     assert!(done.contains("Merci\u{202f}!"), "{done}");
     assert!(done.contains("Comité des fêtes de Losse"), "{done}");
 
@@ -287,8 +165,8 @@ fn coming_forward_then_approval_activation_and_sign_in() {
     assert!(accounts.contains("comite-des-fetes-de-losse"), "{accounts}");
 
     // The link asks for a password and refuses weak ones, staying open.
-    let mut organiser = Browser::default();
-    let page = organiser.get(&server, &link).expect(200);
+    let mut organiser = WebClient::new(&server);
+    let page = organiser.get(&link).expect(200);
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     assert!(page.text().contains("comite-des-fetes-de-losse"));
     let login = "comite-des-fetes-de-losse";
@@ -308,7 +186,7 @@ fn coming_forward_then_approval_activation_and_sign_in() {
         ),
         (NEW_PASSWORD, "autre chose encore", "pas identiques"),
     ] {
-        let refused = set_password(&mut organiser, &server, &link, password, again);
+        let refused = set_password(&mut organiser, &link, password, again);
         let text = refused.text();
         assert_eq!(refused.status, 400, "{password}: {text}");
         assert!(text.contains(expected), "{password}: {text}");
@@ -320,25 +198,23 @@ fn coming_forward_then_approval_activation_and_sign_in() {
     }
     assert_eq!(propfind_status(&server, login, NEW_PASSWORD), 401);
 
-    let chosen =
-        set_password(&mut organiser, &server, &link, NEW_PASSWORD, NEW_PASSWORD).expect(303);
+    let chosen = set_password(&mut organiser, &link, NEW_PASSWORD, NEW_PASSWORD).expect(303);
     assert_eq!(chosen.header("location"), Some("/espace/"));
     assert!(
         organiser.cookie("concord_session").is_some(),
         "signed in at once"
     );
-    let space = organiser.get(&server, "/espace/").expect(200).text();
+    let space = organiser.get("/espace/").expect(200).text();
     assert!(space.contains("Comité des fêtes de Losse"), "{space}");
     // The same password for calendar apps.
     assert_eq!(propfind_status(&server, login, NEW_PASSWORD), 207);
 
     // Single use.
-    let reused = organiser.get(&server, &link).expect(410).text();
+    let reused = organiser.get(&link).expect(410).text();
     assert!(reused.contains("déjà servi"), "{reused}");
-    let csrf = csrf_of(&space);
+    let csrf = csrf_from(&space);
     organiser
-        .post_raw(
-            &server,
+        .post_form(
             &link,
             &[
                 ("csrf", &csrf),
@@ -370,8 +246,8 @@ fn coming_forward_then_approval_activation_and_sign_in() {
 #[test]
 fn expired_replaced_and_unknown_links_are_refused() {
     let mut server = Server::start_with(TERRITORY);
-    let mut newcomer = Browser::default();
-    register(&mut newcomer, &server, REGISTRATION).expect(200);
+    let mut newcomer = WebClient::new(&server);
+    register(&mut newcomer, REGISTRATION).expect(200);
     let approved = cli_ok(
         &server,
         &["registrations", "approve", "1", "--login", "fetes-losse"],
@@ -385,13 +261,13 @@ fn expired_replaced_and_unknown_links_are_refused() {
     // Staff hand out a new link: the older one ends.
     let first = link_in(&cli_ok(&server, &["organiser", "reset-link", "asso-a"]));
     let second = link_in(&cli_ok(&server, &["organiser", "reset-link", "asso-a"]));
-    let mut browser = Browser::default();
-    let replaced = browser.get(&server, &first).expect(410).text();
+    let mut browser = WebClient::new(&server);
+    let replaced = browser.get(&first).expect(410).text();
     assert!(
         replaced.contains("expiré, ou un lien plus récent"),
         "{replaced}"
     );
-    browser.get(&server, &second).expect(200);
+    browser.get(&second).expect(200);
     // Until used, the current password still works.
     assert_eq!(propfind_status(&server, "asso-a", PASSWORD), 207);
     let unknown = cli_output(
@@ -402,25 +278,23 @@ fn expired_replaced_and_unknown_links_are_refused() {
     assert!(!unknown.status.success());
 
     let unknown = browser
-        .get(
-            &server,
-            "/activation/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        )
+        .get("/activation/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
         .expect(404)
         .text();
     assert!(unknown.contains("n&#39;existe pas"), "{unknown}");
-    browser.get(&server, "/activation/court").expect(404);
+    browser.get("/activation/court").expect(404);
 
     // Fifteen days later, the approval's link has expired (fourteen days).
-    browser.get(&server, &approval_link).expect(200);
+    browser.get(&approval_link).expect(200);
+    let jar = browser.into_jar();
     server.restart_at(&days_later(15));
-    let expired = browser.get(&server, &approval_link).expect(410).text();
+    let mut browser = WebClient::with_jar(&server, jar);
+    let expired = browser.get(&approval_link).expect(410).text();
     assert!(expired.contains("a expiré"), "{expired}");
     assert!(expired.contains("/mot-de-passe-oublie"), "{expired}");
-    let csrf = csrf_of(&browser.get(&server, "/connexion").text());
+    let csrf = csrf_from(&browser.get("/connexion").text());
     browser
-        .post_raw(
-            &server,
+        .post_form(
             &approval_link,
             &[
                 ("csrf", &csrf),
@@ -435,9 +309,9 @@ fn expired_replaced_and_unknown_links_are_refused() {
 #[test]
 fn approval_can_link_to_an_existing_organiser_and_rejection_keeps_a_reason() {
     let server = Server::start_with(TERRITORY);
-    let mut newcomer = Browser::default();
-    register(&mut newcomer, &server, REGISTRATION).expect(200);
-    register(&mut newcomer, &server, REGISTRATION).expect(200);
+    let mut newcomer = WebClient::new(&server);
+    register(&mut newcomer, REGISTRATION).expect(200);
+    register(&mut newcomer, REGISTRATION).expect(200);
     let linked = cli_ok(
         &server,
         &["registrations", "approve", "1", "--link-to", "asso-a"],
@@ -493,24 +367,24 @@ fn approval_can_link_to_an_existing_organiser_and_rejection_keeps_a_reason() {
 fn robots_and_floods_are_kept_out() {
     let server = Server::start_with(TERRITORY);
     // A robot fills the hidden field: answered as if taken, not stored.
-    let mut robot = Browser::from(Ipv4Addr::new(127, 0, 0, 3));
+    let mut robot = WebClient::from(&server, Ipv4Addr::new(127, 0, 0, 3));
     let mut filled = REGISTRATION.to_vec();
     filled.push(("site_internet", "http://spam.example"));
-    let answer = register(&mut robot, &server, &filled).expect(200).text();
+    let answer = register(&mut robot, &filled).expect(200).text();
     assert!(answer.contains("Merci"), "{answer}");
     assert!(cli_ok(&server, &["registrations", "list"]).contains("no registration waiting"));
 
     // Five registrations an hour from one address, then 429.
-    let mut flood = Browser::from(Ipv4Addr::new(127, 0, 0, 2));
+    let mut flood = WebClient::from(&server, Ipv4Addr::new(127, 0, 0, 2));
     for _ in 0..5 {
-        register(&mut flood, &server, REGISTRATION).expect(200);
+        register(&mut flood, REGISTRATION).expect(200);
     }
-    let refused = register(&mut flood, &server, REGISTRATION).expect(429);
+    let refused = register(&mut flood, REGISTRATION).expect(429);
     assert_eq!(refused.header("retry-after"), Some("3600"));
     assert!(refused.text().contains("Réessayez dans une heure"));
     // Others are not held up.
-    let mut neighbour = Browser::from(Ipv4Addr::new(127, 0, 0, 4));
-    register(&mut neighbour, &server, REGISTRATION).expect(200);
+    let mut neighbour = WebClient::from(&server, Ipv4Addr::new(127, 0, 0, 4));
+    register(&mut neighbour, REGISTRATION).expect(200);
     let waiting = cli_ok(&server, &["registrations", "list"]);
     assert_eq!(waiting.matches("  pending  ").count(), 6, "{waiting}");
 }
@@ -518,12 +392,11 @@ fn robots_and_floods_are_kept_out() {
 #[test]
 fn registration_fields_are_checked_and_errors_shown_next_to_them() {
     let server = Server::start_with(TERRITORY);
-    let mut browser = Browser::default();
+    let mut browser = WebClient::new(&server);
     let long_name = "A".repeat(121);
     let long_description = "é".repeat(2001);
     let refused = register(
         &mut browser,
-        &server,
         &[
             ("nom", &long_name),
             ("nature", "club"),
@@ -565,9 +438,7 @@ fn registration_fields_are_checked_and_errors_shown_next_to_them() {
     assert!(refused.contains("value=\"marie.example.org\""), "{refused}");
     assert!(cli_ok(&server, &["registrations", "list"]).contains("no registration waiting"));
     // Without a CSRF value, nothing is even read.
-    browser
-        .post_raw(&server, "/inscription", REGISTRATION)
-        .expect(403);
+    browser.post_form("/inscription", REGISTRATION).expect(403);
 }
 
 // ---------------------------------------------------------------------
@@ -577,10 +448,8 @@ fn registration_fields_are_checked_and_errors_shown_next_to_them() {
 fn links_go_by_mail_when_mail_is_configured() {
     let sink = Sink::start();
     let server = Server::start_with(&format!("{TERRITORY}{}", sink.config()));
-    let mut newcomer = Browser::default();
-    let done = register(&mut newcomer, &server, REGISTRATION)
-        .expect(200)
-        .text();
+    let mut newcomer = WebClient::new(&server);
+    let done = register(&mut newcomer, REGISTRATION).expect(200).text();
     assert!(
         done.contains("à l'adresse marie.dupont@example.org"),
         "{done}"
@@ -631,18 +500,14 @@ fn links_go_by_mail_when_mail_is_configured() {
     );
 
     // "Mot de passe oublié" by login: a new link to the contact.
-    let mut forgetful = Browser::default();
-    let page = forgetful
-        .get(&server, "/mot-de-passe-oublie")
-        .expect(200)
-        .text();
+    let mut forgetful = WebClient::new(&server);
+    let page = forgetful.get("/mot-de-passe-oublie").expect(200).text();
     assert!(
         page.contains("Identifiant ou adresse électronique"),
         "{page}"
     );
     let asked = forgetful
         .submit(
-            &server,
             "/mot-de-passe-oublie",
             "/mot-de-passe-oublie",
             &[("identifiant", "comite-des-fetes-de-losse")],
@@ -655,15 +520,8 @@ fn links_go_by_mail_when_mail_is_configured() {
     let reset_link = link_in(&reset.body());
     assert!(reset.body().contains("valable jusqu"), "{}", reset.body());
     // The newer link replaced the approval's.
-    forgetful.get(&server, &link).expect(410);
-    set_password(
-        &mut forgetful,
-        &server,
-        &reset_link,
-        NEW_PASSWORD,
-        NEW_PASSWORD,
-    )
-    .expect(303);
+    forgetful.get(&link).expect(410);
+    set_password(&mut forgetful, &reset_link, NEW_PASSWORD, NEW_PASSWORD).expect(303);
     assert_eq!(
         propfind_status(&server, "comite-des-fetes-de-losse", NEW_PASSWORD),
         207
@@ -673,7 +531,6 @@ fn links_go_by_mail_when_mail_is_configured() {
     // by address too.
     let unknown = forgetful
         .submit(
-            &server,
             "/mot-de-passe-oublie",
             "/mot-de-passe-oublie",
             &[("identifiant", "personne")],
@@ -684,7 +541,6 @@ fn links_go_by_mail_when_mail_is_configured() {
     assert_eq!(strip(&unknown), strip(&asked));
     forgetful
         .submit(
-            &server,
             "/mot-de-passe-oublie",
             "/mot-de-passe-oublie",
             &[("identifiant", "Marie.Dupont@example.org")],
@@ -697,7 +553,7 @@ fn links_go_by_mail_when_mail_is_configured() {
     assert_eq!(sink.count(), 4, "no message for an unknown login");
 
     // Rejection tells the contact why.
-    register(&mut newcomer, &server, REGISTRATION).expect(200);
+    register(&mut newcomer, REGISTRATION).expect(200);
     sink.wait_for(5);
     let rejected = cli_ok(
         &server,
@@ -719,11 +575,8 @@ fn links_go_by_mail_when_mail_is_configured() {
 #[test]
 fn without_mail_forgotten_passwords_go_through_staff() {
     let server = Server::start();
-    let mut browser = Browser::default();
-    let page = browser
-        .get(&server, "/mot-de-passe-oublie")
-        .expect(200)
-        .text();
+    let mut browser = WebClient::new(&server);
+    let page = browser.get("/mot-de-passe-oublie").expect(200).text();
     assert!(
         page.contains("demandez un lien au service de l'intercommunalité"),
         "{page}"
@@ -734,12 +587,12 @@ fn without_mail_forgotten_passwords_go_through_staff() {
     );
     // Staff hand out a link; the password chosen through it ends the
     // account's sessions and its old password.
-    let mut old = Browser::default();
-    old.sign_in(&server, "asso-a", PASSWORD).expect(303);
-    old.get(&server, "/espace/").expect(200);
+    let mut old = WebClient::new(&server);
+    old.sign_in("asso-a", PASSWORD).expect(303);
+    old.get("/espace/").expect(200);
     let link = link_in(&cli_ok(&server, &["organiser", "reset-link", "asso-a"]));
-    set_password(&mut browser, &server, &link, NEW_PASSWORD, NEW_PASSWORD).expect(303);
-    old.get(&server, "/espace/").expect(303);
+    set_password(&mut browser, &link, NEW_PASSWORD, NEW_PASSWORD).expect(303);
+    old.get("/espace/").expect(303);
     assert_eq!(
         propfind_status(&server, "asso-a", PASSWORD),
         401,
@@ -769,8 +622,8 @@ fn plain_smtp_is_refused_for_a_distant_server() {
 fn session_cookies_are_guarded_and_stored_hashed() {
     use blake2::{Blake2s256, Digest};
     let server = Server::start();
-    let mut browser = Browser::default();
-    let signed_in = browser.sign_in(&server, "asso-a", PASSWORD).expect(303);
+    let mut browser = WebClient::new(&server);
+    let signed_in = browser.sign_in("asso-a", PASSWORD).expect(303);
     let cookie = signed_in
         .headers
         .iter()
@@ -806,10 +659,10 @@ fn session_cookies_are_guarded_and_stored_hashed() {
     );
 
     // Signing out ends the session on the server, not only in the browser.
-    let space = browser.get(&server, "/espace/").expect(200).text();
-    let csrf = csrf_of(&space);
+    let space = browser.get("/espace/").expect(200).text();
+    let csrf = csrf_from(&space);
     let out = browser
-        .post_raw(&server, "/deconnexion", &[("csrf", &csrf)])
+        .post_form("/deconnexion", &[("csrf", &csrf)])
         .expect(303);
     assert!(out
         .headers
@@ -831,8 +684,8 @@ fn session_cookies_are_secure_behind_https() {
     let mut server = Server::start();
     prepend_config(&server, "base_url = \"https://agenda.cdc.example.fr\"");
     server.restart();
-    let mut browser = Browser::default();
-    let signed_in = browser.sign_in(&server, "asso-a", PASSWORD).expect(303);
+    let mut browser = WebClient::new(&server);
+    let signed_in = browser.sign_in("asso-a", PASSWORD).expect(303);
     let cookies: Vec<&str> = signed_in
         .headers
         .iter()
@@ -849,11 +702,13 @@ fn session_cookies_are_secure_behind_https() {
 #[test]
 fn idle_sessions_lapse_after_thirty_days() {
     let mut server = Server::start();
-    let mut browser = Browser::default();
-    browser.sign_in(&server, "asso-a", PASSWORD).expect(303);
+    let mut browser = WebClient::new(&server);
+    browser.sign_in("asso-a", PASSWORD).expect(303);
     // Used after 29 days: still open, and its idle time starts again.
+    let jar = browser.into_jar();
     server.restart_at(&days_later(29));
-    let used = browser.get(&server, "/espace/").expect(200);
+    let mut browser = WebClient::with_jar(&server, jar);
+    let used = browser.get("/espace/").expect(200);
     assert!(
         used.headers
             .iter()
@@ -861,8 +716,10 @@ fn idle_sessions_lapse_after_thirty_days() {
         "the browser is told to keep the cookie longer"
     );
     // 31 days after that use: refused.
+    let jar = browser.into_jar();
     server.restart_at(&days_later(60));
-    let lapsed = browser.get(&server, "/espace/").expect(303);
+    let mut browser = WebClient::with_jar(&server, jar);
+    let lapsed = browser.get("/espace/").expect(303);
     assert!(lapsed.header("location").unwrap().starts_with("/connexion"));
 }
 
@@ -870,50 +727,42 @@ fn idle_sessions_lapse_after_thirty_days() {
 fn failed_sign_ins_are_slowed_like_basic_auth() {
     let server =
         Server::start_with("failures_before_delay = 2\nfailed_verifications_per_minute = 1\n");
-    let mut guesser = Browser::from(Ipv4Addr::new(127, 0, 0, 5));
+    let mut guesser = WebClient::from(&server, Ipv4Addr::new(127, 0, 0, 5));
     for _ in 0..2 {
-        let refused = guesser
-            .sign_in(&server, "asso-a", "not the password")
-            .expect(403);
+        let refused = guesser.sign_in("asso-a", "not the password").expect(403);
         assert!(refused
             .text()
             .contains("Identifiant ou mot de passe incorrect"));
     }
-    let throttled = guesser
-        .sign_in(&server, "asso-a", "still not it")
-        .expect(429);
+    let throttled = guesser.sign_in("asso-a", "still not it").expect(429);
     assert_eq!(throttled.header("retry-after"), Some("60"));
     // The owner, elsewhere, is let in at once.
-    let mut owner = Browser::from(Ipv4Addr::new(127, 0, 0, 6));
-    owner.sign_in(&server, "asso-a", PASSWORD).expect(303);
+    let mut owner = WebClient::from(&server, Ipv4Addr::new(127, 0, 0, 6));
+    owner.sign_in("asso-a", PASSWORD).expect(303);
 }
 
 #[test]
 fn forms_without_their_csrf_value_are_refused() {
     let server = Server::start();
-    let mut browser = Browser::default();
-    browser.get(&server, "/connexion").expect(200);
+    let mut browser = WebClient::new(&server);
+    browser.get("/connexion").expect(200);
     let fields = [("identifiant", "asso-a"), ("mot_de_passe", PASSWORD)];
-    browser.post_raw(&server, "/connexion", &fields).expect(403);
+    browser.post_form("/connexion", &fields).expect(403);
     let mut wrong = vec![("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")];
     wrong.extend_from_slice(&fields);
-    browser.post_raw(&server, "/connexion", &wrong).expect(403);
+    browser.post_form("/connexion", &wrong).expect(403);
     assert!(browser.cookie("concord_session").is_none());
 
     // Signed in: another session's value does not do either.
-    browser.sign_in(&server, "asso-a", PASSWORD).expect(303);
-    let mut other = Browser::default();
-    other.sign_in(&server, "asso-b", PASSWORD).expect(303);
-    let others = csrf_of(&other.get(&server, "/espace/profil").text());
+    browser.sign_in("asso-a", PASSWORD).expect(303);
+    let mut other = WebClient::new(&server);
+    other.sign_in("asso-b", PASSWORD).expect(303);
+    let others = csrf_from(&other.get("/espace/profil").text());
     let change = [("nom", "Piraté"), ("courriel", "")];
-    browser
-        .post_raw(&server, "/espace/profil", &change)
-        .expect(403);
+    browser.post_form("/espace/profil", &change).expect(403);
     let mut forged = vec![("csrf", others.as_str())];
     forged.extend_from_slice(&change);
-    browser
-        .post_raw(&server, "/espace/profil", &forged)
-        .expect(403);
+    browser.post_form("/espace/profil", &forged).expect(403);
     let directory = server
         .request("GET", "/associations")
         .send()
@@ -931,18 +780,17 @@ fn sign_in_never_redirects_elsewhere() {
         ("/\\evil.example", "/espace/"),
         ("/espace/profil", "/espace/profil"),
     ] {
-        let mut browser = Browser::default();
+        let mut browser = WebClient::new(&server);
         let page = browser
-            .get(&server, &format!("/connexion?suite={}", encode(next)))
+            .get(&format!("/connexion?suite={}", encode(next)))
             .expect(200)
             .text();
         if expected == "/espace/" {
             assert!(page.contains("name=\"suite\" value=\"\""), "{next}: {page}");
         }
-        let csrf = csrf_of(&page);
+        let csrf = csrf_from(&page);
         let response = browser
-            .post_raw(
-                &server,
+            .post_form(
                 "/connexion",
                 &[
                     ("csrf", &csrf),
@@ -963,13 +811,13 @@ fn sign_in_never_redirects_elsewhere() {
 fn the_public_card_is_edited_from_the_space() {
     let server = Server::start_with(TERRITORY);
     server.request("GET", "/espace/profil").send().expect(303);
-    let mut staff = Browser::default();
-    staff.sign_in(&server, "staff", PASSWORD).expect(303);
-    staff.get(&server, "/espace/profil").expect(403);
+    let mut staff = WebClient::new(&server);
+    staff.sign_in("staff", PASSWORD).expect(303);
+    staff.get("/espace/profil").expect(403);
 
-    let mut browser = Browser::default();
-    browser.sign_in(&server, "asso-a", PASSWORD).expect(303);
-    let page = browser.get(&server, "/espace/profil").expect(200).text();
+    let mut browser = WebClient::new(&server);
+    browser.sign_in("asso-a", PASSWORD).expect(303);
+    let page = browser.get("/espace/profil").expect(200).text();
     assert!(
         page.contains("value=\"Comité des fêtes d&#39;Arue\""),
         "{page}"
@@ -984,14 +832,14 @@ fn the_public_card_is_edited_from_the_space() {
         ("categories", "fete"),
     ];
     let saved = browser
-        .submit(&server, "/espace/profil", "/espace/profil", &good)
+        .submit("/espace/profil", "/espace/profil", &good)
         .expect(303);
     assert_eq!(
         saved.header("location"),
         Some("/espace/profil?enregistre=1")
     );
     let page = browser
-        .get(&server, "/espace/profil?enregistre=1")
+        .get("/espace/profil?enregistre=1")
         .expect(200)
         .text();
     assert!(page.contains("Votre fiche est enregistrée"), "{page}");
@@ -1025,7 +873,7 @@ fn the_public_card_is_edited_from_the_space() {
             good.iter().filter(|(k, _)| *k != field).copied().collect();
         fields.push((field, value));
         let refused = browser
-            .submit(&server, "/espace/profil", "/espace/profil", &fields)
+            .submit("/espace/profil", "/espace/profil", &fields)
             .expect(400)
             .text();
         assert!(refused.contains(message), "{field}={value}: {refused}");
@@ -1042,7 +890,7 @@ fn the_public_card_is_edited_from_the_space() {
         .collect();
     fields.push(("description", &long));
     browser
-        .submit(&server, "/espace/profil", "/espace/profil", &fields)
+        .submit("/espace/profil", "/espace/profil", &fields)
         .expect(400);
     let directory = server
         .request("GET", "/associations")
@@ -1063,7 +911,7 @@ fn the_public_card_is_edited_from_the_space() {
         .collect();
     cleared.extend([("telephone", ""), ("site", "")]);
     browser
-        .submit(&server, "/espace/profil", "/espace/profil", &cleared)
+        .submit("/espace/profil", "/espace/profil", &cleared)
         .expect(303);
     let directory = server
         .request("GET", "/associations")
@@ -1081,9 +929,9 @@ fn the_connect_page_gives_this_organisers_addresses() {
         .request("GET", "/espace/connecter/concord.mobileconfig")
         .send()
         .expect(303);
-    let mut browser = Browser::default();
-    browser.sign_in(&server, "asso-a", PASSWORD).expect(303);
-    let page = browser.get(&server, "/espace/connecter").expect(200).text();
+    let mut browser = WebClient::new(&server);
+    browser.sign_in("asso-a", PASSWORD).expect(303);
+    let page = browser.get("/espace/connecter").expect(200).text();
     for shown in [
         "http://127.0.0.1:5232/dav/",
         "http://127.0.0.1:5232/dav/principals/asso-a/",
@@ -1107,7 +955,7 @@ fn the_connect_page_gives_this_organisers_addresses() {
     assert!(svg.attr("aria-label").is_some());
 
     let profile = browser
-        .get(&server, "/espace/connecter/concord.mobileconfig")
+        .get("/espace/connecter/concord.mobileconfig")
         .expect(200);
     assert_eq!(
         profile.header("content-type"),
@@ -1161,14 +1009,14 @@ fn the_connect_page_gives_this_organisers_addresses() {
     assert_ne!(uuids[0], uuids[1]);
     // The same on every download; another organiser's differ.
     let again = browser
-        .get(&server, "/espace/connecter/concord.mobileconfig")
+        .get("/espace/connecter/concord.mobileconfig")
         .expect(200)
         .text();
     assert_eq!(again, text);
-    let mut other = Browser::default();
-    other.sign_in(&server, "asso-b", PASSWORD).expect(303);
+    let mut other = WebClient::new(&server);
+    other.sign_in("asso-b", PASSWORD).expect(303);
     let theirs = other
-        .get(&server, "/espace/connecter/concord.mobileconfig")
+        .get("/espace/connecter/concord.mobileconfig")
         .expect(200)
         .text();
     assert!(!theirs.contains(&uuids[0]) && !theirs.contains(&uuids[1]));
