@@ -5,8 +5,8 @@
 //! anonymised.
 
 mod common;
+use common::web::WebClient;
 use common::*;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 const TERRITORY: &str = "\n[[communes]]\nslug = \"arue\"\nname = \"Arue\"\n[[communes]]\nslug = \"bourriot\"\nname = \"Bourriot-Bergonce\"\n";
 
@@ -82,116 +82,6 @@ fn server_with_service_and(capacity: u32, extra: &str) -> Server {
     server
 }
 
-fn encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The `csrf` field of a page's first form.
-fn csrf_of(page: &str) -> String {
-    let at = page
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with csrf")
-        + 19;
-    page[at..at + page[at..].find('"').unwrap()].to_owned()
-}
-
-/// The cookie a response sets, as `name=value`.
-fn cookie_set(response: &Response, name: &str) -> Option<String> {
-    response
-        .headers
-        .iter()
-        .filter(|(k, _)| k == "set-cookie")
-        .find_map(|(_, v)| {
-            let pair = v.split(';').next()?;
-            pair.starts_with(&format!("{name}="))
-                .then(|| pair.to_owned())
-        })
-}
-
-/// A visitor: its cookies (form cookie or session), as a browser keeps them.
-struct Visitor {
-    cookie: String,
-    /// The loopback address it comes from (`127.0.0.1` when None): another
-    /// client for the limits per address.
-    source: Option<std::net::Ipv4Addr>,
-}
-
-impl Visitor {
-    fn anonymous() -> Visitor {
-        Visitor {
-            cookie: String::new(),
-            source: None,
-        }
-    }
-
-    fn from(source: std::net::Ipv4Addr) -> Visitor {
-        Visitor {
-            source: Some(source),
-            ..Visitor::anonymous()
-        }
-    }
-
-    /// Signs in at /connexion like a browser.
-    fn signed_in(server: &Server, login: &str) -> Visitor {
-        let mut visitor = Visitor::anonymous();
-        let (_, csrf) = visitor.get(server, "/connexion");
-        let response = visitor.post(
-            server,
-            "/connexion",
-            &csrf,
-            &[("identifiant", login), ("mot_de_passe", PASSWORD)],
-        );
-        assert_eq!(response.status, 303, "{}", response.text());
-        visitor.cookie = cookie_set(&response, "concord_session").expect("a session");
-        visitor
-    }
-
-    fn get(&mut self, server: &Server, path: &str) -> (Response, String) {
-        let response = self.send(server.request("GET", path));
-        let csrf = match response.status {
-            200 | 400 => csrf_of(&response.text()),
-            _ => String::new(),
-        };
-        (response, csrf)
-    }
-
-    fn post(
-        &mut self,
-        server: &Server,
-        path: &str,
-        csrf: &str,
-        fields: &[(&str, &str)],
-    ) -> Response {
-        let mut all = vec![("csrf", csrf)];
-        all.extend_from_slice(fields);
-        self.send(
-            server
-                .request("POST", path)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(encode(&all)),
-        )
-    }
-
-    fn send(&mut self, request: Request) -> Response {
-        let request = match self.cookie.is_empty() {
-            true => request,
-            false => request.header("Cookie", &self.cookie),
-        };
-        let response = match self.source {
-            Some(source) => request.send_from(source),
-            None => request.send(),
-        };
-        if let Some(cookie) = cookie_set(&response, "concord_formulaire") {
-            self.cookie = cookie;
-        }
-        response
-    }
-}
-
 /// The key (`{permanence}-{start}`) of a free slot starting at `start` on
 /// the service's page, if the page offers it.
 fn offered(server: &Server, start: i64) -> Option<String> {
@@ -214,27 +104,15 @@ fn book(server: &Server, start: i64, name: &str, note: &str) -> Response {
 }
 
 fn book_with_email(server: &Server, start: i64, name: &str, note: &str, email: &str) -> Response {
-    book_by(&mut Visitor::anonymous(), server, start, name, note, email)
+    book_by(&mut WebClient::new(server), start, name, note, email)
 }
 
 /// Books `start` as `visitor` (a resident, or a signed-in service).
-fn book_by(
-    visitor: &mut Visitor,
-    server: &Server,
-    start: i64,
-    name: &str,
-    note: &str,
-    email: &str,
-) -> Response {
-    let key = offered(server, start).expect("the slot is offered");
-    let (_, csrf) = visitor.get(
-        server,
-        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
-    );
+fn book_by(visitor: &mut WebClient, start: i64, name: &str, note: &str, email: &str) -> Response {
+    let key = offered(visitor.server, start).expect("the slot is offered");
+    visitor.form(&format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"));
     visitor.post(
-        server,
         &format!("/rendez-vous/{SERVICE}/reserver"),
-        &csrf,
         &[
             ("creneau", &key),
             ("theme", "CV"),
@@ -289,11 +167,8 @@ fn a_resident_books_a_slot_and_the_adviser_gets_a_private_event() {
 
     // The form says what is kept; a booking without a contact is refused.
     let key = offered(&server, monday_9()).unwrap();
-    let mut visitor = Visitor::anonymous();
-    let (form, csrf) = visitor.get(
-        &server,
-        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
-    );
+    let mut visitor = WebClient::new(&server);
+    let form = visitor.form(&format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"));
     let form = form.text();
     assert!(
         form.contains("lundi 30 novembre 2026 de 9 h à 9 h 30"),
@@ -301,9 +176,7 @@ fn a_resident_books_a_slot_and_the_adviser_gets_a_private_event() {
     );
     assert!(form.contains("pendant 365\u{a0}jours"), "{form}");
     let refused = visitor.post(
-        &server,
         &format!("/rendez-vous/{SERVICE}/reserver"),
-        &csrf,
         &[("creneau", &key), ("theme", "CV"), ("nom", "Jeanne Dupont")],
     );
     assert_eq!(refused.status, 400);
@@ -311,11 +184,10 @@ fn a_resident_books_a_slot_and_the_adviser_gets_a_private_event() {
         .text()
         .contains("Indiquez un numéro de téléphone ou une adresse e-mail"));
     // Without the form's CSRF field, nothing is booked.
-    let forged = visitor.post(
-        &server,
+    let forged = visitor.post_form(
         &format!("/rendez-vous/{SERVICE}/reserver"),
-        "forged",
         &[
+            ("csrf", "forged"),
             ("creneau", &key),
             ("theme", "CV"),
             ("nom", "X"),
@@ -376,18 +248,14 @@ fn capacity_holds_under_fifty_concurrent_bookings() {
                 scope.spawn(move || {
                     // Fifty residents, each from their own address (one
                     // address may book only so many an hour).
-                    let mut visitor = Visitor::from(std::net::Ipv4Addr::new(127, 0, 1, n + 1));
-                    let (_, csrf) = visitor.get(
-                        server,
-                        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
-                    );
+                    let mut visitor =
+                        WebClient::from(server, std::net::Ipv4Addr::new(127, 0, 1, n + 1));
+                    visitor.form(&format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"));
                     let name = format!("Habitant {n}");
                     barrier.wait();
                     visitor
                         .post(
-                            server,
                             &format!("/rendez-vous/{SERVICE}/reserver"),
-                            &csrf,
                             &[
                                 ("creneau", key),
                                 ("theme", "CV"),
@@ -434,8 +302,8 @@ fn cancel_and_move_by_the_personal_link() {
     // Moving to a full slot is refused; to a free one, the event moves.
     let tuesday_10 = ts("2026-12-01T09:00:00Z");
     let other = personal_link(&book(&server, tuesday_10, "Paul Martin", ""));
-    let mut visitor = Visitor::anonymous();
-    let (moving, csrf) = visitor.get(&server, &format!("{link}/deplacer"));
+    let mut visitor = WebClient::new(&server);
+    let moving = visitor.form(&format!("{link}/deplacer"));
     let moving = moving.text();
     assert!(
         !moving.contains(&format!("-{tuesday_10}\"")),
@@ -444,17 +312,13 @@ fn cancel_and_move_by_the_personal_link() {
     let permanence = offered(&server, monday_9() + 1800).unwrap();
     let permanence = permanence.split('-').next().unwrap();
     let full = visitor.post(
-        &server,
         &format!("{link}/deplacer"),
-        &csrf,
         &[("creneau", &format!("{permanence}-{tuesday_10}"))],
     );
     assert_eq!(full.status, 409, "{}", full.text());
     let thursday_11 = ts("2026-12-03T10:00:00Z");
     let moved = visitor.post(
-        &server,
         &format!("{link}/deplacer"),
-        &csrf,
         &[("creneau", &format!("{permanence}-{thursday_11}"))],
     );
     assert_eq!(moved.status, 303, "{}", moved.text());
@@ -474,8 +338,8 @@ fn cancel_and_move_by_the_personal_link() {
     assert_eq!(calendar.matches("BEGIN:VEVENT").count(), 2);
 
     // Cancelling frees the slot and deletes the event.
-    let (_, csrf) = visitor.get(&server, &link);
-    let cancelled = visitor.post(&server, &link, &csrf, &[]);
+    visitor.form(&link);
+    let cancelled = visitor.post(&link, &[]);
     assert_eq!(cancelled.status, 200, "{}", cancelled.text());
     assert!(cancelled.text().contains("Votre rendez-vous est annulé"));
     assert!(offered(&server, thursday_11).is_some());
@@ -485,11 +349,9 @@ fn cancel_and_move_by_the_personal_link() {
     // The used link now refuses everything, clearly.
     let again = server.request("GET", &link).send().expect(410).text();
     assert!(again.contains("a été annulé"), "{again}");
-    assert_eq!(visitor.post(&server, &link, &csrf, &[]).status, 410);
+    assert_eq!(visitor.post(&link, &[]).status, 410);
     let late_move = visitor.post(
-        &server,
         &format!("{link}/deplacer"),
-        &csrf,
         &[("creneau", &format!("{permanence}-{thursday_11}"))],
     );
     assert_eq!(late_move.status, 410);
@@ -539,18 +401,13 @@ fn an_advisers_event_makes_slots_busy_but_a_free_one_does_not() {
     assert!(offered(&server, monday_9() + 3600).is_some());
     assert!(offered(&server, monday_9() + 5400).is_some());
     // A form opened before the meeting was added is refused on sending.
-    let mut visitor = Visitor::anonymous();
-    let (_, csrf) = visitor.get(
-        &server,
-        &format!(
-            "/rendez-vous/{SERVICE}/reserver?creneau={}",
-            key.replace(&monday_9().to_string(), &(monday_9() + 3600).to_string())
-        ),
-    );
+    let mut visitor = WebClient::new(&server);
+    visitor.form(&format!(
+        "/rendez-vous/{SERVICE}/reserver?creneau={}",
+        key.replace(&monday_9().to_string(), &(monday_9() + 3600).to_string())
+    ));
     let busy = visitor.post(
-        &server,
         &format!("/rendez-vous/{SERVICE}/reserver"),
-        &csrf,
         &[
             ("creneau", &key),
             ("theme", "CV"),
@@ -655,14 +512,11 @@ fn a_service_defines_permanences_in_its_space_and_books_for_a_caller() {
     );
     assert!(out.status.success());
     // An association has no permanences.
-    let mut association = Visitor::signed_in(&server, "asso-a");
-    assert_eq!(
-        association.get(&server, "/espace/permanences").0.status,
-        403
-    );
+    let mut association = WebClient::signed_in(&server, "asso-a");
+    assert_eq!(association.get("/espace/permanences").status, 403);
 
-    let mut service = Visitor::signed_in(&server, SERVICE);
-    let (_, csrf) = service.get(&server, "/espace/permanences");
+    let mut service = WebClient::signed_in(&server, SERVICE);
+    service.form("/espace/permanences");
     let fields = |hours: &'static str| {
         vec![
             ("action", "ajouter"),
@@ -677,26 +531,16 @@ fn a_service_defines_permanences_in_its_space_and_books_for_a_caller() {
             ("apporter", "votre avis d'imposition"),
         ]
     };
-    let refused = service.post(
-        &server,
-        "/espace/permanences",
-        &csrf,
-        &fields("lundi matin"),
-    );
+    let refused = service.post("/espace/permanences", &fields("lundi matin"));
     assert_eq!(refused.status, 400);
     assert!(
         refused.text().contains("n&#39;est pas une plage horaire"),
         "{}",
         refused.text()
     );
-    let added = service.post(
-        &server,
-        "/espace/permanences",
-        &csrf,
-        &fields("lun 14:00-16:15"),
-    );
+    let added = service.post("/espace/permanences", &fields("lun 14:00-16:15"));
     assert_eq!(added.status, 303, "{}", added.text());
-    let page = service.get(&server, "/espace/permanences").0.text();
+    let page = service.get("/espace/permanences").text();
     assert!(page.contains("le lundi de 14 h à 16 h 15"), "{page}");
     // 14:00, 14:45, 15:30 (16:15 ends the day).
     assert!(offered(&server, ts("2026-11-30T13:00:00Z")).is_some());
@@ -705,15 +549,10 @@ fn a_service_defines_permanences_in_its_space_and_books_for_a_caller() {
 
     // The service books for a caller with the public form, signed in.
     let key = offered(&server, ts("2026-11-30T13:45:00Z")).unwrap();
-    let (form, csrf) = service.get(
-        &server,
-        &format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"),
-    );
+    let form = service.form(&format!("/rendez-vous/{SERVICE}/reserver?creneau={key}"));
     assert!(form.text().contains("pour quelqu'un"), "{}", form.text());
     let booked = service.post(
-        &server,
         &format!("/rendez-vous/{SERVICE}/reserver"),
-        &csrf,
         &[
             ("creneau", &key),
             ("theme", "Impôts en ligne"),
@@ -727,24 +566,15 @@ fn a_service_defines_permanences_in_its_space_and_books_for_a_caller() {
         calendar.contains("Pris par : France services"),
         "{calendar}"
     );
-    let (list, csrf) = service.get(&server, "/espace/rendez-vous");
+    let list = service.form("/espace/rendez-vous");
     let list = list.text();
     assert!(list.contains("Marcel Appelant"), "{list}");
     assert!(list.contains("prévu"), "{list}");
     let id_at = list.find("name=\"id\" value=\"").unwrap() + 17;
     let id = &list[id_at..id_at + list[id_at..].find('"').unwrap()];
-    let marked = service.post(
-        &server,
-        "/espace/rendez-vous",
-        &csrf,
-        &[("id", id), ("statut", "venu")],
-    );
+    let marked = service.post("/espace/rendez-vous", &[("id", id), ("statut", "venu")]);
     assert_eq!(marked.status, 303);
-    assert!(service
-        .get(&server, "/espace/rendez-vous")
-        .0
-        .text()
-        .contains("venu"));
+    assert!(service.get("/espace/rendez-vous").text().contains("venu"));
     // Another service cannot mark it.
     let out = cli_with_stdin(
         &server.config_path(),
@@ -761,16 +591,11 @@ fn a_service_defines_permanences_in_its_space_and_books_for_a_caller() {
         PASSWORD,
     );
     assert!(out.status.success());
-    let mut other = Visitor::signed_in(&server, "cias");
-    let (_, csrf) = other.get(&server, "/espace/rendez-vous");
+    let mut other = WebClient::signed_in(&server, "cias");
+    other.form("/espace/rendez-vous");
     assert_eq!(
         other
-            .post(
-                &server,
-                "/espace/rendez-vous",
-                &csrf,
-                &[("id", id), ("statut", "absent")]
-            )
+            .post("/espace/rendez-vous", &[("id", id), ("statut", "absent")])
             .status,
         404
     );
@@ -780,19 +605,14 @@ fn a_service_defines_permanences_in_its_space_and_books_for_a_caller() {
 fn old_bookings_are_anonymised_and_still_counted() {
     let mut server = server_with_service(1);
     let link = personal_link(&book(&server, monday_9(), "Jeanne Dupont", "Dossier CAF"));
-    let mut service = Visitor::signed_in(&server, SERVICE);
-    let (list, csrf) = service.get(&server, "/espace/rendez-vous");
+    let mut service = WebClient::signed_in(&server, SERVICE);
+    let list = service.form("/espace/rendez-vous");
     let list = list.text();
     let id_at = list.find("name=\"id\" value=\"").unwrap() + 17;
     let id = list[id_at..id_at + list[id_at..].find('"').unwrap()].to_owned();
     assert_eq!(
         service
-            .post(
-                &server,
-                "/espace/rendez-vous",
-                &csrf,
-                &[("id", &id), ("statut", "venu")]
-            )
+            .post("/espace/rendez-vous", &[("id", &id), ("statut", "venu")])
             .status,
         303
     );
@@ -863,19 +683,16 @@ fn staff_mark_bookings_and_download_the_indicators() {
         .header("location")
         .unwrap()
         .starts_with("/connexion"));
-    let mut association = Visitor::signed_in(&server, "asso-a");
-    assert_eq!(
-        association.get(&server, "/gestion/rendez-vous").0.status,
-        403
-    );
+    let mut association = WebClient::signed_in(&server, "asso-a");
+    assert_eq!(association.get("/gestion/rendez-vous").status, 403);
 
-    let mut staff = Visitor::signed_in(&server, "staff");
-    let desk = staff.get(&server, "/gestion/rendez-vous").0.text();
+    let mut staff = WebClient::signed_in(&server, "staff");
+    let desk = staff.get("/gestion/rendez-vous").text();
     assert!(
         desk.contains("/gestion/rendez-vous/fs\">France services</a>"),
         "{desk}"
     );
-    let (list, csrf) = staff.get(&server, "/gestion/rendez-vous/fs");
+    let list = staff.form("/gestion/rendez-vous/fs");
     let list = list.text();
     assert!(
         list.contains("Jeanne Dupont") && list.contains("Paul Martin"),
@@ -888,19 +705,11 @@ fn staff_mark_bookings_and_download_the_indicators() {
         .collect();
     assert_eq!(ids.len(), 2);
     for (id, status) in ids.iter().zip(["venu", "absent"]) {
-        let marked = staff.post(
-            &server,
-            "/gestion/rendez-vous/fs",
-            &csrf,
-            &[("id", id), ("statut", status)],
-        );
+        let marked = staff.post("/gestion/rendez-vous/fs", &[("id", id), ("statut", status)]);
         assert_eq!(marked.status, 303, "{}", marked.text());
         assert_eq!(marked.header("location"), Some("/gestion/rendez-vous/fs"));
     }
-    let csv = staff.send(server.request(
-        "GET",
-        "/gestion/rendez-vous/indicateurs.csv?du=2026-11-01&au=2026-12-31",
-    ));
+    let csv = staff.get("/gestion/rendez-vous/indicateurs.csv?du=2026-11-01&au=2026-12-31");
     assert_eq!(csv.status, 200);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     let csv = csv.text();
@@ -913,10 +722,7 @@ fn staff_mark_bookings_and_download_the_indicators() {
     assert!(!csv.contains("Jeanne"), "{csv}");
     // Outside the period, nothing is counted.
     let empty = staff
-        .send(server.request(
-            "GET",
-            "/gestion/rendez-vous/indicateurs.csv?du=2027-01-01&au=2027-01-31",
-        ))
+        .get("/gestion/rendez-vous/indicateurs.csv?du=2027-01-01&au=2027-01-31")
         .text();
     assert!(empty.contains("total,,0,0,0,0,\r\n"), "{empty}");
 }
@@ -1015,20 +821,16 @@ fn the_day_before_each_booking_with_an_email_gets_one_reminder() {
     ));
     book(&server, monday_9(), "Luc Sans Courriel", "").expect(303);
     sink.wait_for(3); // the confirmations
-    let mut visitor = Visitor::anonymous();
-    let (_, csrf) = visitor.get(&server, &paul);
-    visitor.post(&server, &paul, &csrf, &[]).expect(200);
+    let mut visitor = WebClient::new(&server);
+    visitor.form(&paul);
+    visitor.post(&paul, &[]).expect(200);
     let permanence = offered(&server, monday_10_30).unwrap();
-    let (_, csrf) = visitor.get(&server, &format!("{marc}/deplacer"));
+    visitor.form(&format!("{marc}/deplacer"));
     visitor
-        .post(
-            &server,
-            &format!("{marc}/deplacer"),
-            &csrf,
-            &[("creneau", &permanence)],
-        )
+        .post(&format!("{marc}/deplacer"), &[("creneau", &permanence)])
         .expect(303);
     // Still Saturday: nothing is due yet.
+    let jar = visitor.into_jar();
     server.restart_at("2026-11-28T18:00:00Z");
     quiet();
     assert_eq!(sink.count(), 3);
@@ -1086,15 +888,11 @@ fn the_day_before_each_booking_with_an_email_gets_one_reminder() {
     .expect(303);
     sink.wait_for(6);
     // Jeanne moves to Tuesday with the reminder's link.
-    let (_, csrf) = visitor.get(&server, &format!("{reminded}/deplacer"));
+    let mut visitor = WebClient::with_jar(&server, jar);
+    visitor.form(&format!("{reminded}/deplacer"));
     let key = format!("{}-{tuesday_9}", permanence.split('-').next().unwrap());
     visitor
-        .post(
-            &server,
-            &format!("{reminded}/deplacer"),
-            &csrf,
-            &[("creneau", &key)],
-        )
+        .post(&format!("{reminded}/deplacer"), &[("creneau", &key)])
         .expect(303);
     server.restart_at("2026-11-29T16:00:00Z");
     quiet();
@@ -1119,20 +917,19 @@ fn the_day_before_each_booking_with_an_email_gets_one_reminder() {
 #[test]
 fn the_booking_form_and_the_personal_links_are_limited_per_address() {
     let server = server_with_service(30);
-    let mut resident = Visitor::anonymous();
+    let mut resident = WebClient::new(&server);
     let mut links = Vec::new();
     for n in 0..20 {
         let name = format!("Habitant {n}");
         links.push(personal_link(&book_by(
             &mut resident,
-            &server,
             monday_9(),
             &name,
             "",
             "",
         )));
     }
-    let refused = book_by(&mut resident, &server, monday_9(), "Un de trop", "", "");
+    let refused = book_by(&mut resident, monday_9(), "Un de trop", "", "");
     assert_eq!(refused.status, 429, "{}", refused.text());
     assert_eq!(refused.header("retry-after"), Some("3600"));
     let text = refused.text();
@@ -1140,36 +937,35 @@ fn the_booking_form_and_the_personal_links_are_limited_per_address() {
     assert!(!service_calendar(&server).contains("Un de trop"));
     // Another address books; so does the service for a caller.
     book_by(
-        &mut Visitor::from(std::net::Ipv4Addr::new(127, 0, 0, 2)),
-        &server,
+        &mut WebClient::from(&server, std::net::Ipv4Addr::new(127, 0, 0, 2)),
         monday_9(),
         "Voisine",
         "",
         "",
     )
     .expect(303);
-    let mut service = Visitor::signed_in(&server, SERVICE);
-    book_by(&mut service, &server, monday_9(), "Appel", "", "").expect(303);
+    let mut service = WebClient::signed_in(&server, SERVICE);
+    book_by(&mut service, monday_9(), "Appel", "", "").expect(303);
 
     // Cancelling and moving by link: a wrong link counts too.
-    let mut prober = Visitor::from(std::net::Ipv4Addr::new(127, 0, 0, 3));
-    let (_, csrf) = prober.get(&server, &links[0]);
+    let mut prober = WebClient::from(&server, std::net::Ipv4Addr::new(127, 0, 0, 3));
+    prober.form(&links[0]);
     let wrong = "/rendez-vous/gerer/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     for n in 0..20 {
         let path = match n % 2 {
             0 => wrong.to_owned(),
             _ => format!("{wrong}/deplacer"),
         };
-        let status = prober.post(&server, &path, &csrf, &[]).status;
+        let status = prober.post(&path, &[]).status;
         assert!(status == 404 || status == 409, "{status}");
     }
-    let limited = prober.post(&server, &links[0], &csrf, &[]);
+    let limited = prober.post(&links[0], &[]);
     assert_eq!(limited.status, 429, "{}", limited.text());
     assert!(limited.text().contains("annulés ou déplacés"));
     server.request("GET", &links[0]).send().expect(200);
     // The resident's own address still cancels.
-    let (_, csrf) = resident.get(&server, &links[0]);
-    resident.post(&server, &links[0], &csrf, &[]).expect(200);
+    resident.form(&links[0]);
+    resident.post(&links[0], &[]).expect(200);
 }
 
 #[test]
@@ -1195,7 +991,7 @@ fn no_organiser_may_take_a_login_the_appointments_addresses_use() {
         "{out:?}"
     );
     // Nor through the desk's approval of a registration.
-    use common::web::{csrf_from, WebClient};
+    use common::web::csrf_from;
     let mut newcomer = WebClient::new(&server);
     let csrf = csrf_from(&newcomer.get("/inscription").expect(200).text());
     newcomer
