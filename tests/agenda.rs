@@ -27,21 +27,6 @@ slug = "sport"
 name = "Sport"
 "#;
 
-fn put(server: &Server, login: &str, name: &str, body: &str) {
-    let response = server
-        .as_user(
-            login,
-            "PUT",
-            &format!("/dav/calendars/{login}/main/{name}.ics"),
-        )
-        .ics(body.as_bytes())
-        .send();
-    assert!(
-        response.status == 201 || response.status == 204,
-        "{response:?}"
-    );
-}
-
 fn with(extra: &str, uid: &str, summary: &str, start: &str, end: &str) -> String {
     String::from_utf8(event(uid, summary, start, end))
         .unwrap()
@@ -66,7 +51,7 @@ fn quarter() -> Server {
         "",
     );
     assert!(out.status.success());
-    put(
+    put_event(
         &server,
         "asso-a",
         "fete",
@@ -78,7 +63,7 @@ fn quarter() -> Server {
             "20270116T180000Z",
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "match",
@@ -90,7 +75,7 @@ fn quarter() -> Server {
             "20270116T210000Z",
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-a",
         "bal",
@@ -102,7 +87,7 @@ fn quarter() -> Server {
             "20270220T230000Z",
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-a",
         "secret",
@@ -114,7 +99,7 @@ fn quarter() -> Server {
             "20270210T200000Z",
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "gym",
@@ -126,7 +111,7 @@ fn quarter() -> Server {
             "20270105T190000Z",
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-a",
         "printemps",
@@ -365,7 +350,7 @@ fn exports_for_the_print_shop_and_what_changed_since() {
         .text();
     assert!(unchanged.contains("Rien n'a changé"), "{unchanged}");
     // A new event, a changed one, a deleted one.
-    put(
+    put_event(
         &server,
         "asso-a",
         "fete",
@@ -377,7 +362,7 @@ fn exports_for_the_print_shop_and_what_changed_since() {
             "20270116T180000Z",
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "loto",

@@ -27,16 +27,6 @@ fn vevent(uid: &str, summary: &str, day: &str, extra: &str) -> Vec<u8> {
 /// Private details a public event carries, which must never leave.
 const PRIVATE_DETAILS: &str = "ATTENDEE;CN=Jean Dupont;PARTSTAT=ACCEPTED:mailto:jean.dupont@example.org\r\nX-MOZ-GENERATION:4\r\nX-SECRET-NOTE:code du portail 1234\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Rappel\r\nTRIGGER:-PT30M\r\nEND:VALARM\r\n";
 
-fn put(server: &Server, login: &str, path: &str, body: &[u8]) {
-    let response = server.as_user(login, "PUT", path).ics(body).send();
-    assert!(
-        response.status == 201 || response.status == 204,
-        "PUT {path} as {login}: {} {}",
-        response.status,
-        response.text()
-    );
-}
-
 fn delete(server: &Server, login: &str, path: &str) {
     server.as_user(login, "DELETE", path).send().expect(204);
 }
@@ -250,7 +240,7 @@ fn assert_public_only(ics: &str) {
 /// confidential one (real-world files); asso-b: Google Calendar's export.
 fn seeded() -> Server {
     let server = Server::start();
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}loto.ics"),
@@ -261,19 +251,19 @@ fn seeded() -> Server {
             PRIVATE_DETAILS,
         ),
     );
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}notaire.ics"),
         &fixture("ics/private-event.ics"),
     );
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}ccas.ics"),
         &fixture("ics/confidential-event.ics"),
     );
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}google.ics"),
@@ -606,7 +596,7 @@ fn put_of_a_new_member_in_the_aggregate_gets_403_need_privileges() {
 #[test]
 fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
     let server = seeded();
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}foot.ics"),
@@ -625,7 +615,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
 
     // asso-b adds several events, changes one, deletes another.
     for n in 0..3 {
-        put(
+        put_at(
             &server,
             "asso-b",
             &format!("{CAL_B}new-{n}.ics"),
@@ -634,7 +624,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
     }
     let google_changed =
         fixture_text("ics/google-event.ics").replace("SUMMARY:", "SUMMARY:(reporté) ");
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}google.ics"),
@@ -652,7 +642,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
     // The deleted one is gone, and its href is not reused.
     assert!(!after.iter().any(|(h, _)| h == &foot));
     server.as_user("asso-a", "GET", &foot).send().expect(404);
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}later.ics"),
@@ -662,7 +652,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
     assert_ne!(later, foot, "a deleted event's href was given to another");
     server.as_user("asso-a", "GET", &foot).send().expect(404);
     // And a change of asso-a keeps asso-b's hrefs.
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}autre.ics"),
@@ -675,13 +665,13 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
 #[test]
 fn incremental_sync_reports_changes_deletions_and_events_made_private() {
     let server = seeded();
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}rando.ics"),
         &vevent("rando@asso-a", "Randonnée", "20270320", ""),
     );
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}foot.ics"),
@@ -707,20 +697,20 @@ fn incremental_sync_reports_changes_deletions_and_events_made_private() {
     assert_eq!(same, token);
 
     // Changed, deleted, made private, and new.
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}loto.ics"),
         &vevent("loto-2027@asso-a", "Grand loto (complet)", "20270313", ""),
     );
     delete(&server, "asso-b", &format!("{CAL_B}foot.ics"));
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}rando.ics"),
         &vevent("rando@asso-a", "Randonnée", "20270320", "CLASS:PRIVATE\r\n"),
     );
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}tournoi.ics"),
@@ -765,7 +755,7 @@ fn incremental_sync_reports_changes_deletions_and_events_made_private() {
     assert_eq!(a, b);
 
     // Back to public: reported again as 200.
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}rando.ics"),
@@ -782,7 +772,7 @@ fn incremental_sync_reports_changes_deletions_and_events_made_private() {
 #[test]
 fn an_organiser_that_stops_publishing_leaves_the_aggregate() {
     let server = seeded();
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}foot.ics"),
@@ -848,13 +838,13 @@ fn a_further_calendar_is_published_only_when_its_owner_says_so() {
         .xml(&fixture_text("requests/mkcalendar-thunderbird.xml"))
         .send()
         .expect(201);
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{extra}bal.ics"),
         &vevent("bal@asso-a", "Bal du 14 juillet", "20270713", ""),
     );
-    put(
+    put_at(
         &server,
         "asso-a",
         &format!("{extra}secret.ics"),
@@ -939,7 +929,7 @@ fn deleting_a_published_calendar_reports_its_events_as_deleted() {
         ("bal@asso-a", "Bal", "20270713"),
         ("kermesse@asso-a", "Kermesse", "20270620"),
     ] {
-        put(
+        put_at(
             &server,
             "asso-a",
             &format!("{fetes}{uid}.ics"),
@@ -984,7 +974,7 @@ fn deleting_a_published_calendar_reports_its_events_as_deleted() {
 
     // After later changes too: a client that syncs less often still
     // learns of the deletions, among the other changes.
-    put(
+    put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}tournoi.ics"),
@@ -1022,7 +1012,7 @@ fn calendar_data_from_the_aggregate_is_stripped_of_private_details() {
         ("asso-b", "xprops.ics", "ics/x-props-event.ics"),
         ("asso-b", "outlook.ics", "ics/outlook-event.ics"),
     ] {
-        put(
+        put_at(
             &server,
             login,
             &format!("/dav/calendars/{login}/main/{name}"),

@@ -335,16 +335,6 @@ fn cli(server: &Server, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn put(server: &Server, login: &str, path: &str, body: Vec<u8>) {
-    let response = server.as_user(login, "PUT", path).ics(&body).send();
-    assert!(
-        matches!(response.status, 201 | 204),
-        "PUT {path}: {} {}",
-        response.status,
-        response.text()
-    );
-}
-
 /// A server with the four organisers (contacts set) and the whole dataset.
 fn dataset() -> Server {
     let server = Server::start_with(EXTRA);
@@ -373,7 +363,7 @@ fn dataset() -> Server {
         &["organiser", "set", "asso-d", "--categories", "festival"],
     );
     for event in DATASET {
-        put(&server, event.login, &event.path(), event.ics());
+        put_at(&server, event.login, &event.path(), event.ics());
     }
     server
 }
@@ -877,7 +867,7 @@ fn acknowledgement_lasts_until_either_event_changes() {
 
     // The first event changes (a new description): no longer acknowledged.
     let repas = event_by_uid("repas-aines");
-    put(
+    put_at(
         &server,
         repas.login,
         &repas.path(),
@@ -896,7 +886,7 @@ fn acknowledgement_lasts_until_either_event_changes() {
     acknowledge(&server, &key);
     assert_eq!(acknowledged(&api_json(&server, window)), subset(&[pair]));
     let theatre = event_by_uid("theatre");
-    put(
+    put_at(
         &server,
         theatre.login,
         &theatre.path(),
@@ -1231,7 +1221,7 @@ fn conflits_calendar_follows_changes() {
 
     // asso-b moves its meeting to the Wednesday: the series no longer clashes.
     let bureau = event_by_uid("bureau-fcb");
-    put(
+    put_at(
         &server,
         bureau.login,
         &bureau.path(),
@@ -1260,7 +1250,7 @@ fn conflits_calendar_follows_changes() {
 
     // The other side moves: asso-a's race leaves the festival's days.
     let course = event_by_uid("course-landaise");
-    put(
+    put_at(
         &server,
         course.login,
         &course.path(),
@@ -1273,7 +1263,7 @@ fn conflits_calendar_follows_changes() {
 
     // A new clash appears: the training moves onto the all-day event.
     let training = event_by_uid("entrainement");
-    put(
+    put_at(
         &server,
         training.login,
         &training.path(),
@@ -1374,7 +1364,7 @@ fn cancelled_transparent_and_near_misses_clash_once_nudged() {
     let window = "from=2027-01-01&to=2027-12-31";
     // The cancelled dinner is confirmed again: same hall as the loto.
     let repas = event_by_uid("repas-club");
-    put(
+    put_at(
         &server,
         repas.login,
         &repas.path(),
@@ -1385,7 +1375,7 @@ fn cancelled_transparent_and_near_misses_clash_once_nudged() {
     );
     // The transparent loto becomes opaque: same hall and two lotos in Arue.
     let quine = event_by_uid("quine-chorale");
-    put(
+    put_at(
         &server,
         quine.login,
         &quine.path(),
@@ -1396,7 +1386,7 @@ fn cancelled_transparent_and_near_misses_clash_once_nudged() {
     );
     // Back to back becomes a one-minute overlap.
     let aperitif = event_by_uid("aperitif");
-    put(
+    put_at(
         &server,
         aperitif.login,
         &aperitif.path(),
@@ -1411,7 +1401,7 @@ fn cancelled_transparent_and_near_misses_clash_once_nudged() {
         "LOCATION:Salle des fêtes d'Arue",
     );
     assert!(moved.contains("LOCATION:Salle des fêtes d'Arue"), "{moved}");
-    put(&server, foot.login, &foot.path(), moved.into_bytes());
+    put_at(&server, foot.login, &foot.path(), moved.into_bytes());
 
     let report = api_json(&server, window);
     let mut expected = expected_all();
@@ -1658,7 +1648,7 @@ fn series_exceptions_and_overrides_are_followed() {
     let server = dataset();
     let gym = event_by_uid("gym-douce");
     // The clashing Tuesday is excluded.
-    put(
+    put_at(
         &server,
         gym.login,
         &gym.path(),
@@ -1684,7 +1674,7 @@ fn series_exceptions_and_overrides_are_followed() {
     .unwrap();
     let moved = "BEGIN:VEVENT\r\nUID:gym-douce@concord-tests\r\nDTSTAMP:20261120T100000Z\r\nRECURRENCE-ID;TZID=Europe/Paris:20270406T183000\r\nDTSTART;TZID=Europe/Paris:20270413T183000\r\nDTEND;TZID=Europe/Paris:20270413T193000\r\nSUMMARY:Gym douce\r\nLOCATION:Foyer rural d'Arue\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     let body = series.replace("END:VCALENDAR\r\n", moved);
-    put(&server, gym.login, &gym.path(), body.into_bytes());
+    put_at(&server, gym.login, &gym.path(), body.into_bytes());
     let report = cli_json(&server, &[]);
     expected.insert(label(
         "meme-lieu",
@@ -1742,7 +1732,7 @@ fn conflits_calendar_covers_a_month_back_to_a_year_ahead() {
             let body = format!(
                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//concord tests//conflicts//FR\r\n{VTIMEZONE}BEGIN:VEVENT\r\nUID:{login}-{day}\r\nDTSTAMP:20261120T100000Z\r\nDTSTART;TZID=Europe/Paris:{day}T140000\r\nDTEND;TZID=Europe/Paris:{day}T170000\r\nSUMMARY:{login} {day} {inside}\r\nLOCATION:Salle des fêtes d'Arue\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
             );
-            put(
+            put_at(
                 &server,
                 login,
                 &format!("/dav/calendars/{login}/main/{day}.ics"),
@@ -1816,7 +1806,7 @@ fn command_line_changes_reach_the_conflits_calendar() {
 fn a_private_event_shows_only_its_time_and_organiser() {
     let server = dataset();
     let ag = event_by_uid("ag-fcb");
-    put(
+    put_at(
         &server,
         ag.login,
         &ag.path(),
@@ -1938,7 +1928,7 @@ fn all_day_events_follow_local_days_on_dst_changes() {
         ),
     ];
     for event in &events {
-        put(&server, event.login, &event.path(), event.ics());
+        put_at(&server, event.login, &event.path(), event.ics());
     }
     let report = cli_json(&server, &[]);
     assert_eq!(

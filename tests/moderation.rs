@@ -23,14 +23,6 @@ fn loto(summary: &str) -> Vec<u8> {
     )
 }
 
-fn put(server: &Server, login: &str, path: &str, body: &[u8]) {
-    let response = server.as_user(login, "PUT", path).ics(body).send();
-    assert!(
-        response.status == 201 || response.status == 204,
-        "{response:?}"
-    );
-}
-
 /// What each public output says, as text (feeds and pages), and the
 /// intercommunal calendar's members with their bodies.
 struct Public {
@@ -191,7 +183,7 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
 
     // New: public nowhere, listed for staff, its owner's bytes untouched.
     let v1 = loto("Loto de la moderation");
-    put(&server, "asso-a", HREF, &v1);
+    put_at(&server, "asso-a", HREF, &v1);
     shown_nowhere(&server, "Loto de la moderation");
     let (changes, token) = sync(&server, &token);
     assert!(
@@ -226,7 +218,7 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
     // Changed: the public keeps the approved version until staff approve
     // the change.
     let v2 = loto("Super loto modifie");
-    put(&server, "asso-a", HREF, &v2);
+    put_at(&server, "asso-a", HREF, &v2);
     shown_everywhere(&server, "Loto de la moderation");
     shown_nowhere(&server, "Super loto modifie");
     assert_eq!(own_bytes(&server), v2);
@@ -315,7 +307,7 @@ fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
     let server = Server::start();
     let mut staff = WebClient::signed_in(&server, "staff");
     let v1 = loto("Loto de confiance");
-    put(&server, "asso-a", HREF, &v1);
+    put_at(&server, "asso-a", HREF, &v1);
     shown_everywhere(&server, "Loto de confiance");
     let text = public(&server).members.len();
     assert_eq!(text, 1);
@@ -347,7 +339,7 @@ fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
     server.as_user("asso-b", "GET", &href).send().expect(404);
     // Hiding changes nothing the organiser sent.
     let v2 = loto("Loto de confiance, nouvelle heure");
-    put(&server, "asso-a", HREF, &v2);
+    put_at(&server, "asso-a", HREF, &v2);
     shown_nowhere(&server, "Loto de confiance");
     assert_eq!(own_bytes(&server), v2);
     staff
@@ -364,7 +356,7 @@ fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
 fn the_approved_version_leaves_with_its_event() {
     let server = Server::start_with(REVIEWED);
     let mut staff = WebClient::signed_in(&server, "staff");
-    put(&server, "asso-a", HREF, &loto("Loto approuve"));
+    put_at(&server, "asso-a", HREF, &loto("Loto approuve"));
     let id = waiting_id(&mut staff);
     staff
         .post(
@@ -372,16 +364,16 @@ fn the_approved_version_leaves_with_its_event() {
             &[("action", "valider"), ("objet", &id)],
         )
         .expect(303);
-    put(&server, "asso-a", HREF, &loto("Loto en attente"));
+    put_at(&server, "asso-a", HREF, &loto("Loto en attente"));
     shown_everywhere(&server, "Loto approuve");
     // Made private: withdrawn at once, approved copy included.
     let private = String::from_utf8(loto("Loto en attente"))
         .unwrap()
         .replace("SUMMARY:", "CLASS:PRIVATE\r\nSUMMARY:");
-    put(&server, "asso-a", HREF, private.as_bytes());
+    put_at(&server, "asso-a", HREF, private.as_bytes());
     shown_nowhere(&server, "Loto approuve");
     // Deleted: gone too.
-    put(&server, "asso-a", HREF, &loto("Loto en attente"));
+    put_at(&server, "asso-a", HREF, &loto("Loto en attente"));
     server.as_user("asso-a", "DELETE", HREF).send().expect(204);
     shown_nowhere(&server, "Loto");
 }
@@ -390,7 +382,7 @@ fn the_approved_version_leaves_with_its_event() {
 fn making_an_organiser_trusted_publishes_what_waited() {
     let server = Server::start_with(REVIEWED);
     let mut staff = WebClient::signed_in(&server, "staff");
-    put(&server, "asso-a", HREF, &loto("Loto patient"));
+    put_at(&server, "asso-a", HREF, &loto("Loto patient"));
     shown_nowhere(&server, "Loto patient");
     staff
         .post(
@@ -407,7 +399,7 @@ fn making_an_organiser_trusted_publishes_what_waited() {
         )
         .expect(303);
     shown_everywhere(&server, "Loto patient");
-    put(&server, "asso-a", HREF, &loto("Loto patient modifie"));
+    put_at(&server, "asso-a", HREF, &loto("Loto patient modifie"));
     shown_everywhere(&server, "Loto patient");
     shown_nowhere(&server, "Loto patient modifie");
 }
@@ -458,8 +450,8 @@ fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
         .expect(303);
     let (a1, a2, b) = ("Loto commun A1", "Loto commun A2", "Loto commun B");
     // asso-a (reviewed) puts it first: its copy waits, asso-b's is seen.
-    put(&server, "asso-a", HREF, &loto(a1));
-    put(
+    put_at(&server, "asso-a", HREF, &loto(a1));
+    put_at(
         &server,
         "asso-b",
         "/dav/calendars/asso-b/main/loto.ics",
@@ -476,7 +468,7 @@ fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
         .expect(303);
     one_copy_shown(&server, a1, &[b]);
     // Its change waits: the approved version still stands for both.
-    put(&server, "asso-a", HREF, &loto(a2));
+    put_at(&server, "asso-a", HREF, &loto(a2));
     one_copy_shown(&server, a1, &[a2, b]);
     // Hidden: asso-b's copy is the one the public sees.
     staff

@@ -36,23 +36,6 @@ closed = [{ from = "2027-04-01", to = "2027-04-30", reason = "travaux" }]
 const PAGE_MARCH: &str = "/?du=2027-03-01&au=2027-03-31";
 const WINDOW: &str = "from=2027-01-01&to=2028-01-01";
 
-fn put(server: &Server, login: &str, name: &str, body: &[u8]) {
-    let response = server
-        .as_user(
-            login,
-            "PUT",
-            &format!("/dav/calendars/{login}/main/{name}.ics"),
-        )
-        .ics(body)
-        .send();
-    assert!(
-        matches!(response.status, 201 | 204),
-        "PUT {name}: {} {}",
-        response.status,
-        response.text()
-    );
-}
-
 /// An event with extra lines (CATEGORIES, LOCATION...) before SUMMARY.
 fn event_with(uid: &str, summary: &str, start: &str, end: &str, extra: &[&str]) -> Vec<u8> {
     let mut lines = String::new();
@@ -78,13 +61,13 @@ fn cli(server: &Server, args: &[&str]) -> String {
 #[test]
 fn tentative_dates_are_marked_on_the_agenda_and_keep_their_status_in_feeds() {
     let server = Server::start_with(TERRITORY);
-    put(
+    put_event(
         &server,
         "asso-a",
         "theatre",
         &fixture("ics/google-tentative-event.ics"),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "match",
@@ -132,7 +115,7 @@ fn tentative_dates_are_marked_on_the_agenda_and_keep_their_status_in_feeds() {
 // One vocabulary.
 
 fn sorted_events(server: &Server) {
-    put(
+    put_event(
         server,
         "asso-a",
         "fete",
@@ -144,7 +127,7 @@ fn sorted_events(server: &Server) {
             &["CATEGORIES:Fêtes"],
         ),
     );
-    put(
+    put_event(
         server,
         "asso-b",
         "match",
@@ -368,7 +351,7 @@ fn directory_lists_organisers_in_french_order_with_contacts_and_next_events() {
         ("c", "Portes ouvertes", "20270306"),
         ("b", "Concert du Nouvel An", "20270109"),
     ] {
-        put(
+        put_event(
             &server,
             "ecoles-musique",
             uid,
@@ -492,7 +475,7 @@ fn clashing() -> Server {
         ],
     );
     let hall = "LOCATION:Salle des fêtes de Laruscade";
-    put(
+    put_event(
         &server,
         "asso-a",
         "loto",
@@ -504,7 +487,7 @@ fn clashing() -> Server {
             &[hall],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "bal",
@@ -516,7 +499,7 @@ fn clashing() -> Server {
             &[hall],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-c",
         "theatre",
@@ -637,7 +620,7 @@ fn staff_have_a_conflits_calendar_with_every_conflict() {
 #[test]
 fn pages_use_narrow_no_break_spaces_in_their_own_text() {
     let server = Server::start_with(TERRITORY);
-    put(
+    put_event(
         &server,
         "asso-a",
         "fete",

@@ -21,23 +21,6 @@ slug = "sport"
 name = "Sport"
 "#;
 
-fn put(server: &Server, login: &str, name: &str, body: &[u8]) {
-    let response = server
-        .as_user(
-            login,
-            "PUT",
-            &format!("/dav/calendars/{login}/main/{name}.ics"),
-        )
-        .ics(body)
-        .send();
-    assert!(
-        matches!(response.status, 201 | 204),
-        "PUT {name}: {} {}",
-        response.status,
-        response.text()
-    );
-}
-
 /// A VEVENT with extra lines before its SUMMARY.
 fn event_with(uid: &str, summary: &str, start: &str, end: &str, extra: &[&str]) -> Vec<u8> {
     let lines: String = extra.iter().map(|l| format!("{l}\r\n")).collect();
@@ -82,7 +65,7 @@ fn territory() -> Server {
         &server,
         &["organiser", "set", "asso-b", "--commune", "bourriot"],
     );
-    put(
+    put_event(
         &server,
         "asso-a",
         "loto",
@@ -98,7 +81,7 @@ fn territory() -> Server {
             ],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "match",
@@ -205,7 +188,7 @@ fn an_event_page_says_when_where_who_in_words_with_schema_org_data() {
 #[test]
 fn recurring_events_have_a_page_per_date_and_cancelled_ones_say_so() {
     let server = territory();
-    put(
+    put_event(
         &server,
         "asso-a",
         "gym",
@@ -250,7 +233,7 @@ fn recurring_events_have_a_page_per_date_and_cancelled_ones_say_so() {
 #[test]
 fn private_and_unknown_events_are_the_same_404() {
     let server = territory();
-    put(
+    put_event(
         &server,
         "asso-a",
         "bureau",
@@ -283,7 +266,7 @@ fn private_and_unknown_events_are_the_same_404() {
 #[test]
 fn the_agenda_shows_a_week_with_shortcuts_filters_and_its_subscription() {
     let server = territory();
-    put(
+    put_event(
         &server,
         "asso-a",
         "marche",
@@ -375,7 +358,7 @@ fn anonymous_pages_come_from_the_cache_until_the_data_changes() {
         .header("If-None-Match", &etag)
         .send()
         .expect(304);
-    put(
+    put_event(
         &server,
         "asso-a",
         "new",
@@ -389,7 +372,7 @@ fn anonymous_pages_come_from_the_cache_until_the_data_changes() {
 #[test]
 fn search_ignores_case_and_accents_and_never_reads_typed_syntax() {
     let server = territory();
-    put(
+    put_event(
         &server,
         "asso-a",
         "musique",
@@ -493,7 +476,7 @@ fn search_ignores_case_and_accents_and_never_reads_typed_syntax() {
 #[test]
 fn no_output_shows_private_events_attendees_or_alarms() {
     let server = territory();
-    put(
+    put_event(
         &server,
         "asso-a",
         "prive",
@@ -505,7 +488,7 @@ fn no_output_shows_private_events_attendees_or_alarms() {
             &["CLASS:PRIVATE", "DESCRIPTION:secretissime ordre du jour"],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "tournoi",
@@ -727,7 +710,7 @@ fn services_show_their_next_permanence_and_contact() {
             "05 57 11 22 33",
         ],
     );
-    put(
+    put_event(
         &server,
         "asso-b",
         "permanence",

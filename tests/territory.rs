@@ -106,18 +106,6 @@ fn conflicts_json(server: &Server, extra: &[&str]) -> Value {
     serde_json::from_str(&cli(server, &args)).expect("JSON report")
 }
 
-/// PUTs `body` as `name` in `login`'s calendar.
-fn put(server: &Server, login: &str, name: &str, body: &[u8]) {
-    let path = format!("/dav/calendars/{login}/main/{name}");
-    let response = server.as_user(login, "PUT", &path).ics(body).send();
-    assert!(
-        matches!(response.status, 201 | 204),
-        "PUT {path}: {} {}",
-        response.status,
-        response.text()
-    );
-}
-
 /// A timed event (Europe/Paris) with a location and extra lines.
 fn located(
     uid: &str,
@@ -182,10 +170,10 @@ fn described(report: &Value) -> Vec<String> {
 /// address), one held at home; two lotos in Cavignac by organisers of Arue
 /// and Saint-Savin, at places that match no venue.
 fn places_dataset(server: &Server) {
-    put(
+    put_event(
         server,
         "asso-b",
-        "ceremonie.ics",
+        "ceremonie",
         &located(
             "ceremonie",
             "Cérémonie intercommunale",
@@ -195,10 +183,10 @@ fn places_dataset(server: &Server) {
             &[],
         ),
     );
-    put(
+    put_event(
         server,
         "asso-b",
-        "laep.ics",
+        "laep",
         &located(
             "laep",
             "Atelier LAEP",
@@ -208,10 +196,10 @@ fn places_dataset(server: &Server) {
             &[],
         ),
     );
-    put(
+    put_event(
         server,
         "asso-b",
-        "reunion.ics",
+        "reunion",
         &located(
             "reunion",
             "Réunion du club",
@@ -221,10 +209,10 @@ fn places_dataset(server: &Server) {
             &[],
         ),
     );
-    put(
+    put_event(
         server,
         "asso-a",
-        "loto-a.ics",
+        "loto-a",
         &located(
             "loto-a",
             "Loto de printemps",
@@ -234,10 +222,10 @@ fn places_dataset(server: &Server) {
             &["CATEGORIES:Loto"],
         ),
     );
-    put(
+    put_event(
         server,
         "asso-c",
-        "loto-c.ics",
+        "loto-c",
         &located(
             "loto-c",
             "Quine de la chorale",
@@ -369,13 +357,13 @@ fn a_co_organised_event_is_one_event_with_its_organisers() {
     const UID: &str = "UID:8d1e4c2b-93f7-4a6e-b0d5-2c7a9e3f1b68";
     // Arue's committee invites the choir from Thunderbird; the choir's
     // calendar app keeps the invitation in its own calendar.
-    put(
+    put_event(
         &server,
         "asso-a",
-        "concert.ics",
+        "concert",
         &fixture("ics/thunderbird-invitation.ics"),
     );
-    put(&server, "asso-c", "invitation.ics", &invitee_copy());
+    put_event(&server, "asso-c", "invitation", &invitee_copy());
 
     // The agenda: once, both organisers named, the first copy's content.
     let agenda = page(&server, "");
@@ -481,16 +469,16 @@ fn an_all_day_festival_marked_free_still_clashes() {
         &["organiser", "set", "asso-d", "--categories", "festival"],
     );
     // Entered on an iPhone: all-day, TRANSP:TRANSPARENT, no CATEGORIES.
-    put(
+    put_event(
         &server,
         "asso-d",
-        "bandas.ics",
+        "bandas",
         &fixture("ics/ios-allday-transparent-festival.ics"),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
-        "rock.ics",
+        "rock",
         &located(
             "rock",
             "Festival rock",
@@ -531,16 +519,16 @@ ignore_transparent = true
         &server,
         &["organiser", "set", "asso-a", "--categories", "festival"],
     );
-    put(
+    put_event(
         &server,
         "asso-a",
-        "bandas.ics",
+        "bandas",
         &fixture("ics/ios-allday-transparent-festival.ics"),
     );
-    put(
+    put_event(
         &server,
         "asso-b",
-        "rock.ics",
+        "rock",
         &located(
             "rock",
             "Festival rock",
@@ -577,10 +565,10 @@ fn feeds_write_the_categories_events_are_filed_under() {
     );
     // No CATEGORIES: the organiser's (football club: sport), or the
     // summary's words (Arue's committee has no default), or its own.
-    put(
+    put_event(
         &server,
         "asso-b",
-        "match.ics",
+        "match",
         &located(
             "match",
             "Match de gala",
@@ -590,10 +578,10 @@ fn feeds_write_the_categories_events_are_filed_under() {
             &[],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-a",
-        "super-loto.ics",
+        "super-loto",
         &located(
             "super-loto",
             "Super loto du comité",
@@ -603,10 +591,10 @@ fn feeds_write_the_categories_events_are_filed_under() {
             &[],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-a",
-        "quine.ics",
+        "quine",
         &located(
             "quine",
             "Grand quine",
@@ -616,10 +604,10 @@ fn feeds_write_the_categories_events_are_filed_under() {
             &["CATEGORIES:Quine"],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-a",
-        "ag.ics",
+        "ag",
         &located(
             "ag",
             "Assemblée générale",
@@ -667,10 +655,10 @@ fn feeds_write_the_categories_events_are_filed_under() {
 fn uncategorised_lotos_the_same_evening_are_reported() {
     let server = territory();
     // Neither event has CATEGORIES, neither organiser default categories.
-    put(
+    put_event(
         &server,
         "asso-a",
-        "super-loto.ics",
+        "super-loto",
         &located(
             "super-loto",
             "Super loto du comité",
@@ -680,10 +668,10 @@ fn uncategorised_lotos_the_same_evening_are_reported() {
             &[],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-c",
-        "loto-ecole.ics",
+        "loto-ecole",
         &located(
             "loto-ecole",
             "SUPER LOTO de l'école",
@@ -693,10 +681,10 @@ fn uncategorised_lotos_the_same_evening_are_reported() {
             &[],
         ),
     );
-    put(
+    put_event(
         &server,
         "asso-c",
-        "repetition.ics",
+        "repetition",
         &located(
             "repetition",
             "Répétition ouverte",

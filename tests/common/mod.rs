@@ -355,6 +355,26 @@ pub fn event(uid: &str, summary: &str, start: &str, end: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Stores `body` at `path` as `login` (a CalDAV PUT) and checks that it
+/// was stored: 201 Created, or 204 when it replaced an older version.
+#[track_caller]
+pub fn put_at(server: &Server, login: &str, path: &str, body: impl AsRef<[u8]>) {
+    let response = server.as_user(login, "PUT", path).ics(body.as_ref()).send();
+    assert!(
+        matches!(response.status, 201 | 204),
+        "PUT {path} as {login}: {} {}",
+        response.status,
+        response.text()
+    );
+}
+
+/// The same for `{name}.ics` in `login`'s main calendar.
+#[track_caller]
+pub fn put_event(server: &Server, login: &str, name: &str, body: impl AsRef<[u8]>) {
+    let path = format!("/dav/calendars/{login}/main/{name}.ics");
+    put_at(server, login, &path, body);
+}
+
 pub const CAL_A: &str = "/dav/calendars/asso-a/main/";
 pub const CAL_B: &str = "/dav/calendars/asso-b/main/";
 
