@@ -85,196 +85,173 @@ const fn at(time: &str) -> Option<&str> {
     Some(time)
 }
 
+/// A to-do of one row of the table: its name, its properties, and the
+/// ranges it matches (true) or not (false).
+type Todo<'a> = (
+    &'a str,
+    &'a str,
+    &'a [(Option<&'a str>, Option<&'a str>, bool)],
+);
+
+/// Stores the to-dos in a new server, then probes each against its
+/// ranges; the server, for more.
+#[track_caller]
+fn check_row(row: &str, todos: &[Todo]) -> Server {
+    let server = Server::start();
+    for (name, properties, _) in todos {
+        put_todo(&server, name, properties);
+    }
+    for (name, _, cases) in todos {
+        probe(&server, name, row, cases);
+    }
+    server
+}
+
 #[test]
 fn dtstart_and_duration() {
-    let server = Server::start();
-    put_todo(
-        &server,
-        "hour",
-        "DTSTART:20270110T100000Z\r\nDURATION:PT1H\r\n",
-    );
-    put_todo(
-        &server,
-        "instant",
-        "DTSTART:20270110T100000Z\r\nDURATION:PT0S\r\n",
-    );
-    put_todo(
-        &server,
-        "daily",
-        "DTSTART:20270110T100000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=3\r\n",
-    );
-    let row = "start <= DTSTART+DURATION and (end > DTSTART or end >= DTSTART+DURATION)";
-    probe(
-        &server,
-        "hour",
-        row,
+    check_row(
+        "start <= DTSTART+DURATION and (end > DTSTART or end >= DTSTART+DURATION)",
         &[
-            (at("20270110T090000Z"), at("20270110T100000Z"), false),
-            (at("20270110T090000Z"), at("20270110T100001Z"), true),
-            (at("20270110T103000Z"), at("20270110T103100Z"), true),
-            // The range may start right when the to-do ends.
-            (at("20270110T110000Z"), at("20270110T120000Z"), true),
-            (at("20270110T110001Z"), at("20270110T120000Z"), false),
-            (None, at("20270110T100000Z"), false),
-            (at("20270110T110000Z"), None, true),
-        ],
-    );
-    // Without length: start <= DTSTART and end >= DTSTART.
-    probe(
-        &server,
-        "instant",
-        row,
-        &[
-            (at("20270110T090000Z"), at("20270110T100000Z"), true),
-            (at("20270110T100000Z"), at("20270110T110000Z"), true),
-            (at("20270110T100001Z"), at("20270110T110000Z"), false),
-            (at("20270110T090000Z"), at("20270110T095959Z"), false),
-        ],
-    );
-    // Every instance of a series, the last one included.
-    probe(
-        &server,
-        "daily",
-        row,
-        &[
-            (at("20270112T110000Z"), at("20270112T120000Z"), true),
-            (at("20270112T110001Z"), at("20270113T100000Z"), false),
-            (at("20270113T000000Z"), at("20270114T000000Z"), false),
+            (
+                "hour",
+                "DTSTART:20270110T100000Z\r\nDURATION:PT1H\r\n",
+                &[
+                    (at("20270110T090000Z"), at("20270110T100000Z"), false),
+                    (at("20270110T090000Z"), at("20270110T100001Z"), true),
+                    (at("20270110T103000Z"), at("20270110T103100Z"), true),
+                    // The range may start right when the to-do ends.
+                    (at("20270110T110000Z"), at("20270110T120000Z"), true),
+                    (at("20270110T110001Z"), at("20270110T120000Z"), false),
+                    (None, at("20270110T100000Z"), false),
+                    (at("20270110T110000Z"), None, true),
+                ],
+            ),
+            // Without length: start <= DTSTART and end >= DTSTART.
+            (
+                "instant",
+                "DTSTART:20270110T100000Z\r\nDURATION:PT0S\r\n",
+                &[
+                    (at("20270110T090000Z"), at("20270110T100000Z"), true),
+                    (at("20270110T100000Z"), at("20270110T110000Z"), true),
+                    (at("20270110T100001Z"), at("20270110T110000Z"), false),
+                    (at("20270110T090000Z"), at("20270110T095959Z"), false),
+                ],
+            ),
+            // Every instance of a series, the last one included.
+            (
+                "daily",
+                "DTSTART:20270110T100000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=3\r\n",
+                &[
+                    (at("20270112T110000Z"), at("20270112T120000Z"), true),
+                    (at("20270112T110001Z"), at("20270113T100000Z"), false),
+                    (at("20270113T000000Z"), at("20270114T000000Z"), false),
+                ],
+            ),
         ],
     );
 }
 
 #[test]
 fn dtstart_and_due() {
-    let server = Server::start();
-    put_todo(
-        &server,
-        "morning",
-        "DTSTART:20270110T100000Z\r\nDUE:20270110T120000Z\r\n",
-    );
-    put_todo(
-        &server,
-        "same",
-        "DTSTART:20270110T100000Z\r\nDUE:20270110T100000Z\r\n",
-    );
-    put_todo(
-        &server,
-        "days",
-        "DTSTART;VALUE=DATE:20270110\r\nDUE;VALUE=DATE:20270112\r\n",
-    );
-    let row = "(start < DUE or start <= DTSTART) and (end > DTSTART or end >= DUE)";
-    probe(
-        &server,
-        "morning",
-        row,
+    check_row(
+        "(start < DUE or start <= DTSTART) and (end > DTSTART or end >= DUE)",
         &[
-            (at("20270110T090000Z"), at("20270110T100000Z"), false),
-            (at("20270110T090000Z"), at("20270110T100001Z"), true),
-            (at("20270110T115959Z"), at("20270110T130000Z"), true),
-            (at("20270110T120000Z"), at("20270110T130000Z"), false),
-        ],
-    );
-    // DUE at DTSTART: start <= DTSTART and end >= DTSTART.
-    probe(
-        &server,
-        "same",
-        row,
-        &[
-            (at("20270110T090000Z"), at("20270110T100000Z"), true),
-            (at("20270110T100000Z"), at("20270110T110000Z"), true),
-            (at("20270110T100001Z"), at("20270110T110000Z"), false),
-            (at("20270110T090000Z"), at("20270110T095959Z"), false),
-        ],
-    );
-    probe(
-        &server,
-        "days",
-        row,
-        &[
-            (at("20270109T220000Z"), at("20270109T230000Z"), false),
-            (at("20270111T220000Z"), at("20270111T230000Z"), true),
-            (at("20270111T230000Z"), at("20270112T000000Z"), false),
+            (
+                "morning",
+                "DTSTART:20270110T100000Z\r\nDUE:20270110T120000Z\r\n",
+                &[
+                    (at("20270110T090000Z"), at("20270110T100000Z"), false),
+                    (at("20270110T090000Z"), at("20270110T100001Z"), true),
+                    (at("20270110T115959Z"), at("20270110T130000Z"), true),
+                    (at("20270110T120000Z"), at("20270110T130000Z"), false),
+                ],
+            ),
+            // DUE at DTSTART: start <= DTSTART and end >= DTSTART.
+            (
+                "same",
+                "DTSTART:20270110T100000Z\r\nDUE:20270110T100000Z\r\n",
+                &[
+                    (at("20270110T090000Z"), at("20270110T100000Z"), true),
+                    (at("20270110T100000Z"), at("20270110T110000Z"), true),
+                    (at("20270110T100001Z"), at("20270110T110000Z"), false),
+                    (at("20270110T090000Z"), at("20270110T095959Z"), false),
+                ],
+            ),
+            (
+                "days",
+                "DTSTART;VALUE=DATE:20270110\r\nDUE;VALUE=DATE:20270112\r\n",
+                &[
+                    (at("20270109T220000Z"), at("20270109T230000Z"), false),
+                    (at("20270111T220000Z"), at("20270111T230000Z"), true),
+                    (at("20270111T230000Z"), at("20270112T000000Z"), false),
+                ],
+            ),
         ],
     );
 }
 
 #[test]
 fn dtstart_alone() {
-    let server = Server::start();
-    put_todo(&server, "start", "DTSTART:20270110T100000Z\r\n");
-    put_todo(&server, "day", "DTSTART;VALUE=DATE:20270110\r\n");
-    let row = "start <= DTSTART and end > DTSTART";
-    probe(
-        &server,
-        "start",
-        row,
+    check_row(
+        "start <= DTSTART and end > DTSTART",
         &[
-            (at("20270110T100000Z"), at("20270110T110000Z"), true),
-            (at("20270110T090000Z"), at("20270110T100000Z"), false),
-            (at("20270110T100001Z"), at("20270110T110000Z"), false),
-            (None, at("20270110T100001Z"), true),
-            (at("20270110T100000Z"), None, true),
-        ],
-    );
-    // A date is an instant too (its midnight): the rest of its day does
-    // not match.
-    probe(
-        &server,
-        "day",
-        row,
-        &[
-            (at("20270109T230000Z"), at("20270110T000000Z"), true),
-            (at("20270110T000000Z"), at("20270111T000000Z"), false),
-            (at("20270109T220000Z"), at("20270109T230000Z"), false),
+            (
+                "start",
+                "DTSTART:20270110T100000Z\r\n",
+                &[
+                    (at("20270110T100000Z"), at("20270110T110000Z"), true),
+                    (at("20270110T090000Z"), at("20270110T100000Z"), false),
+                    (at("20270110T100001Z"), at("20270110T110000Z"), false),
+                    (None, at("20270110T100001Z"), true),
+                    (at("20270110T100000Z"), None, true),
+                ],
+            ),
+            // A date is an instant too (its midnight): the rest of its day
+            // does not match.
+            (
+                "day",
+                "DTSTART;VALUE=DATE:20270110\r\n",
+                &[
+                    (at("20270109T230000Z"), at("20270110T000000Z"), true),
+                    (at("20270110T000000Z"), at("20270111T000000Z"), false),
+                    (at("20270109T220000Z"), at("20270109T230000Z"), false),
+                ],
+            ),
         ],
     );
 }
 
 #[test]
 fn due_alone() {
-    let server = Server::start();
-    put_todo(&server, "due", "DUE:20270110T120000Z\r\n");
-    put_todo(&server, "due-day", "DUE;VALUE=DATE:20270115\r\n");
-    let row = "start < DUE and end >= DUE";
-    probe(
-        &server,
-        "due",
-        row,
+    check_row(
+        "start < DUE and end >= DUE",
         &[
-            (at("20270110T110000Z"), at("20270110T120000Z"), true),
-            (at("20270110T120000Z"), at("20270110T130000Z"), false),
-            (at("20270110T110000Z"), at("20270110T115959Z"), false),
-            (at("20270110T115959Z"), at("20270110T120001Z"), true),
-            (None, at("20270110T120000Z"), true),
-            (at("20270110T120000Z"), None, false),
-        ],
-    );
-    probe(
-        &server,
-        "due-day",
-        row,
-        &[
-            (at("20270114T000000Z"), at("20270114T230000Z"), true),
-            (at("20270114T230000Z"), at("20270116T000000Z"), false),
+            (
+                "due",
+                "DUE:20270110T120000Z\r\n",
+                &[
+                    (at("20270110T110000Z"), at("20270110T120000Z"), true),
+                    (at("20270110T120000Z"), at("20270110T130000Z"), false),
+                    (at("20270110T110000Z"), at("20270110T115959Z"), false),
+                    (at("20270110T115959Z"), at("20270110T120001Z"), true),
+                    (None, at("20270110T120000Z"), true),
+                    (at("20270110T120000Z"), None, false),
+                ],
+            ),
+            (
+                "due-day",
+                "DUE;VALUE=DATE:20270115\r\n",
+                &[
+                    (at("20270114T000000Z"), at("20270114T230000Z"), true),
+                    (at("20270114T230000Z"), at("20270116T000000Z"), false),
+                ],
+            ),
         ],
     );
 }
 
 #[test]
 fn completed_and_created() {
-    let server = Server::start();
-    put_todo(
-        &server,
-        "done",
-        "CREATED:20270101T090000Z\r\nCOMPLETED:20270110T120000Z\r\nSTATUS:COMPLETED\r\n",
-    );
-    // Imported the other way round: CREATED after COMPLETED.
-    put_todo(
-        &server,
-        "imported",
-        "CREATED:20270110T120000Z\r\nCOMPLETED:20270101T090000Z\r\n",
-    );
-    let row = "(start <= CREATED or start <= COMPLETED) and (end >= CREATED or end >= COMPLETED)";
     let cases = [
         (at("20270105T000000Z"), at("20270106T000000Z"), true),
         (at("20261231T000000Z"), at("20270101T090000Z"), true),
@@ -282,24 +259,38 @@ fn completed_and_created() {
         (at("20270110T120000Z"), at("20270110T130000Z"), true),
         (at("20270110T120001Z"), at("20270110T130000Z"), false),
     ];
-    probe(&server, "done", row, &cases);
-    probe(&server, "imported", row, &cases);
+    check_row(
+        "(start <= CREATED or start <= COMPLETED) and (end >= CREATED or end >= COMPLETED)",
+        &[
+            (
+                "done",
+                "CREATED:20270101T090000Z\r\nCOMPLETED:20270110T120000Z\r\nSTATUS:COMPLETED\r\n",
+                &cases,
+            ),
+            // Imported the other way round: CREATED after COMPLETED.
+            (
+                "imported",
+                "CREATED:20270110T120000Z\r\nCOMPLETED:20270101T090000Z\r\n",
+                &cases,
+            ),
+        ],
+    );
 }
 
 #[test]
 fn completed_alone() {
-    let server = Server::start();
-    put_todo(&server, "done", "COMPLETED:20270110T120000Z\r\n");
-    probe(
-        &server,
-        "done",
+    check_row(
         "start <= COMPLETED and end >= COMPLETED",
-        &[
-            (at("20270110T110000Z"), at("20270110T120000Z"), true),
-            (at("20270110T120000Z"), at("20270110T130000Z"), true),
-            (at("20270110T120001Z"), at("20270110T130000Z"), false),
-            (at("20270110T110000Z"), at("20270110T115959Z"), false),
-        ],
+        &[(
+            "done",
+            "COMPLETED:20270110T120000Z\r\n",
+            &[
+                (at("20270110T110000Z"), at("20270110T120000Z"), true),
+                (at("20270110T120000Z"), at("20270110T130000Z"), true),
+                (at("20270110T120001Z"), at("20270110T130000Z"), false),
+                (at("20270110T110000Z"), at("20270110T115959Z"), false),
+            ],
+        )],
     );
 }
 
@@ -335,17 +326,17 @@ fn created_alone() {
 
 #[test]
 fn without_any_date() {
-    let server = Server::start();
-    put_todo(&server, "someday", "");
-    probe(
-        &server,
-        "someday",
+    let server = check_row(
         "true",
-        &[
-            (at("19990101T000000Z"), at("19990102T000000Z"), true),
-            (None, at("20000101T000000Z"), true),
-            (at("20500101T000000Z"), None, true),
-        ],
+        &[(
+            "someday",
+            "",
+            &[
+                (at("19990101T000000Z"), at("19990102T000000Z"), true),
+                (None, at("20000101T000000Z"), true),
+                (at("20500101T000000Z"), None, true),
+            ],
+        )],
     );
     let public = query(&server, "/dav/intercommunal/", at("20500101T000000Z"), None);
     assert_eq!(public.len(), 1, "in the intercommunal calendar: {public:?}");
