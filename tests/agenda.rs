@@ -55,7 +55,7 @@ fn quarter() -> Server {
         &server,
         "asso-a",
         "fete",
-        &with(
+        with(
             "CATEGORIES:Fêtes et animations\r\nLOCATION:Place de Bourriot-Bergonce\r\n",
             "fete",
             "Fête de la galette",
@@ -67,7 +67,7 @@ fn quarter() -> Server {
         &server,
         "asso-b",
         "match",
-        &with(
+        with(
             "CATEGORIES:Sport\r\n",
             "match",
             "Match de gala",
@@ -79,7 +79,7 @@ fn quarter() -> Server {
         &server,
         "asso-a",
         "bal",
-        &with(
+        with(
             "STATUS:CANCELLED\r\n",
             "bal",
             "Bal masqué",
@@ -91,7 +91,7 @@ fn quarter() -> Server {
         &server,
         "asso-a",
         "secret",
-        &with(
+        with(
             "CLASS:PRIVATE\r\n",
             "secret",
             "Réunion du bureau",
@@ -103,7 +103,7 @@ fn quarter() -> Server {
         &server,
         "asso-b",
         "gym",
-        &with(
+        with(
             "RRULE:FREQ=WEEKLY;COUNT=10\r\nCATEGORIES:Sport\r\n",
             "gym",
             "Gym douce",
@@ -115,7 +115,7 @@ fn quarter() -> Server {
         &server,
         "asso-a",
         "printemps",
-        &with(
+        with(
             "",
             "printemps",
             "Fête du printemps",
@@ -354,7 +354,7 @@ fn exports_for_the_print_shop_and_what_changed_since() {
         &server,
         "asso-a",
         "fete",
-        &with(
+        with(
             "CATEGORIES:Fêtes et animations\r\nLOCATION:Place de Bourriot-Bergonce\r\n",
             "fete",
             "Fête de la galette des rois",
@@ -366,7 +366,7 @@ fn exports_for_the_print_shop_and_what_changed_since() {
         &server,
         "asso-b",
         "loto",
-        &with(
+        with(
             "",
             "loto",
             "Loto de mars",

@@ -244,7 +244,7 @@ fn seeded() -> Server {
         &server,
         "asso-a",
         &format!("{CAL_A}loto.ics"),
-        &vevent(
+        vevent(
             "loto-2027@asso-a",
             "Grand loto",
             "20270313",
@@ -255,19 +255,19 @@ fn seeded() -> Server {
         &server,
         "asso-a",
         &format!("{CAL_A}notaire.ics"),
-        &fixture("ics/private-event.ics"),
+        fixture("ics/private-event.ics"),
     );
     put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}ccas.ics"),
-        &fixture("ics/confidential-event.ics"),
+        fixture("ics/confidential-event.ics"),
     );
     put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}google.ics"),
-        &fixture("ics/google-event.ics"),
+        fixture("ics/google-event.ics"),
     );
     server
 }
@@ -600,7 +600,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
         &server,
         "asso-b",
         &format!("{CAL_B}foot.ics"),
-        &vevent("foot@asso-b", "Match de foot", "20270410", ""),
+        vevent("foot@asso-b", "Match de foot", "20270410", ""),
     );
     let before = members(&server, "asso-a", AGG);
     let loto = href_of(&server, "asso-a", AGG, "loto-2027@asso-a");
@@ -619,7 +619,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
             &server,
             "asso-b",
             &format!("{CAL_B}new-{n}.ics"),
-            &vevent(&format!("new-{n}@asso-b"), "Nouveau", "20270415", ""),
+            vevent(&format!("new-{n}@asso-b"), "Nouveau", "20270415", ""),
         );
     }
     let google_changed =
@@ -646,7 +646,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
         &server,
         "asso-b",
         &format!("{CAL_B}later.ics"),
-        &vevent("later@asso-b", "Plus tard", "20270416", ""),
+        vevent("later@asso-b", "Plus tard", "20270416", ""),
     );
     let later = href_of(&server, "asso-a", AGG, "later@asso-b");
     assert_ne!(later, foot, "a deleted event's href was given to another");
@@ -656,7 +656,7 @@ fn hrefs_stay_stable_when_another_organiser_changes_its_events() {
         &server,
         "asso-a",
         &format!("{CAL_A}autre.ics"),
-        &vevent("autre@asso-a", "Autre", "20270501", ""),
+        vevent("autre@asso-a", "Autre", "20270501", ""),
     );
     assert_eq!(href_of(&server, "asso-b", AGG, GOOGLE_UID), google);
     assert_eq!(href_of(&server, "asso-b", AGG, "loto-2027@asso-a"), loto);
@@ -669,13 +669,13 @@ fn incremental_sync_reports_changes_deletions_and_events_made_private() {
         &server,
         "asso-a",
         &format!("{CAL_A}rando.ics"),
-        &vevent("rando@asso-a", "Randonnée", "20270320", ""),
+        vevent("rando@asso-a", "Randonnée", "20270320", ""),
     );
     put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}foot.ics"),
-        &vevent("foot@asso-b", "Match", "20270410", ""),
+        vevent("foot@asso-b", "Match", "20270410", ""),
     );
     let (initial, token) = sync(&server, "asso-a", AGG, "");
     assert_eq!(initial.len(), 4, "{initial:?}");
@@ -701,20 +701,20 @@ fn incremental_sync_reports_changes_deletions_and_events_made_private() {
         &server,
         "asso-a",
         &format!("{CAL_A}loto.ics"),
-        &vevent("loto-2027@asso-a", "Grand loto (complet)", "20270313", ""),
+        vevent("loto-2027@asso-a", "Grand loto (complet)", "20270313", ""),
     );
     delete(&server, "asso-b", &format!("{CAL_B}foot.ics"));
     put_at(
         &server,
         "asso-a",
         &format!("{CAL_A}rando.ics"),
-        &vevent("rando@asso-a", "Randonnée", "20270320", "CLASS:PRIVATE\r\n"),
+        vevent("rando@asso-a", "Randonnée", "20270320", "CLASS:PRIVATE\r\n"),
     );
     put_at(
         &server,
         "asso-b",
         &format!("{CAL_B}tournoi.ics"),
-        &vevent("tournoi@asso-b", "Tournoi", "20270417", ""),
+        vevent("tournoi@asso-b", "Tournoi", "20270417", ""),
     );
     let (changes, next) = sync(&server, "asso-a", AGG, &token);
     assert_ne!(next, token);
@@ -759,7 +759,7 @@ fn incremental_sync_reports_changes_deletions_and_events_made_private() {
         &server,
         "asso-a",
         &format!("{CAL_A}rando.ics"),
-        &vevent("rando@asso-a", "Randonnée", "20270320", "CLASS:PUBLIC\r\n"),
+        vevent("rando@asso-a", "Randonnée", "20270320", "CLASS:PUBLIC\r\n"),
     );
     let (back, _) = sync(&server, "asso-a", AGG, &next);
     assert_eq!(back.len(), 1, "{back:?}");
@@ -776,7 +776,7 @@ fn an_organiser_that_stops_publishing_leaves_the_aggregate() {
         &server,
         "asso-b",
         &format!("{CAL_B}foot.ics"),
-        &vevent("foot@asso-b", "Match", "20270410", ""),
+        vevent("foot@asso-b", "Match", "20270410", ""),
     );
     let google = href_of(&server, "asso-a", AGG, GOOGLE_UID);
     let foot = href_of(&server, "asso-a", AGG, "foot@asso-b");
@@ -842,13 +842,13 @@ fn a_further_calendar_is_published_only_when_its_owner_says_so() {
         &server,
         "asso-a",
         &format!("{extra}bal.ics"),
-        &vevent("bal@asso-a", "Bal du 14 juillet", "20270713", ""),
+        vevent("bal@asso-a", "Bal du 14 juillet", "20270713", ""),
     );
     put_at(
         &server,
         "asso-a",
         &format!("{extra}secret.ics"),
-        &vevent(
+        vevent(
             "secret@asso-a",
             "Réunion interne",
             "20270714",
@@ -933,7 +933,7 @@ fn deleting_a_published_calendar_reports_its_events_as_deleted() {
             &server,
             "asso-a",
             &format!("{fetes}{uid}.ics"),
-            &vevent(uid, summary, day, ""),
+            vevent(uid, summary, day, ""),
         );
     }
     let gone: Vec<String> = ["bal@asso-a", "kermesse@asso-a"]
@@ -978,7 +978,7 @@ fn deleting_a_published_calendar_reports_its_events_as_deleted() {
         &server,
         "asso-b",
         &format!("{CAL_B}tournoi.ics"),
-        &vevent("tournoi@asso-b", "Tournoi", "20270501", ""),
+        vevent("tournoi@asso-b", "Tournoi", "20270501", ""),
     );
     let tournoi = href_of(&server, "asso-b", alias_b, "tournoi@asso-b");
     let (changes, _) = sync(&server, "asso-b", alias_b, &alias_token);
@@ -1016,7 +1016,7 @@ fn calendar_data_from_the_aggregate_is_stripped_of_private_details() {
             &server,
             login,
             &format!("/dav/calendars/{login}/main/{name}"),
-            &fixture(file),
+            fixture(file),
         );
     }
     let hrefs = member_hrefs(&server, "asso-a", AGG);

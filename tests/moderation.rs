@@ -356,7 +356,7 @@ fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
 fn the_approved_version_leaves_with_its_event() {
     let server = Server::start_with(REVIEWED);
     let mut staff = WebClient::signed_in(&server, "staff");
-    put_at(&server, "asso-a", HREF, &loto("Loto approuve"));
+    put_at(&server, "asso-a", HREF, loto("Loto approuve"));
     let id = waiting_id(&mut staff);
     staff
         .post(
@@ -364,7 +364,7 @@ fn the_approved_version_leaves_with_its_event() {
             &[("action", "valider"), ("objet", &id)],
         )
         .expect(303);
-    put_at(&server, "asso-a", HREF, &loto("Loto en attente"));
+    put_at(&server, "asso-a", HREF, loto("Loto en attente"));
     shown_everywhere(&server, "Loto approuve");
     // Made private: withdrawn at once, approved copy included.
     let private = String::from_utf8(loto("Loto en attente"))
@@ -373,7 +373,7 @@ fn the_approved_version_leaves_with_its_event() {
     put_at(&server, "asso-a", HREF, private.as_bytes());
     shown_nowhere(&server, "Loto approuve");
     // Deleted: gone too.
-    put_at(&server, "asso-a", HREF, &loto("Loto en attente"));
+    put_at(&server, "asso-a", HREF, loto("Loto en attente"));
     server.as_user("asso-a", "DELETE", HREF).send().expect(204);
     shown_nowhere(&server, "Loto");
 }
@@ -382,7 +382,7 @@ fn the_approved_version_leaves_with_its_event() {
 fn making_an_organiser_trusted_publishes_what_waited() {
     let server = Server::start_with(REVIEWED);
     let mut staff = WebClient::signed_in(&server, "staff");
-    put_at(&server, "asso-a", HREF, &loto("Loto patient"));
+    put_at(&server, "asso-a", HREF, loto("Loto patient"));
     shown_nowhere(&server, "Loto patient");
     staff
         .post(
@@ -399,7 +399,7 @@ fn making_an_organiser_trusted_publishes_what_waited() {
         )
         .expect(303);
     shown_everywhere(&server, "Loto patient");
-    put_at(&server, "asso-a", HREF, &loto("Loto patient modifie"));
+    put_at(&server, "asso-a", HREF, loto("Loto patient modifie"));
     shown_everywhere(&server, "Loto patient");
     shown_nowhere(&server, "Loto patient modifie");
 }
@@ -450,12 +450,12 @@ fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
         .expect(303);
     let (a1, a2, b) = ("Loto commun A1", "Loto commun A2", "Loto commun B");
     // asso-a (reviewed) puts it first: its copy waits, asso-b's is seen.
-    put_at(&server, "asso-a", HREF, &loto(a1));
+    put_at(&server, "asso-a", HREF, loto(a1));
     put_at(
         &server,
         "asso-b",
         "/dav/calendars/asso-b/main/loto.ics",
-        &loto(b),
+        loto(b),
     );
     one_copy_shown(&server, b, &[a1]);
     // Approved, asso-a's earlier copy takes the place of asso-b's.
@@ -468,7 +468,7 @@ fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
         .expect(303);
     one_copy_shown(&server, a1, &[b]);
     // Its change waits: the approved version still stands for both.
-    put_at(&server, "asso-a", HREF, &loto(a2));
+    put_at(&server, "asso-a", HREF, loto(a2));
     one_copy_shown(&server, a1, &[a2, b]);
     // Hidden: asso-b's copy is the one the public sees.
     staff

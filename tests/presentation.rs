@@ -65,13 +65,13 @@ fn tentative_dates_are_marked_on_the_agenda_and_keep_their_status_in_feeds() {
         &server,
         "asso-a",
         "theatre",
-        &fixture("ics/google-tentative-event.ics"),
+        fixture("ics/google-tentative-event.ics"),
     );
     put_event(
         &server,
         "asso-b",
         "match",
-        &event(
+        event(
             "match@asso-b",
             "Match de gala",
             "20270320T140000Z",
@@ -119,7 +119,7 @@ fn sorted_events(server: &Server) {
         server,
         "asso-a",
         "fete",
-        &event_with(
+        event_with(
             "fete@asso-a",
             "Fête de la Saint-Jean",
             "20270312T180000Z",
@@ -131,7 +131,7 @@ fn sorted_events(server: &Server) {
         server,
         "asso-b",
         "match",
-        &event_with(
+        event_with(
             "match@asso-b",
             "Match de gala",
             "20270313T140000Z",
@@ -355,7 +355,7 @@ fn directory_lists_organisers_in_french_order_with_contacts_and_next_events() {
             &server,
             "ecoles-musique",
             uid,
-            &event(
+            event(
                 &format!("{uid}@ecoles"),
                 summary,
                 &format!("{day}T170000Z"),
@@ -479,7 +479,7 @@ fn clashing() -> Server {
         &server,
         "asso-a",
         "loto",
-        &event_with(
+        event_with(
             "loto@asso-a",
             "Loto",
             "20270213T190000Z",
@@ -491,7 +491,7 @@ fn clashing() -> Server {
         &server,
         "asso-b",
         "bal",
-        &event_with(
+        event_with(
             "bal@asso-b",
             "Bal",
             "20270213T193000Z",
@@ -503,7 +503,7 @@ fn clashing() -> Server {
         &server,
         "asso-c",
         "theatre",
-        &event_with(
+        event_with(
             "theatre@asso-c",
             "Théâtre",
             "20270410T183000Z",
@@ -624,7 +624,7 @@ fn pages_use_narrow_no_break_spaces_in_their_own_text() {
         &server,
         "asso-a",
         "fete",
-        &event_with(
+        event_with(
             "fete@asso-a",
             "Quiz : qui sait ?",
             "20270312T180000Z",

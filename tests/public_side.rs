@@ -69,7 +69,7 @@ fn territory() -> Server {
         &server,
         "asso-a",
         "loto",
-        &event_with(
+        event_with(
             "loto-2027@asso-a",
             "Grand loto",
             "20270306T193000Z",
@@ -85,7 +85,7 @@ fn territory() -> Server {
         &server,
         "asso-b",
         "match",
-        &event_with(
+        event_with(
             "match-1",
             "Match de football",
             "20261129T140000Z",
@@ -237,7 +237,7 @@ fn private_and_unknown_events_are_the_same_404() {
         &server,
         "asso-a",
         "bureau",
-        &event_with(
+        event_with(
             "bureau",
             "Réunion du bureau",
             "20261201T180000Z",
@@ -270,7 +270,7 @@ fn the_agenda_shows_a_week_with_shortcuts_filters_and_its_subscription() {
         &server,
         "asso-a",
         "marche",
-        &event_with(
+        event_with(
             "marche",
             "Marché de Noël",
             "20261212T090000Z",
@@ -362,7 +362,7 @@ fn anonymous_pages_come_from_the_cache_until_the_data_changes() {
         &server,
         "asso-a",
         "new",
-        &event("new", "Soirée jeux", "20261130T180000Z", "20261130T200000Z"),
+        event("new", "Soirée jeux", "20261130T180000Z", "20261130T200000Z"),
     );
     let changed = get(&server, "/").expect(200);
     assert!(changed.text().contains("Soirée jeux"));
@@ -376,7 +376,7 @@ fn search_ignores_case_and_accents_and_never_reads_typed_syntax() {
         &server,
         "asso-a",
         "musique",
-        &event_with(
+        event_with(
             "musique",
             "Fête de la musique",
             "20261201T170000Z",
@@ -480,7 +480,7 @@ fn no_output_shows_private_events_attendees_or_alarms() {
         &server,
         "asso-a",
         "prive",
-        &event_with(
+        event_with(
             "prive-1",
             "Secretissime réunion",
             "20261130T180000Z",

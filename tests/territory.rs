@@ -174,7 +174,7 @@ fn places_dataset(server: &Server) {
         server,
         "asso-b",
         "ceremonie",
-        &located(
+        located(
             "ceremonie",
             "Cérémonie intercommunale",
             "Salle des fêtes de Cavignac",
@@ -187,7 +187,7 @@ fn places_dataset(server: &Server) {
         server,
         "asso-b",
         "laep",
-        &located(
+        located(
             "laep",
             "Atelier LAEP",
             "Maison de la petite enfance\\, 3 rue du Port\\, 33620 CAVIGNAC",
@@ -200,7 +200,7 @@ fn places_dataset(server: &Server) {
         server,
         "asso-b",
         "reunion",
-        &located(
+        located(
             "reunion",
             "Réunion du club",
             "Club house",
@@ -213,7 +213,7 @@ fn places_dataset(server: &Server) {
         server,
         "asso-a",
         "loto-a",
-        &located(
+        located(
             "loto-a",
             "Loto de printemps",
             "Place de la mairie\\, Cavignac",
@@ -226,7 +226,7 @@ fn places_dataset(server: &Server) {
         server,
         "asso-c",
         "loto-c",
-        &located(
+        located(
             "loto-c",
             "Quine de la chorale",
             "Gymnase de Cavignac",
@@ -361,9 +361,9 @@ fn a_co_organised_event_is_one_event_with_its_organisers() {
         &server,
         "asso-a",
         "concert",
-        &fixture("ics/thunderbird-invitation.ics"),
+        fixture("ics/thunderbird-invitation.ics"),
     );
-    put_event(&server, "asso-c", "invitation", &invitee_copy());
+    put_event(&server, "asso-c", "invitation", invitee_copy());
 
     // The agenda: once, both organisers named, the first copy's content.
     let agenda = page(&server, "");
@@ -473,13 +473,13 @@ fn an_all_day_festival_marked_free_still_clashes() {
         &server,
         "asso-d",
         "bandas",
-        &fixture("ics/ios-allday-transparent-festival.ics"),
+        fixture("ics/ios-allday-transparent-festival.ics"),
     );
     put_event(
         &server,
         "asso-b",
         "rock",
-        &located(
+        located(
             "rock",
             "Festival rock",
             "Stade\\, Bourriot-Bergonce",
@@ -523,13 +523,13 @@ ignore_transparent = true
         &server,
         "asso-a",
         "bandas",
-        &fixture("ics/ios-allday-transparent-festival.ics"),
+        fixture("ics/ios-allday-transparent-festival.ics"),
     );
     put_event(
         &server,
         "asso-b",
         "rock",
-        &located(
+        located(
             "rock",
             "Festival rock",
             "Stade\\, Bourriot-Bergonce",
@@ -569,7 +569,7 @@ fn feeds_write_the_categories_events_are_filed_under() {
         &server,
         "asso-b",
         "match",
-        &located(
+        located(
             "match",
             "Match de gala",
             "Stade\\, Bourriot-Bergonce",
@@ -582,7 +582,7 @@ fn feeds_write_the_categories_events_are_filed_under() {
         &server,
         "asso-a",
         "super-loto",
-        &located(
+        located(
             "super-loto",
             "Super loto du comité",
             "Salle des fêtes d'Arue",
@@ -595,7 +595,7 @@ fn feeds_write_the_categories_events_are_filed_under() {
         &server,
         "asso-a",
         "quine",
-        &located(
+        located(
             "quine",
             "Grand quine",
             "Salle des fêtes d'Arue",
@@ -608,7 +608,7 @@ fn feeds_write_the_categories_events_are_filed_under() {
         &server,
         "asso-a",
         "ag",
-        &located(
+        located(
             "ag",
             "Assemblée générale",
             "Mairie d'Arue",
@@ -659,7 +659,7 @@ fn uncategorised_lotos_the_same_evening_are_reported() {
         &server,
         "asso-a",
         "super-loto",
-        &located(
+        located(
             "super-loto",
             "Super loto du comité",
             "Salle des fêtes d'Arue",
@@ -672,7 +672,7 @@ fn uncategorised_lotos_the_same_evening_are_reported() {
         &server,
         "asso-c",
         "loto-ecole",
-        &located(
+        located(
             "loto-ecole",
             "SUPER LOTO de l'école",
             "Préau de l'école\\, Arue",
@@ -685,7 +685,7 @@ fn uncategorised_lotos_the_same_evening_are_reported() {
         &server,
         "asso-c",
         "repetition",
-        &located(
+        located(
             "repetition",
             "Répétition ouverte",
             "Église de Saint-Savin",
