@@ -6,7 +6,7 @@
 //! and why.
 
 use super::events::calendar_name;
-use super::subscriptions::{self, Section, SubscribeForm};
+use crate::web::subscriptions::{self, Section, SubscribeForm};
 use crate::http::Response;
 use crate::ical::IcalError;
 use crate::import::once::{self as import, ImportError, Item, Refusal};
@@ -115,7 +115,8 @@ pub async fn page(
     let Some(calendars) = calendars(visit, user).await else {
         return page::unavailable(visit, "L'import");
     };
-    let feeds = match subscriptions::section(visit, user, form, errors).await {
+    let place = super::subscriptions::place(user);
+    let feeds = match subscriptions::section(visit, &place, form, errors).await {
         Ok(feeds) => feeds,
         Err(error) => {
             tracing::error!("cannot list subscriptions: {error}");

@@ -1,8 +1,11 @@
 //! Organisers (`/gestion/organisateurs`): search and list; one organiser's
 //! page (`/gestion/organisateurs/{login}`) to edit its public card,
 //! disable or enable it, set its moderation policy, publish or withdraw
-//! each of its calendars, and see its events waiting or hidden. The
-//! checks are the command line's (`cli::profile`), which stays.
+//! each of its calendars, see its events waiting or hidden, and manage
+//! its subscriptions to calendars kept elsewhere (`{login}/abonnements/`,
+//! `crate::web::subscriptions` as on the organiser's import page, each
+//! change in the audit log). The checks are the command line's
+//! (`cli::profile`), which stays.
 
 use super::{bad_form, Nav};
 use crate::http::Response;
@@ -10,7 +13,9 @@ use crate::store::accounts::{self, Principal, Role};
 use crate::store::collections;
 use crate::store::moderation::{self, Policy};
 use crate::store::{audit, StoreError};
+use crate::web::fields::Errors;
 use crate::web::page::{self, Chrome};
+use crate::web::subscriptions::{self, Answer, Place, Removal, Section, SubscribeForm};
 use crate::web::visit::Visit;
 use askama::Template;
 use hyper::{Method, StatusCode};
@@ -55,9 +60,68 @@ pub async fn handle(visit: &Visit<'_>, user: &Principal, tail: &str) -> Response
             StatusCode::METHOD_NOT_ALLOWED,
             "Cette adresse ne s'utilise pas ainsi.",
         ),
-        (login, false) if !login.contains('/') => show(visit, login).await,
+        (login, false) if !login.contains('/') => {
+            let form = SubscribeForm::empty(&visit.app.config.import);
+            show(visit, user, login, StatusCode::OK, form, Errors::default()).await
+        }
         (login, true) if !login.contains('/') => act(visit, user, login).await,
-        _ => page::not_found(visit),
+        (tail, _) => match tail.split_once("/abonnements/") {
+            Some((login, rest)) if !login.contains('/') => {
+                feeds(visit, user, login, rest).await
+            }
+            _ => page::not_found(visit),
+        },
+    }
+}
+
+/// The organiser's card's place for its subscriptions: staff acting.
+fn place<'a>(owner: &'a Principal, staff: &'a Principal) -> Place<'a> {
+    Place {
+        base: format!("/gestion/organisateurs/{}", owner.login),
+        owner,
+        staff: Some(staff),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "gestion/abonnement_supprimer.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    nav: Nav,
+    csrf: String,
+    login: String,
+    name: String,
+    removal: Removal,
+}
+
+/// Addresses under `/gestion/organisateurs/{login}/abonnements/`: an
+/// organiser's subscriptions, changed by staff.
+async fn feeds(visit: &Visit<'_>, user: &Principal, login: &str, rest: &str) -> Response {
+    let wanted = login.to_owned();
+    let owner = match visit
+        .app
+        .store
+        .read(move |conn| accounts::by_login(conn, &wanted))
+        .await
+    {
+        Ok(Some(owner)) if owner.role == Role::Organiser => owner,
+        Ok(_) => return page::not_found(visit),
+        Err(_) => return page::unavailable(visit, "La fiche de l'organisateur"),
+    };
+    match subscriptions::handle(visit, &place(&owner, user), rest).await {
+        Answer::Response(response) => response,
+        Answer::Form(form, errors) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            show(visit, user, login, status, form, errors).await
+        }
+        Answer::Confirm(removal) => page::render(&ConfirmPage {
+            chrome: Chrome::new(visit, "Supprimer un abonnement"),
+            nav: Nav::new(visit, "/gestion/organisateurs"),
+            csrf: visit.csrf_token(),
+            login: owner.login.clone(),
+            name: owner.display_name.clone(),
+            removal,
+        }),
     }
 }
 
@@ -154,9 +218,20 @@ struct OrganiserPage {
     policies: Vec<Choice>,
     calendars: Vec<Calendar>,
     events: Vec<Waiting>,
+    /// Its subscriptions to calendars kept elsewhere (organisers only).
+    feeds: Option<Section>,
 }
 
-async fn show(visit: &Visit<'_>, login: &str) -> Response {
+/// The organiser's card, with the subscription form as given (empty, or
+/// sent with errors: `status` is then 422).
+async fn show(
+    visit: &Visit<'_>,
+    user: &Principal,
+    login: &str,
+    status: StatusCode,
+    form: SubscribeForm,
+    errors: Errors,
+) -> Response {
     let wanted = login.to_owned();
     let read = visit
         .app
@@ -191,7 +266,18 @@ async fn show(visit: &Visit<'_>, login: &str) -> Response {
         .map(str::trim)
         .collect();
     let commune = details.commune.clone().unwrap_or_default();
-    page::render(&OrganiserPage {
+    let feeds = match principal.role {
+        Role::Organiser => {
+            let place = place(&principal, user);
+            match subscriptions::section(visit, &place, form, errors).await {
+                Ok(section) => Some(section),
+                Err(_) => return page::unavailable(visit, "La fiche de l'organisateur"),
+            }
+        }
+        _ => None,
+    };
+    page::render_status(status, &OrganiserPage {
+        feeds,
         chrome: Chrome::new(visit, principal.display_name.clone()),
         nav: Nav::new(visit, "/gestion/organisateurs"),
         csrf: visit.csrf_token(),
