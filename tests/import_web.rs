@@ -169,7 +169,7 @@ fn the_form_says_what_is_wrong_in_french_and_records_nothing() {
         ),
         (
             &[("adresse", public), ("nom", "Matchs du club")],
-            "nom",
+            "nom-agenda",
             "Le nom de l'agenda s'écrit avec 2 à 64 lettres minuscules",
         ),
         (
