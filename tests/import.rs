@@ -621,7 +621,10 @@ fn a_redirect_to_a_loopback_address_is_refused() {
     feeds.route("/moved", Route::Redirect(302, feeds.url("/google.ics")));
     // The trusted name redirects to 127.0.0.1.
     let trusted = format!("http://localhost:{}/moved", feeds.port);
-    let out = ok(&server, &["import", "add", "asso-a", &trusted, "--name", "club"]);
+    let out = ok(
+        &server,
+        &["import", "add", "asso-a", &trusted, "--name", "club"],
+    );
     let refusal = "127.0.0.1 is a loopback address: feeds are only fetched from public addresses";
     assert!(
         out.contains(&format!("first import failed: refused: {refusal}")),
@@ -635,7 +638,10 @@ fn a_redirect_to_a_loopback_address_is_refused() {
         (direct, "127.0.0.1 is a loopback address"),
         (mapped, "::ffff:127.0.0.1 is a loopback address"),
     ] {
-        let out = refused(&server, &["import", "add", "asso-a", &url, "--name", "direct"]);
+        let out = refused(
+            &server,
+            &["import", "add", "asso-a", &url, "--name", "direct"],
+        );
         assert!(out.contains(refusal), "{out}");
         assert!(!out.contains("subscription "), "{out}");
     }
@@ -909,47 +915,19 @@ fn the_commands_refuse_what_they_cannot_do() {
             "staff is not an organiser",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                PUBLIC,
-                "--name",
-                "main",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--name", "main"],
             "asso-a already has a calendar or collection called \"main\"",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                PUBLIC,
-                "--name",
-                "conflits",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--name", "conflits"],
             "invalid calendar name \"conflits\"",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                PUBLIC,
-                "--every",
-                "5m",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--every", "5m"],
             "between 15 and 1440 minutes",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                PUBLIC,
-                "--every",
-                "soon",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--every", "soon"],
             "is not an interval",
         ),
         (
@@ -984,7 +962,10 @@ fn import_add_refuses_private_unresolvable_and_duplicate_addresses_up_front() {
             "http://[::1]/agenda.ics".to_owned(),
             "refused: ::1 is a loopback address",
         ),
-        (feeds.url("/google.ics"), "refused: 127.0.0.1 is a loopback address"),
+        (
+            feeds.url("/google.ics"),
+            "refused: 127.0.0.1 is a loopback address",
+        ),
         (
             "https://no-such-host.invalid/agenda.ics".to_owned(),
             "cannot resolve no-such-host.invalid",
@@ -1000,7 +981,10 @@ fn import_add_refuses_private_unresolvable_and_duplicate_addresses_up_front() {
     let (server, feeds, _) = with_google(ALLOW_PRIVATE, &[]);
     let url = feeds.url("/google.ics");
     let before = feeds.seen().len();
-    let out = refused(&server, &["import", "add", "asso-a", &url, "--name", "again"]);
+    let out = refused(
+        &server,
+        &["import", "add", "asso-a", &url, "--name", "again"],
+    );
     assert!(
         out.contains(&format!(
             "asso-a is already subscribed to {url} (calendar \"club\""

@@ -38,10 +38,7 @@ fn subscribe_on(
         set_field(&mut fields, name, value);
     }
     fields.retain(|(name, _)| !unset.contains(&name.as_str()));
-    client.post_form(
-        &format!("{page}/abonnements/nouveau"),
-        &as_pairs(&fields),
-    )
+    client.post_form(&format!("{page}/abonnements/nouveau"), &as_pairs(&fields))
 }
 
 /// The id in the address a successful subscription leads to.
@@ -376,12 +373,7 @@ fn staff_manage_an_organisers_subscriptions_from_its_card() {
     // The card's own name field and the calendar name's are two fields.
     assert_eq!(card.matches("id=\"nom\"").count(), 1, "{card}");
     assert_eq!(card.matches("id=\"nom-agenda\"").count(), 1, "{card}");
-    let response = subscribe_on(
-        &mut staff,
-        CARD,
-        &[("adresse", &url), ("nom", "club")],
-        &[],
-    );
+    let response = subscribe_on(&mut staff, CARD, &[("adresse", &url), ("nom", "club")], &[]);
     let id = subscribed_on(&response, CARD);
     // Fetched at once by the server, and listed in the same words as on
     // the organiser's page.
@@ -425,10 +417,16 @@ fn staff_manage_an_organisers_subscriptions_from_its_card() {
     assert_eq!(named.status, 422);
     let text = named.text();
     assert!(
-        shows(&text, "L'organisateur a déjà un agenda nommé «\u{202f}main\u{202f}»"),
+        shows(
+            &text,
+            "L'organisateur a déjà un agenda nommé «\u{202f}main\u{202f}»"
+        ),
         "{text}"
     );
-    assert!(shows(&text, "<p class=\"erreur\" id=\"nom-agenda-erreur\">"), "{text}");
+    assert!(
+        shows(&text, "<p class=\"erreur\" id=\"nom-agenda-erreur\">"),
+        "{text}"
+    );
     assert!(shows(&text, "<li><a href=\"#nom-agenda\">"), "{text}");
     // "Actualiser maintenant" fetches again at once.
     let before = requests_for(&feeds, "/google.ics");
@@ -454,7 +452,10 @@ fn staff_manage_an_organisers_subscriptions_from_its_card() {
         shows(&confirm, "Voulez-vous vraiment supprimer l'abonnement à l'agenda «\u{202f}Comité des fêtes d'Arue\u{202f}»\u{202f}?"),
         "{confirm}"
     );
-    assert!(shows(&confirm, "des applications de l'organisateur"), "{confirm}");
+    assert!(
+        shows(&confirm, "des applications de l'organisateur"),
+        "{confirm}"
+    );
     let fields = form_fields(&confirm, Some("suppression"));
     let response = staff.post_form(&remove, &as_pairs(&fields));
     assert_eq!(response.status, 303);
@@ -464,7 +465,10 @@ fn staff_manage_an_organisers_subscriptions_from_its_card() {
     );
     let card = staff.get(&format!("{CARD}?supprime=1")).expect(200).text();
     assert!(shows(&card, "L'abonnement est supprimé"), "{card}");
-    assert!(shows(&card, "Aucun agenda importé pour l'instant."), "{card}");
+    assert!(
+        shows(&card, "Aucun agenda importé pour l'instant."),
+        "{card}"
+    );
     server
         .as_user("asso-a", "PROPFIND", "/dav/calendars/asso-a/club/")
         .header("Depth", "0")
@@ -535,9 +539,13 @@ fn the_desk_subscription_addresses_are_staff_only_and_need_the_forms_token() {
     );
     let visitor_csrf = csrf_from(&visitor.get("/connexion").expect(200).text());
     for path in [&new, &remove, &refresh] {
-        let response = visitor.post_form(path, &[("csrf", &visitor_csrf)]).expect(303);
+        let response = visitor
+            .post_form(path, &[("csrf", &visitor_csrf)])
+            .expect(303);
         assert!(
-            response.header("location").is_some_and(|l| l.starts_with("/connexion")),
+            response
+                .header("location")
+                .is_some_and(|l| l.starts_with("/connexion")),
             "{path}"
         );
         visitor.post_form(path, &[("csrf", "forged")]).expect(403);
@@ -552,7 +560,11 @@ fn the_desk_subscription_addresses_are_staff_only_and_need_the_forms_token() {
     let list =
         String::from_utf8_lossy(&cli_output(&server.config_path(), &["import", "list"], "").stdout)
             .into_owned();
-    assert_eq!(list.lines().filter(|l| !l.starts_with(' ')).count(), 1, "{list}");
+    assert_eq!(
+        list.lines().filter(|l| !l.starts_with(' ')).count(),
+        1,
+        "{list}"
+    );
     assert!(list.contains("asso-a/club"), "{list}");
     assert_eq!(requests_for(&feeds, "/google.ics"), 1);
     let journal = staff.get("/gestion/journal").expect(200).text();
@@ -579,10 +591,7 @@ fn an_unpublished_mirror_stays_out_of_the_public_side_until_published() {
         &["publier"],
     ));
     let page = page_says(&mut owner, "5 événements");
-    assert!(
-        shows(&page, "toutes les heures (non publié)"),
-        "{page}"
-    );
+    assert!(shows(&page, "toutes les heures (non publié)"), "{page}");
     assert!(shows(&page, &format!("id=\"abonnement-{id}\"")), "{page}");
     // The organiser's own calendar has the events.
     let own = server
@@ -624,7 +633,11 @@ fn an_unpublished_mirror_stays_out_of_the_public_side_until_published() {
     staff
         .post_form(
             CARD,
-            &[("csrf", &csrf_from(&card)), ("action", "publier"), ("agenda", "club")],
+            &[
+                ("csrf", &csrf_from(&card)),
+                ("action", "publier"),
+                ("agenda", "club"),
+            ],
         )
         .expect(303);
     eventually("the public side shows the mirror", || {

@@ -6,7 +6,6 @@
 //! and why.
 
 use super::events::calendar_name;
-use crate::web::subscriptions::{self, Section, SubscribeForm};
 use crate::http::Response;
 use crate::ical::IcalError;
 use crate::import::once::{self as import, ImportError, Item, Refusal};
@@ -15,6 +14,7 @@ use crate::store::collections::Collection;
 use crate::store::owned;
 use crate::web::fields::Errors;
 use crate::web::page::{self, Chrome};
+use crate::web::subscriptions::{self, Section, SubscribeForm};
 use crate::web::visit::Visit;
 use askama::Template;
 use bytes::Bytes;

@@ -66,9 +66,7 @@ pub async fn handle(visit: &Visit<'_>, user: &Principal, tail: &str) -> Response
         }
         (login, true) if !login.contains('/') => act(visit, user, login).await,
         (tail, _) => match tail.split_once("/abonnements/") {
-            Some((login, rest)) if !login.contains('/') => {
-                feeds(visit, user, login, rest).await
-            }
+            Some((login, rest)) if !login.contains('/') => feeds(visit, user, login, rest).await,
             _ => page::not_found(visit),
         },
     }
@@ -276,82 +274,85 @@ async fn show(
         }
         _ => None,
     };
-    page::render_status(status, &OrganiserPage {
-        feeds,
-        chrome: Chrome::new(visit, principal.display_name.clone()),
-        nav: Nav::new(visit, "/gestion/organisateurs"),
-        csrf: visit.csrf_token(),
-        login: principal.login.clone(),
-        name: principal.display_name.clone(),
-        kinds: crate::cli::KINDS
-            .iter()
-            .map(|k| Choice {
-                value: (*k).to_owned(),
-                text: crate::accounts::kind_label(k).to_owned(),
-                selected: details.kind == *k,
-            })
-            .collect(),
-        communes: config
-            .communes
-            .iter()
-            .map(|c| Choice {
-                value: c.slug.clone(),
-                text: c.name.clone(),
-                selected: c.slug == commune,
-            })
-            .collect(),
-        categories: config
-            .categories
-            .iter()
-            .map(|c| Choice {
-                value: c.slug.clone(),
-                text: c.name.clone(),
-                selected: chosen_categories.contains(&c.slug.as_str()),
-            })
-            .collect(),
-        email: details.email.unwrap_or_default(),
-        phone: details.phone.unwrap_or_default(),
-        website: details.website.unwrap_or_default(),
-        description: details.description.unwrap_or_default(),
-        publishes: principal.publishes,
-        disabled: principal.disabled,
-        policies: [
-            ("", policy_label(None)),
-            (
-                "trusted",
-                "de confiance\u{202f}: ses événements paraissent aussitôt".into(),
-            ),
-            (
-                "reviewed",
-                "à valider\u{202f}: ses événements attendent la validation".into(),
-            ),
-        ]
-        .into_iter()
-        .map(|(value, text)| Choice {
-            selected: policy.map(Policy::as_str).unwrap_or("") == value,
-            value: value.to_owned(),
-            text,
-        })
-        .collect(),
-        calendars: calendars
+    page::render_status(
+        status,
+        &OrganiserPage {
+            feeds,
+            chrome: Chrome::new(visit, principal.display_name.clone()),
+            nav: Nav::new(visit, "/gestion/organisateurs"),
+            csrf: visit.csrf_token(),
+            login: principal.login.clone(),
+            name: principal.display_name.clone(),
+            kinds: crate::cli::KINDS
+                .iter()
+                .map(|k| Choice {
+                    value: (*k).to_owned(),
+                    text: crate::accounts::kind_label(k).to_owned(),
+                    selected: details.kind == *k,
+                })
+                .collect(),
+            communes: config
+                .communes
+                .iter()
+                .map(|c| Choice {
+                    value: c.slug.clone(),
+                    text: c.name.clone(),
+                    selected: c.slug == commune,
+                })
+                .collect(),
+            categories: config
+                .categories
+                .iter()
+                .map(|c| Choice {
+                    value: c.slug.clone(),
+                    text: c.name.clone(),
+                    selected: chosen_categories.contains(&c.slug.as_str()),
+                })
+                .collect(),
+            email: details.email.unwrap_or_default(),
+            phone: details.phone.unwrap_or_default(),
+            website: details.website.unwrap_or_default(),
+            description: details.description.unwrap_or_default(),
+            publishes: principal.publishes,
+            disabled: principal.disabled,
+            policies: [
+                ("", policy_label(None)),
+                (
+                    "trusted",
+                    "de confiance\u{202f}: ses événements paraissent aussitôt".into(),
+                ),
+                (
+                    "reviewed",
+                    "à valider\u{202f}: ses événements attendent la validation".into(),
+                ),
+            ]
             .into_iter()
-            .map(|c| Calendar {
-                name: c.display_name.clone().unwrap_or_else(|| c.path.clone()),
-                path: c.path,
-                published: c.published,
+            .map(|(value, text)| Choice {
+                selected: policy.map(Policy::as_str).unwrap_or("") == value,
+                value: value.to_owned(),
+                text,
             })
             .collect(),
-        events: states
-            .into_iter()
-            .map(|s| Waiting {
-                summary: s.summary,
-                state: match &s.hidden {
-                    Some((reason, _, _)) => format!("masqué\u{202f}: {reason}"),
-                    None => "en attente de validation".into(),
-                },
-            })
-            .collect(),
-    })
+            calendars: calendars
+                .into_iter()
+                .map(|c| Calendar {
+                    name: c.display_name.clone().unwrap_or_else(|| c.path.clone()),
+                    path: c.path,
+                    published: c.published,
+                })
+                .collect(),
+            events: states
+                .into_iter()
+                .map(|s| Waiting {
+                    summary: s.summary,
+                    state: match &s.hidden {
+                        Some((reason, _, _)) => format!("masqué\u{202f}: {reason}"),
+                        None => "en attente de validation".into(),
+                    },
+                })
+                .collect(),
+        },
+    )
 }
 
 #[derive(Deserialize)]
