@@ -1433,3 +1433,99 @@ fn feeds_name_the_organisers_of_each_event() {
         "{own}"
     );
 }
+
+/// Prints the calendar's X-WR-CALDESC and DESCRIPTION as Python's
+/// `icalendar` reads them, one line each (line breaks as "⏎").
+const READ_CALDESC: &str = r#"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+for name in ('X-WR-CALDESC', 'DESCRIPTION'):
+    print(str(cal.get(name)).replace('\n', '⏎'))
+"#;
+
+#[test]
+fn an_organisers_feed_carries_the_description_it_wrote() {
+    use common::web::{as_pairs, form_fields, set_field, WebClient};
+    let server = territory();
+    after_outside_writes(&server);
+    let path = format!("/feeds/asso-a.ics?{WINDOW_2027}");
+    let fetch = || {
+        let response = server.request("GET", &path).send().expect(200);
+        let source = header(&response, "x-concord-cache").to_owned();
+        let etag = header(&response, "etag").to_owned();
+        (source, etag, response.text())
+    };
+    let (_, before, text) = fetch();
+    let sentence = "X-WR-CALDESC:Les événements publics de Comité des fêtes d'Arue (Agenda du Pays d'Albret\\, Landes).";
+    assert!(unfold(&text).iter().any(|l| l == sentence), "{text}");
+    assert_eq!(fetch().0, "hit");
+
+    // The organiser writes its description on its card.
+    let mut client = WebClient::signed_in(&server, "asso-a");
+    let mut edit = |description: &str| {
+        let page = client.get("/espace/profil").expect(200).text();
+        let form = page
+            .find("<form method=\"post\" action=\"/espace/profil\"")
+            .expect("the card's form");
+        let mut fields = form_fields(&page[form..], None);
+        set_field(&mut fields, "description", description);
+        client
+            .post_form("/espace/profil", &as_pairs(&fields))
+            .expect(303);
+    };
+    let description = "Bals, lotos; la kermesse d'été\net la fête du village à Arue — « ouverts à tous », même aux voisins de Bourriot-Bergonce.";
+    edit(description);
+    let (source, etag, text) = fetch();
+    assert_eq!(source, "miss", "a card edit renders the feed again");
+    assert_ne!(etag, before);
+    let escaped = "Bals\\, lotos\\; la kermesse d'été\\net la fête du village à Arue — « ouverts à tous »\\, même aux voisins de Bourriot-Bergonce.";
+    let lines = unfold(&text);
+    assert!(lines.contains(&format!("X-WR-CALDESC:{escaped}")), "{text}");
+    assert!(lines.contains(&format!("DESCRIPTION:{escaped}")), "{text}");
+    // Folded at 75 octets, as every line of the feed.
+    assert!(!text.contains(&format!("X-WR-CALDESC:{escaped}")), "{text}");
+    assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");
+    // An independent reader gets the text back.
+    let file = server.dir.path().join("caldesc.ics");
+    std::fs::write(&file, &text).unwrap();
+    let script = server.dir.path().join("read_caldesc.py");
+    std::fs::write(&script, READ_CALDESC).unwrap();
+    let out = std::process::Command::new(feed_python())
+        .arg(&script)
+        .arg(&file)
+        .output()
+        .expect("python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let said: Vec<&str> = stdout.lines().collect();
+    // It leaves the values of X- properties, whose type it cannot know, as
+    // written.
+    let unescaped = description.replace('\n', "⏎");
+    assert_eq!(
+        said,
+        [escaped, unescaped.as_str()],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, output) = validate(&file);
+    assert!(ok, "{output}");
+    // A client holding the feed from before gets the new one.
+    let response = server
+        .request("GET", &path)
+        .header("If-None-Match", &before)
+        .send()
+        .expect(200);
+    assert_eq!(header(&response, "etag"), etag);
+    // The intercommunal feed keeps its own.
+    let all = get(&server, FEED);
+    assert!(
+        unfold(&all).iter().any(|l| l
+            == "X-WR-CALDESC:Les événements publics des associations\\, communes et services : Agenda du Pays d'Albret\\, Landes."),
+        "{all}"
+    );
+    assert!(!all.contains("kermesse"), "{all}");
+    // Cleared, the sentence comes back.
+    edit("");
+    let (source, _, text) = fetch();
+    assert_eq!(source, "miss");
+    assert!(unfold(&text).iter().any(|l| l == sentence), "{text}");
+}
