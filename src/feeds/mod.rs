@@ -164,7 +164,7 @@ async fn render(
     // Enabled organisers that publish, with their public cards.
     let publishing = app
         .store
-        .read(|conn| accounts::publishing_organisers(conn))
+        .read(accounts::publishing_organisers)
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
     let (title, description) = if name == crate::paths::AGGREGATE {
