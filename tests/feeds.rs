@@ -1336,6 +1336,32 @@ fn the_default_window_runs_from_a_month_back_to_a_year_ahead() {
     assert_eq!(uids(&text), ["last-week", "soon"], "{text}");
 }
 
+/// Saves `feed` as `{name}.ics` and runs `script` on it with Python's
+/// `icalendar`; the file and what the script printed.
+fn read_with_python(
+    server: &Server,
+    name: &str,
+    script: &str,
+    feed: &str,
+) -> (std::path::PathBuf, String) {
+    let file = server.dir.path().join(format!("{name}.ics"));
+    std::fs::write(&file, feed).unwrap();
+    let path = server.dir.path().join(format!("read_{name}.py"));
+    std::fs::write(&path, script).unwrap();
+    let out = std::process::Command::new(feed_python())
+        .arg(&path)
+        .arg(&file)
+        .output()
+        .expect("python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (file, stdout)
+}
+
 /// Reads a feed with Python's `icalendar` and prints, per VEVENT,
 /// `UID|ORGANIZER|CN|last line of DESCRIPTION`, then the calendar's
 /// description: an independent reading of what subscribers' apps show.
@@ -1384,21 +1410,7 @@ fn feeds_name_the_organisers_of_each_event() {
     );
     let text = get(&server, FEED);
     assert!(!text.contains("jean.dupont"), "{text}");
-    let file = server.dir.path().join("organisers.ics");
-    std::fs::write(&file, &text).unwrap();
-    let script = server.dir.path().join("read_organisers.py");
-    std::fs::write(&script, READ_ORGANISERS).unwrap();
-    let out = std::process::Command::new(feed_python())
-        .arg(&script)
-        .arg(&file)
-        .output()
-        .expect("python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (file, stdout) = read_with_python(&server, "organisers", READ_ORGANISERS, &text);
     let mut lines: Vec<&str> = stdout
         .lines()
         .filter(|l| l.starts_with("CALDESC|") || l.starts_with("loto|") || l.starts_with("match|"))
@@ -1486,26 +1498,12 @@ fn an_organisers_feed_carries_the_description_it_wrote() {
     assert!(!text.contains(&format!("X-WR-CALDESC:{escaped}")), "{text}");
     assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");
     // An independent reader gets the text back.
-    let file = server.dir.path().join("caldesc.ics");
-    std::fs::write(&file, &text).unwrap();
-    let script = server.dir.path().join("read_caldesc.py");
-    std::fs::write(&script, READ_CALDESC).unwrap();
-    let out = std::process::Command::new(feed_python())
-        .arg(&script)
-        .arg(&file)
-        .output()
-        .expect("python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (file, stdout) = read_with_python(&server, "caldesc", READ_CALDESC, &text);
     let said: Vec<&str> = stdout.lines().collect();
     // It leaves the values of X- properties, whose type it cannot know, as
     // written.
     let unescaped = description.replace('\n', "⏎");
-    assert_eq!(
-        said,
-        [escaped, unescaped.as_str()],
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(said, [escaped, unescaped.as_str()]);
     let (ok, output) = validate(&file);
     assert!(ok, "{output}");
     // A client holding the feed from before gets the new one.
