@@ -17,6 +17,7 @@ const PAGES: &[&str] = &[
     "/gestion/disponibilite",
     "/gestion/organisateurs",
     "/gestion/organisateurs/asso-a",
+    "/gestion/organisateurs/asso-a/abonnements/1/supprimer",
     "/gestion/lieux",
     "/gestion/agenda",
     "/gestion/agenda/2027-T1",
@@ -91,6 +92,19 @@ const FORMS: &[(&str, &[(&str, &str)])] = &[
     ),
     ("/gestion/agenda/2027-T1/export", &[("format", "csv")]),
     ("/gestion/agenda/2027-T1/export", &[("format", "xlsx")]),
+    (
+        "/gestion/organisateurs/asso-a/abonnements/nouveau",
+        &[
+            ("adresse", "https://93.184.215.14/agenda.ics"),
+            ("intervalle", "60"),
+            ("publier", "oui"),
+        ],
+    ),
+    (
+        "/gestion/organisateurs/asso-a/abonnements/1/actualiser",
+        &[],
+    ),
+    ("/gestion/organisateurs/asso-a/abonnements/1/supprimer", &[]),
 ];
 
 #[test]

@@ -581,6 +581,40 @@ fn an_import_updates_by_uid_and_refuses_older_versions() {
 }
 
 #[test]
+fn a_too_deeply_nested_event_is_refused_alone_and_the_rest_imported() {
+    // The file is cut as a subscribed feed is: nesting is judged object by
+    // object, and text after the calendar (a generator's comment) is not
+    // the calendar's.
+    let server = server();
+    let mut client = WebClient::signed_in(&server, "asso-a");
+    let deep = "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\n".repeat(20)
+        + &"END:VALARM\r\n".repeat(20);
+    let good = String::from_utf8(event(
+        "good",
+        "Loto",
+        "20270313T193000Z",
+        "20270313T220000Z",
+    ))
+    .unwrap();
+    let file = good.replace(
+        "END:VCALENDAR",
+        &format!("BEGIN:VEVENT\r\nUID:deep\r\nDTSTAMP:20261101T120000Z\r\nDTSTART:20270314T100000Z\r\nSUMMARY:Alarmes imbriquées\r\n{deep}END:VEVENT\r\nEND:VCALENDAR\r\n<!-- 3 ms -->"),
+    );
+    let report = import(&mut client, "deep.ics", file.as_bytes())
+        .expect(200)
+        .text();
+    assert!(
+        report.contains("1 ajouté(s), 0 mis à jour, 0 inchangé(s), 1 refusé(s)"),
+        "{report}"
+    );
+    assert!(report.contains("Alarmes imbriquées"), "{report}");
+    assert_eq!(
+        hrefs(&server, "asso-a", CAL_A),
+        [format!("{CAL_A}good.ics")]
+    );
+}
+
+#[test]
 fn one_organiser_never_reaches_anothers_events() {
     let server = server();
     server

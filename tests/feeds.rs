@@ -787,9 +787,42 @@ fn a_deletion_moves_last_modified() {
     assert!(!response.text().contains("sport@asso-a"));
 }
 
+/// Waits until the server has seen every write of the command-line tools
+/// (it looks for other processes' commits every 200 ms, then renders the
+/// feeds again): until then a request may be answered from the cache and
+/// the next one not. It makes one more such write, that a feed it has
+/// cached shows once the server saw it, and with it every earlier one.
+fn after_outside_writes(server: &Server) {
+    let path = format!("/feeds/asso-c.ics?{WINDOW_2027}");
+    let feed = || {
+        let response = server.request("GET", &path).send().expect(200);
+        let source = header(&response, "x-concord-cache").to_owned();
+        (source, response.text())
+    };
+    for round in 1..=20 {
+        feed();
+        let name = format!("Amicale laïque de Losse ({round})");
+        concord(
+            server,
+            &["organiser", "rename", "asso-c", "--name", &name],
+            "",
+        );
+        // Served from the cache: the server had not seen the rename yet,
+        // so the render that shows it comes from the server seeing it.
+        // Else an earlier write was seen meanwhile: start again.
+        if feed().0 == "hit" {
+            eventually(server, &path, |_, body| body.contains(&name));
+            return;
+        }
+    }
+    panic!("the feed cache never held still");
+}
+
 #[test]
 fn equivalent_urls_are_served_from_one_render() {
     let server = territory();
+    // The command-line tools set up part of the territory.
+    after_outside_writes(&server);
     let cache = |path: &str| {
         let response = server.request("GET", path).send().expect(200);
         let source = header(&response, "x-concord-cache").to_owned();
@@ -1303,6 +1336,32 @@ fn the_default_window_runs_from_a_month_back_to_a_year_ahead() {
     assert_eq!(uids(&text), ["last-week", "soon"], "{text}");
 }
 
+/// Saves `feed` as `{name}.ics` and runs `script` on it with Python's
+/// `icalendar`; the file and what the script printed.
+fn read_with_python(
+    server: &Server,
+    name: &str,
+    script: &str,
+    feed: &str,
+) -> (std::path::PathBuf, String) {
+    let file = server.dir.path().join(format!("{name}.ics"));
+    std::fs::write(&file, feed).unwrap();
+    let path = server.dir.path().join(format!("read_{name}.py"));
+    std::fs::write(&path, script).unwrap();
+    let out = std::process::Command::new(feed_python())
+        .arg(&path)
+        .arg(&file)
+        .output()
+        .expect("python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (file, stdout)
+}
+
 /// Reads a feed with Python's `icalendar` and prints, per VEVENT,
 /// `UID|ORGANIZER|CN|last line of DESCRIPTION`, then the calendar's
 /// description: an independent reading of what subscribers' apps show.
@@ -1351,21 +1410,7 @@ fn feeds_name_the_organisers_of_each_event() {
     );
     let text = get(&server, FEED);
     assert!(!text.contains("jean.dupont"), "{text}");
-    let file = server.dir.path().join("organisers.ics");
-    std::fs::write(&file, &text).unwrap();
-    let script = server.dir.path().join("read_organisers.py");
-    std::fs::write(&script, READ_ORGANISERS).unwrap();
-    let out = std::process::Command::new(feed_python())
-        .arg(&script)
-        .arg(&file)
-        .output()
-        .expect("python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (file, stdout) = read_with_python(&server, "organisers", READ_ORGANISERS, &text);
     let mut lines: Vec<&str> = stdout
         .lines()
         .filter(|l| l.starts_with("CALDESC|") || l.starts_with("loto|") || l.starts_with("match|"))
@@ -1399,4 +1444,86 @@ fn feeds_name_the_organisers_of_each_event() {
             == "X-WR-CALDESC:Les événements publics de Football club de Bourriot (Agenda du Pays d'Albret\\, Landes)."),
         "{own}"
     );
+}
+
+/// Prints the calendar's X-WR-CALDESC and DESCRIPTION as Python's
+/// `icalendar` reads them, one line each (line breaks as "⏎").
+const READ_CALDESC: &str = r#"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+for name in ('X-WR-CALDESC', 'DESCRIPTION'):
+    print(str(cal.get(name)).replace('\n', '⏎'))
+"#;
+
+#[test]
+fn an_organisers_feed_carries_the_description_it_wrote() {
+    use common::web::{as_pairs, form_fields, set_field, WebClient};
+    let server = territory();
+    after_outside_writes(&server);
+    let path = format!("/feeds/asso-a.ics?{WINDOW_2027}");
+    let fetch = || {
+        let response = server.request("GET", &path).send().expect(200);
+        let source = header(&response, "x-concord-cache").to_owned();
+        let etag = header(&response, "etag").to_owned();
+        (source, etag, response.text())
+    };
+    let (_, before, text) = fetch();
+    let sentence = "X-WR-CALDESC:Les événements publics de Comité des fêtes d'Arue (Agenda du Pays d'Albret\\, Landes).";
+    assert!(unfold(&text).iter().any(|l| l == sentence), "{text}");
+    assert_eq!(fetch().0, "hit");
+
+    // The organiser writes its description on its card.
+    let mut client = WebClient::signed_in(&server, "asso-a");
+    let mut edit = |description: &str| {
+        let page = client.get("/espace/profil").expect(200).text();
+        let form = page
+            .find("<form method=\"post\" action=\"/espace/profil\"")
+            .expect("the card's form");
+        let mut fields = form_fields(&page[form..], None);
+        set_field(&mut fields, "description", description);
+        client
+            .post_form("/espace/profil", &as_pairs(&fields))
+            .expect(303);
+    };
+    let description = "Bals, lotos; la kermesse d'été\net la fête du village à Arue — « ouverts à tous », même aux voisins de Bourriot-Bergonce.";
+    edit(description);
+    let (source, etag, text) = fetch();
+    assert_eq!(source, "miss", "a card edit renders the feed again");
+    assert_ne!(etag, before);
+    let escaped = "Bals\\, lotos\\; la kermesse d'été\\net la fête du village à Arue — « ouverts à tous »\\, même aux voisins de Bourriot-Bergonce.";
+    let lines = unfold(&text);
+    assert!(lines.contains(&format!("X-WR-CALDESC:{escaped}")), "{text}");
+    assert!(lines.contains(&format!("DESCRIPTION:{escaped}")), "{text}");
+    // Folded at 75 octets, as every line of the feed.
+    assert!(!text.contains(&format!("X-WR-CALDESC:{escaped}")), "{text}");
+    assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");
+    // An independent reader gets the text back.
+    let (file, stdout) = read_with_python(&server, "caldesc", READ_CALDESC, &text);
+    let said: Vec<&str> = stdout.lines().collect();
+    // It leaves the values of X- properties, whose type it cannot know, as
+    // written.
+    let unescaped = description.replace('\n', "⏎");
+    assert_eq!(said, [escaped, unescaped.as_str()]);
+    let (ok, output) = validate(&file);
+    assert!(ok, "{output}");
+    // A client holding the feed from before gets the new one.
+    let response = server
+        .request("GET", &path)
+        .header("If-None-Match", &before)
+        .send()
+        .expect(200);
+    assert_eq!(header(&response, "etag"), etag);
+    // The intercommunal feed keeps its own.
+    let all = get(&server, FEED);
+    assert!(
+        unfold(&all).iter().any(|l| l
+            == "X-WR-CALDESC:Les événements publics des associations\\, communes et services : Agenda du Pays d'Albret\\, Landes."),
+        "{all}"
+    );
+    assert!(!all.contains("kermesse"), "{all}");
+    // Cleared, the sentence comes back.
+    edit("");
+    let (source, _, text) = fetch();
+    assert_eq!(source, "miss");
+    assert!(unfold(&text).iter().any(|l| l == sentence), "{text}");
 }

@@ -610,36 +610,45 @@ fn a_permanent_redirect_moves_the_subscription() {
 }
 
 /// With private addresses refused and only the name `localhost` trusted,
-/// a redirect to 127.0.0.1 is refused before anything connects to it.
+/// a redirect to 127.0.0.1 is refused before anything connects to it; an
+/// address on the loopback named directly is refused by `import add`
+/// itself, before anything is recorded, as the pages refuse it.
 #[test]
 fn a_redirect_to_a_loopback_address_is_refused() {
     let server = Server::start_with("[import]\nallow_hosts = [\"localhost\"]\n");
     let feeds = Feeds::start();
     feeds.feed("/google.ics", google(), "\"g1\"");
     feeds.route("/moved", Route::Redirect(302, feeds.url("/google.ics")));
+    // The trusted name redirects to 127.0.0.1.
     let trusted = format!("http://localhost:{}/moved", feeds.port);
+    let out = ok(
+        &server,
+        &["import", "add", "asso-a", &trusted, "--name", "club"],
+    );
+    let refusal = "127.0.0.1 is a loopback address: feeds are only fetched from public addresses";
+    assert!(
+        out.contains(&format!("first import failed: refused: {refusal}")),
+        "{out}"
+    );
+    // Named directly, or in IPv6 clothes: refused at once, nothing
+    // recorded, nothing even requested.
     let direct = feeds.url("/google.ics");
     let mapped = format!("http://[::ffff:127.0.0.1]:{}/google.ics", feeds.port);
-    let attempts = [
-        // The trusted name redirects to 127.0.0.1.
-        (
-            trusted,
-            "club",
-            "127.0.0.1 is a loopback address: feeds are only fetched from public addresses",
-        ),
-        // Named directly, or in IPv6 clothes, nothing is even requested.
-        (direct, "direct", "127.0.0.1 is a loopback address"),
-        (mapped, "mapped", "::ffff:127.0.0.1 is a loopback address"),
-    ];
-    for (url, name, refusal) in &attempts {
-        let out = ok(&server, &["import", "add", "asso-a", url, "--name", name]);
-        assert!(
-            out.contains(&format!("first import failed: refused: {refusal}")),
-            "{out}"
+    for (url, refusal) in [
+        (direct, "127.0.0.1 is a loopback address"),
+        (mapped, "::ffff:127.0.0.1 is a loopback address"),
+    ] {
+        let out = refused(
+            &server,
+            &["import", "add", "asso-a", &url, "--name", "direct"],
         );
+        assert!(out.contains(refusal), "{out}");
+        assert!(!out.contains("subscription "), "{out}");
     }
     assert_eq!(feeds.seen_paths(), vec!["/moved"]);
     assert!(members(&server, "asso-a", MIRROR_A).is_empty());
+    let list = ok(&server, &["import", "list"]);
+    assert!(!list.contains("asso-a/direct"), "{list}");
     // The trusted name itself reaches the feed.
     let feed = format!("http://localhost:{}/google.ics", feeds.port);
     let out = ok(
@@ -885,6 +894,10 @@ allow_private = true
     assert_eq!(ok(&server, &["import", "list"]), "no subscriptions\n");
 }
 
+/// A public address given as a literal: nothing to resolve, and nothing
+/// fetched by the commands that refuse.
+const PUBLIC: &str = "https://93.184.215.14/x.ics";
+
 #[test]
 fn the_commands_refuse_what_they_cannot_do() {
     let server = Server::start_with(ALLOW_PRIVATE);
@@ -894,55 +907,27 @@ fn the_commands_refuse_what_they_cannot_do() {
             "the scheme \"ftp\" is not supported",
         ),
         (
-            vec!["import", "add", "nobody", "https://example.org/x.ics"],
+            vec!["import", "add", "nobody", PUBLIC],
             "no account with the login \"nobody\"",
         ),
         (
-            vec!["import", "add", "staff", "https://example.org/x.ics"],
+            vec!["import", "add", "staff", PUBLIC],
             "staff is not an organiser",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                "https://example.org/x.ics",
-                "--name",
-                "main",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--name", "main"],
             "asso-a already has a calendar or collection called \"main\"",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                "https://example.org/x.ics",
-                "--name",
-                "conflits",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--name", "conflits"],
             "invalid calendar name \"conflits\"",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                "https://example.org/x.ics",
-                "--every",
-                "5m",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--every", "5m"],
             "between 15 and 1440 minutes",
         ),
         (
-            vec![
-                "import",
-                "add",
-                "asso-a",
-                "https://example.org/x.ics",
-                "--every",
-                "soon",
-            ],
+            vec!["import", "add", "asso-a", PUBLIC, "--every", "soon"],
             "is not an interval",
         ),
         (
@@ -956,6 +941,59 @@ fn the_commands_refuse_what_they_cannot_do() {
         assert!(out.contains(message), "{args:?}: {out}");
     }
     assert_eq!(ok(&server, &["import", "list"]), "no subscriptions\n");
+}
+
+/// `import add` refuses what the pages refuse, before recording anything
+/// or fetching: an address on a private network or the loopback (private
+/// addresses are refused here, as in production), a host that does not
+/// resolve, an address the organiser already follows; each with the
+/// typed refusal's message and a failing exit status.
+#[test]
+fn import_add_refuses_private_unresolvable_and_duplicate_addresses_up_front() {
+    let server = Server::start();
+    let feeds = Feeds::start();
+    feeds.feed("/google.ics", google(), "\"g1\"");
+    for (url, message) in [
+        (
+            "http://192.168.1.10/agenda.ics".to_owned(),
+            "refused: 192.168.1.10 is a private address",
+        ),
+        (
+            "http://[::1]/agenda.ics".to_owned(),
+            "refused: ::1 is a loopback address",
+        ),
+        (
+            feeds.url("/google.ics"),
+            "refused: 127.0.0.1 is a loopback address",
+        ),
+        (
+            "https://no-such-host.invalid/agenda.ics".to_owned(),
+            "cannot resolve no-such-host.invalid",
+        ),
+    ] {
+        let out = refused(&server, &["import", "add", "asso-a", &url]);
+        assert!(out.contains(message), "{url}: {out}");
+        assert!(!out.contains("first import"), "{url}: {out}");
+    }
+    assert_eq!(ok(&server, &["import", "list"]), "no subscriptions\n");
+    assert!(feeds.seen().is_empty(), "{:?}", feeds.seen_paths());
+    // The same address twice, where the feed may be fetched.
+    let (server, feeds, _) = with_google(ALLOW_PRIVATE, &[]);
+    let url = feeds.url("/google.ics");
+    let before = feeds.seen().len();
+    let out = refused(
+        &server,
+        &["import", "add", "asso-a", &url, "--name", "again"],
+    );
+    assert!(
+        out.contains(&format!(
+            "asso-a is already subscribed to {url} (calendar \"club\""
+        )),
+        "{out}"
+    );
+    assert_eq!(feeds.seen().len(), before);
+    let list = ok(&server, &["import", "list"]);
+    assert!(!list.contains("asso-a/again"), "{list}");
 }
 
 #[test]

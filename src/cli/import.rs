@@ -34,6 +34,9 @@ pub fn add(config: &Config, add: Add) -> Result<String, String> {
         .as_deref()
         .map(schedule::parse_every)
         .transpose()?;
+    // As the pages do: a private address, or a host that does not
+    // resolve, is refused before anything is recorded.
+    block_on(import::check_address(config, &add.url))?.map_err(|refusal| refusal.to_string())?;
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let created = in_transaction(&mut conn, |tx| {
         let Some(owner) = accounts::by_login(tx, &add.login)? else {
@@ -205,16 +208,21 @@ pub fn run(config: &Config, key: Option<&str>) -> Result<String, String> {
 
 /// Syncs subscriptions one after the other, on a store of this process.
 fn run_many(config: &Config, ids: Vec<i64>) -> Result<Vec<(i64, Outcome)>, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
     let store = Store::open(&config.db_path()).map_err(|e| e.to_string())?;
-    Ok(runtime.block_on(async {
+    block_on(async {
         let mut outcomes = Vec::with_capacity(ids.len());
         for id in ids {
             outcomes.push((id, import::sync(&store, config, id).await));
         }
         outcomes
-    }))
+    })
+}
+
+/// Runs `work` (DNS, fetches) on a runtime of this command's own.
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(runtime.block_on(work))
 }

@@ -161,14 +161,10 @@ async fn render(
     mut request: FeedRequest,
 ) -> Result<Content, Box<Response>> {
     let bad = |message: String| Box::new(http::text(StatusCode::BAD_REQUEST, &message));
+    // Enabled organisers that publish, with their public cards.
     let publishing = app
         .store
-        .read(|conn| {
-            Ok(accounts::list(conn)?
-                .into_iter()
-                .filter(|p| p.role == accounts::Role::Organiser && p.publishes && !p.disabled)
-                .collect::<Vec<_>>())
-        })
+        .read(accounts::publishing_organisers)
         .await
         .map_err(|e| Box::new(crate::dav::error::DavError::from(e).into_response()))?;
     let (title, description) = if name == crate::paths::AGGREGATE {
@@ -194,12 +190,22 @@ async fn render(
             )));
         };
         request.filters.organisers = vec![organiser.login.clone()];
+        // Its own public description (`/espace/profil`, the desk) when it
+        // wrote one.
+        let own = organiser
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
         (
             organiser.display_name.clone(),
-            format!(
-                "Les événements publics de {} ({}).",
-                organiser.display_name, app.config.feeds.territory_name
-            ),
+            match own {
+                Some(description) => description.to_owned(),
+                None => format!(
+                    "Les événements publics de {} ({}).",
+                    organiser.display_name, app.config.feeds.territory_name
+                ),
+            },
         )
     };
     let (from, to) = request.window(app.timezone);

@@ -83,6 +83,7 @@
 
 mod decode;
 mod expand;
+pub mod line;
 mod model;
 mod rules;
 pub mod split;

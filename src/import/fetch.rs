@@ -65,7 +65,7 @@ pub enum Fetched {
 }
 
 /// Why a fetch failed, worded for the organiser and staff.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     #[error("{0}")]
     Url(String),

@@ -94,6 +94,10 @@ pub enum Refusal {
     /// Not an http, https or webcal URL (the detail says why).
     #[error("{0}")]
     Url(String),
+    /// A host that does not resolve, or resolves to an address the guard
+    /// refuses (private, local...), or that could not be checked in time.
+    #[error("{0}")]
+    Address(fetch::FetchError),
     #[error("{0} is not an organiser")]
     NotOrganiser(String),
     /// Outside `[import]`'s bounds (the detail names them).
@@ -110,6 +114,21 @@ pub enum Refusal {
         path: String,
         id: i64,
     },
+}
+
+/// Checks, before anything is recorded, that `url` may be fetched: an
+/// accepted URL whose host resolves to addresses the guard allows. The
+/// CLI and the pages call it before [`subscribe`], so that a private
+/// address is refused at once rather than at the first fetch (which
+/// checks again, as every fetch does).
+pub async fn check_address(config: &Config, url: &str) -> Result<(), Refusal> {
+    let settings = fetch::Settings::from_config(config);
+    fetch::check_address(&settings, url)
+        .await
+        .map_err(|error| match error {
+            fetch::FetchError::Url(message) => Refusal::Url(message),
+            other => Refusal::Address(other),
+        })
 }
 
 /// Checks and records a subscription and creates its (empty) mirror, due

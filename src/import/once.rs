@@ -86,12 +86,16 @@ pub async fn import(
 ) -> Result<Report, ImportError> {
     let (app2, collection2) = (app.clone(), collection.clone());
     let checked = tokio::task::spawn_blocking(move || {
-        let limits = crate::ical::Limits {
+        // Every component becomes an object, refused if the calendar does
+        // not take it; an event without UID is refused, as by a PUT.
+        let options = split::Options {
             max_bytes: app2.config.web.max_upload_bytes,
-            ..app2.ical_limits()
+            events_only: false,
+            derive_uids: false,
         };
-        let split = split::split(&file, &limits).map_err(ImportError::Unreadable)?;
-        if let Some(method) = split.method.filter(|m| m != "PUBLISH") {
+        let split =
+            split::split(&file, &options).map_err(|error| ImportError::Unreadable(error.into()))?;
+        if let Some(method) = split.method().filter(|m| m != "PUBLISH") {
             return Err(ImportError::Message(method));
         }
         if split.pieces.is_empty() {

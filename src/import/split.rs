@@ -1,18 +1,15 @@
-//! A feed, one VCALENDAR holding every event, split into calendar object
-//! resources as a CalDAV client would PUT them: one per UID, the master
-//! and its overrides (RECURRENCE-ID) together, with the VTIMEZONEs they
-//! use. Components are copied line for line as the feed wrote them (line
-//! ends made CRLF), so the same feed always gives the same bodies and
-//! comparing them with the mirror tells what changed.
-//!
-//! One pass over the lines finds where each component begins and ends;
-//! only the few lines that matter (BEGIN/END, the calendar's properties,
-//! UID, TZID parameters) are read closer. A 1 MB feed splits in a few
-//! milliseconds.
+//! A feed as the mirror reads it: cut by the iCalendar model's splitter
+//! (`crate::ical::split`: one resource per UID, the master and its
+//! overrides together, with the VTIMEZONEs they use, copied as the feed
+//! wrote them so the same feed always gives the same bodies), keeping
+//! only events and giving those without UID a stable derived one; plus
+//! the feed's name, zone and refresh interval, and the names of the
+//! resources in the mirror.
 
-use crate::query::tree;
-use std::borrow::Cow;
-use std::collections::HashMap;
+use crate::ical::{
+    self,
+    split::{Options, Unreadable},
+};
 
 /// What a feed holds.
 #[derive(Debug, Default)]
@@ -38,347 +35,51 @@ pub struct Item {
     pub body: String,
 }
 
-/// A top-level component of the feed: where its lines are, and what of
-/// them grouping needs.
-struct Part {
-    kind: String,
-    /// Byte range in the text, from its BEGIN line to its END line.
-    start: usize,
-    end: usize,
-    uid: Option<String>,
-    tzids: Vec<String>,
-}
-
-/// Splits a downloaded feed; the error says why it is not iCalendar.
+/// Splits a downloaded feed (the download was already cut at `[import]
+/// max_bytes`); the error says why it is not iCalendar.
 pub fn split(bytes: &[u8]) -> Result<Feed, String> {
-    let start = first_line(bytes);
-    if !start.eq_ignore_ascii_case("BEGIN:VCALENDAR") {
-        let looks_like_html = start.starts_with('<');
-        return Err(if looks_like_html {
-            "the feed is not iCalendar: the address now answers a web page (HTML)".into()
-        } else {
-            format!(
-                "the feed is not iCalendar: it starts with {:?}",
-                start.chars().take(40).collect::<String>()
-            )
-        });
-    }
-    let stored = crate::ical::stored_text(bytes);
-    let text = stored.as_str();
-    let scan = scan(text)?;
-    let mut feed = Feed {
-        name: scan
-            .property("X-WR-CALNAME")
-            .or_else(|| scan.property("NAME")),
-        timezone: scan.property("X-WR-TIMEZONE"),
-        refresh_seconds: ["REFRESH-INTERVAL", "X-PUBLISHED-TTL"]
-            .iter()
-            .find_map(|name| scan.calendar.get(*name))
-            .and_then(|p| crate::query::alarms::duration_seconds(&p.raw_value))
-            .filter(|seconds| *seconds > 0),
-        ..Feed::default()
+    let options = Options {
+        max_bytes: usize::MAX,
+        events_only: true,
+        derive_uids: true,
     };
-    let mut header = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
-    match scan.raw.get("PRODID") {
-        Some(line) => copy_lines(&mut header, line),
-        None => header.push_str("PRODID:-//concord//import//FR\r\n"),
-    }
-    if let Some(line) = scan.raw.get("CALSCALE") {
-        copy_lines(&mut header, line);
-    }
-    let zones: Vec<(&str, &str)> = scan
-        .parts
-        .iter()
-        .filter(|p| p.kind == "VTIMEZONE")
-        .filter_map(|p| Some((p.uid.as_deref()?, &text[p.start..p.end])))
-        .collect();
-    let mut groups: Vec<(String, Vec<&Part>, bool)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for part in &scan.parts {
-        match part.kind.as_str() {
-            "VEVENT" => {}
-            "VTIMEZONE" => continue,
-            _ => {
-                feed.ignored += 1;
-                continue;
-            }
+    let split = ical::split::split(bytes, &options).map_err(|error| match error {
+        Unreadable::Html => {
+            "the feed is not iCalendar: the address now answers a web page (HTML)".to_owned()
         }
-        let (uid, derived) = match &part.uid {
-            Some(uid) => (uid.clone(), false),
-            None => (derived_uid(&text[part.start..part.end]), true),
-        };
-        let slot = *index.entry(uid.clone()).or_insert_with(|| {
-            groups.push((uid, Vec::new(), derived));
-            groups.len() - 1
-        });
-        groups[slot].1.push(part);
-    }
-    feed.items = groups
-        .into_iter()
-        .map(|(uid, parts, derived)| Item {
-            name: resource_name(&uid),
-            body: body(
-                text,
-                &header,
-                &zones,
-                &parts,
-                derived.then_some(uid.as_str()),
-            ),
-            uid,
-        })
-        .collect();
-    Ok(feed)
-}
-
-/// What one pass over the lines found.
-#[derive(Default)]
-struct Scan<'a> {
-    /// Calendar properties concord reads, parsed, and their raw lines.
-    calendar: HashMap<&'static str, tree::Property>,
-    raw: HashMap<&'static str, &'a str>,
-    parts: Vec<Part>,
-}
-
-impl Scan<'_> {
-    fn property(&self, name: &str) -> Option<String> {
-        let text = self.calendar.get(name)?.text_values().join(",");
+        Unreadable::NotICalendar(start) => {
+            format!("the feed is not iCalendar: it starts with {start:?}")
+        }
+        Unreadable::Truncated => "the feed is truncated: its VCALENDAR never ends".to_owned(),
+        other => format!("the feed is not iCalendar: {other}"),
+    })?;
+    let text = |name: &str| {
+        let text = split.property(name)?.text_values().join(",");
         let text = text.trim();
         (!text.is_empty()).then(|| text.to_owned())
-    }
-}
-
-/// The calendar properties the split reads or copies.
-const CALENDAR_PROPERTIES: &[&str] = &[
-    "PRODID",
-    "CALSCALE",
-    "X-WR-CALNAME",
-    "NAME",
-    "X-WR-TIMEZONE",
-    "REFRESH-INTERVAL",
-    "X-PUBLISHED-TTL",
-];
-
-fn scan(text: &str) -> Result<Scan<'_>, String> {
-    let mut scan = Scan::default();
-    let mut depth = 0usize;
-    let mut ended = false;
-    let mut current: Option<Part> = None;
-    for line in LogicalLines::new(text) {
-        let logical = line.text.as_ref();
-        let name_end = logical.find([';', ':']).unwrap_or(logical.len());
-        let name = &logical[..name_end];
-        if name.eq_ignore_ascii_case("BEGIN") {
-            depth += 1;
-            if depth == 2 {
-                let kind = logical[name_end..]
-                    .trim_start_matches(':')
-                    .trim()
-                    .to_ascii_uppercase();
-                current = Some(Part {
-                    kind,
-                    start: line.start,
-                    end: line.end,
-                    uid: None,
-                    tzids: Vec::new(),
-                });
-            }
-            continue;
-        }
-        if name.eq_ignore_ascii_case("END") {
-            if depth == 2 {
-                if let Some(mut part) = current.take() {
-                    part.end = line.end;
-                    scan.parts.push(part);
-                }
-            }
-            ended |= depth == 1;
-            depth = depth.saturating_sub(1);
-            continue;
-        }
-        match (depth, current.as_mut()) {
-            (1, _) => {
-                if let Some(known) = CALENDAR_PROPERTIES
-                    .iter()
-                    .find(|known| name.eq_ignore_ascii_case(known))
-                {
-                    if let Some(property) = tree::parse_line(logical) {
-                        scan.calendar.entry(known).or_insert(property);
-                        scan.raw.entry(known).or_insert(&text[line.start..line.end]);
-                    }
-                }
-            }
-            (2.., Some(part)) => {
-                // A VTIMEZONE's TZID is kept as its "uid", the name events use.
-                let own = depth == 2
-                    && ((part.kind == "VTIMEZONE" && name.eq_ignore_ascii_case("TZID"))
-                        || name.eq_ignore_ascii_case("UID"));
-                if own {
-                    let value = tree::parse_line(logical).map(|p| p.raw_value.trim().to_owned());
-                    part.uid = value.filter(|v| !v.is_empty());
-                } else if logical[name_end..].contains("TZID=") {
-                    if let Some(tzid) = tree::parse_line(logical)
-                        .and_then(|p| p.param("TZID").map(|t| t.trim().to_owned()))
-                    {
-                        if !part.tzids.contains(&tzid) {
-                            part.tzids.push(tzid);
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    if !ended {
-        return Err("the feed is truncated: its VCALENDAR never ends".into());
-    }
-    Ok(scan)
-}
-
-/// A content line with its folds removed, and where its physical lines
-/// are in the text (line ends excluded).
-struct Logical<'a> {
-    start: usize,
-    end: usize,
-    text: Cow<'a, str>,
-}
-
-struct LogicalLines<'a> {
-    text: &'a str,
-    at: usize,
-}
-
-impl<'a> LogicalLines<'a> {
-    fn new(text: &'a str) -> Self {
-        LogicalLines { text, at: 0 }
-    }
-
-    /// The physical line at `at`: its end (without CR LF) and where the
-    /// next one starts.
-    fn physical(&self, at: usize) -> (usize, usize) {
-        let rest = &self.text.as_bytes()[at..];
-        match rest.iter().position(|b| *b == b'\n') {
-            Some(i) => {
-                let end = if i > 0 && rest[i - 1] == b'\r' {
-                    i - 1
-                } else {
-                    i
-                };
-                (at + end, at + i + 1)
-            }
-            None => (self.text.len(), self.text.len()),
-        }
-    }
-}
-
-impl<'a> Iterator for LogicalLines<'a> {
-    type Item = Logical<'a>;
-
-    fn next(&mut self) -> Option<Logical<'a>> {
-        let bytes = self.text.as_bytes();
-        loop {
-            if self.at >= bytes.len() {
-                return None;
-            }
-            let start = self.at;
-            let (mut end, mut next) = self.physical(start);
-            let mut text = Cow::Borrowed(&self.text[start..end]);
-            while matches!(bytes.get(next), Some(b' ' | b'\t')) {
-                let (more_end, more_next) = self.physical(next);
-                text.to_mut().push_str(&self.text[next + 1..more_end]);
-                end = more_end;
-                next = more_next;
-            }
-            self.at = next;
-            if !text.trim().is_empty() {
-                return Some(Logical { start, end, text });
-            }
-        }
-    }
-}
-
-/// Appends the physical lines of `raw`, each ended by CR LF.
-fn copy_lines(out: &mut String, raw: &str) {
-    for line in raw.split('\n') {
-        out.push_str(line.strip_suffix('\r').unwrap_or(line));
-        out.push_str("\r\n");
-    }
-}
-
-/// The first line that is not blank, after a byte order mark.
-fn first_line(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let rest = &bytes[start..];
-    let end = rest
-        .iter()
-        .position(|b| *b == b'\r' || *b == b'\n')
-        .unwrap_or(rest.len())
-        .min(200);
-    String::from_utf8_lossy(&rest[..end]).trim().to_owned()
-}
-
-/// One resource: the header, the VTIMEZONEs its components name (in the
-/// feed's order), the components (in the feed's order); a derived UID
-/// goes right after the component's BEGIN line.
-fn body(
-    text: &str,
-    header: &str,
-    zones: &[(&str, &str)],
-    parts: &[&Part],
-    derived_uid: Option<&str>,
-) -> String {
-    let size: usize = parts.iter().map(|p| p.end - p.start).sum();
-    let mut out = String::with_capacity(header.len() + size + 1024);
-    out.push_str(header);
-    for (tzid, raw) in zones {
-        if parts.iter().any(|p| p.tzids.iter().any(|t| t == tzid)) {
-            copy_lines(&mut out, raw);
-        }
-    }
-    for part in parts {
-        let raw = &text[part.start..part.end];
-        match derived_uid {
-            Some(uid) => {
-                let (begin, rest) = raw.split_once('\n').unwrap_or((raw, ""));
-                copy_lines(&mut out, begin);
-                out.push_str("UID:");
-                out.push_str(uid);
-                out.push_str("\r\n");
-                if !rest.is_empty() {
-                    copy_lines(&mut out, rest);
-                }
-            }
-            None => copy_lines(&mut out, raw),
-        }
-    }
-    out.push_str("END:VCALENDAR\r\n");
-    out
-}
-
-/// A UID for an event without one, derived from its content (DTSTAMP left
-/// out: many producers set it to the time of the download), so that it
-/// keeps its resource from one download to the next while it does not
-/// change.
-fn derived_uid(raw: &str) -> String {
-    use blake2::{Blake2s256, Digest};
-    let mut hasher = Blake2s256::new();
-    for line in LogicalLines::new(raw) {
-        let text = line.text.as_ref();
-        let upper = text.get(..8).map(|s| s.to_ascii_uppercase());
-        if matches!(upper.as_deref(), Some("DTSTAMP:" | "DTSTAMP;")) {
-            continue;
-        }
-        hasher.update(text.as_bytes());
-        hasher.update(b"\n");
-    }
-    let hex: String = hasher.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("derived-{hex}@concord")
+    };
+    Ok(Feed {
+        name: text("X-WR-CALNAME").or_else(|| text("NAME")),
+        timezone: text("X-WR-TIMEZONE"),
+        refresh_seconds: ["REFRESH-INTERVAL", "X-PUBLISHED-TTL"]
+            .iter()
+            .find_map(|name| split.property(name))
+            .and_then(|p| crate::query::alarms::duration_seconds(&p.raw_value))
+            .filter(|seconds| *seconds > 0),
+        ignored: split.ignored,
+        items: split
+            .pieces
+            .into_iter()
+            .filter_map(|piece| {
+                let uid = piece.uid?;
+                Some(Item {
+                    name: resource_name(&uid),
+                    body: piece.body,
+                    uid,
+                })
+            })
+            .collect(),
+    })
 }
 
 /// The resource name of a UID: the UID itself when it is short and made of

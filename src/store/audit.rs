@@ -42,6 +42,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("organiser-link", "Nouveau lien d'activation"),
     ("agenda-mark", "Agenda trimestriel : mise en avant ou ordre"),
     ("agenda-export", "Agenda trimestriel exporté"),
+    ("subscription-add", "Agenda importé ajouté"),
+    ("subscription-refresh", "Agenda importé actualisé"),
+    ("subscription-remove", "Agenda importé supprimé"),
 ];
 
 /// The actions that are moderation decisions (listed on their own page).

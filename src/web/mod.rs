@@ -31,6 +31,7 @@ mod services;
 mod share;
 mod signin;
 mod spreadsheet;
+mod subscriptions;
 pub mod visit;
 mod widget;
 

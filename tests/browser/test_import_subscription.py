@@ -2,8 +2,9 @@
 address on a private network is refused beside its field; with private
 addresses allowed (the feed server of this test is on 127.0.0.1), an
 organiser subscribes one of its calendars to a feed, sees it mirrored
-with its state, and removes it after confirming. Each page at 375 and
-1280 px under axe-core."""
+with its state, and removes it after confirming; staff do the same from
+the organiser's desk card, leaving the mirror unpublished. Each page at
+375 and 1280 px under axe-core."""
 
 import http.server
 import pathlib
@@ -75,7 +76,7 @@ def test_an_organiser_follows_a_feed_then_removes_it(concord_private, feed, page
     page.sign_in(base, "asso-a")
     page.open(base + "/espace/importer")
     page.fill("adresse", feed + "/club.ics")
-    page.fill("nom", "club")
+    page.fill("nom-agenda", "club")
     Select(page.driver.find_element(By.ID, "intervalle")).select_by_visible_text(
         "toutes les 30 minutes")
     page.submit("S'abonner")
@@ -97,3 +98,38 @@ def test_an_organiser_follows_a_feed_then_removes_it(concord_private, feed, page
     page.submit("Supprimer l'abonnement")
     assert "L'abonnement est supprimé" in page.text()
     assert "Vous ne suivez encore aucun agenda." in page.text()
+
+
+def test_staff_follow_a_feed_for_an_organiser_from_its_card(concord_private, feed, page):
+    base = concord_private.url
+    page.sign_in(base, "staff")
+    page.open(base + "/gestion/organisateurs/asso-a")
+    assert "Aucun agenda importé pour l'instant." in page.text()
+    box = page.driver.find_element(By.ID, "publier")
+    assert box.is_selected()
+    page.fill("adresse", feed + "/club.ics")
+    page.fill("nom-agenda", "club")
+    box.click()
+    page.submit("Ajouter l'abonnement")
+    assert "L'abonnement est enregistré" in page.text()
+    deadline = time.monotonic() + 15
+    while "5 événements" not in page.text():
+        assert time.monotonic() < deadline, page.text()
+        time.sleep(0.3)
+        page.open(base + "/gestion/organisateurs/asso-a")
+    text = page.text()
+    assert "toutes les heures (non publié)" in text
+    assert "Dernière erreur" not in text
+    page.check("gestion-organisateur-abonnements")
+    page.submit("Actualiser maintenant")
+    assert "La mise à jour de l'agenda" in page.text()
+    page.driver.find_element(By.CSS_SELECTOR, "#abonnements ~ ul a[href$='/supprimer']").click()
+    assert "Voulez-vous vraiment supprimer l'abonnement" in page.text()
+    page.check("gestion-abonnement-supprimer")
+    page.submit("Supprimer l'abonnement")
+    assert "L'abonnement est supprimé" in page.text()
+    assert "Aucun agenda importé pour l'instant." in page.text()
+    page.open(base + "/gestion/journal")
+    text = page.text()
+    for label in ["Agenda importé ajouté", "Agenda importé actualisé", "Agenda importé supprimé"]:
+        assert label in text, label

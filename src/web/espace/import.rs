@@ -6,7 +6,6 @@
 //! and why.
 
 use super::events::calendar_name;
-use super::subscriptions::{self, Section, SubscribeForm};
 use crate::http::Response;
 use crate::ical::IcalError;
 use crate::import::once::{self as import, ImportError, Item, Refusal};
@@ -15,6 +14,7 @@ use crate::store::collections::Collection;
 use crate::store::owned;
 use crate::web::fields::Errors;
 use crate::web::page::{self, Chrome};
+use crate::web::subscriptions::{self, Section, SubscribeForm};
 use crate::web::visit::Visit;
 use askama::Template;
 use bytes::Bytes;
@@ -115,7 +115,8 @@ pub async fn page(
     let Some(calendars) = calendars(visit, user).await else {
         return page::unavailable(visit, "L'import");
     };
-    let feeds = match subscriptions::section(visit, user, form, errors).await {
+    let place = super::subscriptions::place(user);
+    let feeds = match subscriptions::section(visit, &place, form, errors).await {
         Ok(feeds) => feeds,
         Err(error) => {
             tracing::error!("cannot list subscriptions: {error}");

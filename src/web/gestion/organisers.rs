@@ -1,8 +1,11 @@
 //! Organisers (`/gestion/organisateurs`): search and list; one organiser's
 //! page (`/gestion/organisateurs/{login}`) to edit its public card,
 //! disable or enable it, set its moderation policy, publish or withdraw
-//! each of its calendars, and see its events waiting or hidden. The
-//! checks are the command line's (`cli::profile`), which stays.
+//! each of its calendars, see its events waiting or hidden, and manage
+//! its subscriptions to calendars kept elsewhere (`{login}/abonnements/`,
+//! `crate::web::subscriptions` as on the organiser's import page, each
+//! change in the audit log). The checks are the command line's
+//! (`cli::profile`), which stays.
 
 use super::{bad_form, Nav};
 use crate::http::Response;
@@ -10,7 +13,9 @@ use crate::store::accounts::{self, Principal, Role};
 use crate::store::collections;
 use crate::store::moderation::{self, Policy};
 use crate::store::{audit, StoreError};
+use crate::web::fields::Errors;
 use crate::web::page::{self, Chrome};
+use crate::web::subscriptions::{self, Answer, Place, Removal, Section, SubscribeForm};
 use crate::web::visit::Visit;
 use askama::Template;
 use hyper::{Method, StatusCode};
@@ -55,9 +60,66 @@ pub async fn handle(visit: &Visit<'_>, user: &Principal, tail: &str) -> Response
             StatusCode::METHOD_NOT_ALLOWED,
             "Cette adresse ne s'utilise pas ainsi.",
         ),
-        (login, false) if !login.contains('/') => show(visit, login).await,
+        (login, false) if !login.contains('/') => {
+            let form = SubscribeForm::empty(&visit.app.config.import);
+            show(visit, user, login, StatusCode::OK, form, Errors::default()).await
+        }
         (login, true) if !login.contains('/') => act(visit, user, login).await,
-        _ => page::not_found(visit),
+        (tail, _) => match tail.split_once("/abonnements/") {
+            Some((login, rest)) if !login.contains('/') => feeds(visit, user, login, rest).await,
+            _ => page::not_found(visit),
+        },
+    }
+}
+
+/// The organiser's card's place for its subscriptions: staff acting.
+fn place<'a>(owner: &'a Principal, staff: &'a Principal) -> Place<'a> {
+    Place {
+        base: format!("/gestion/organisateurs/{}", owner.login),
+        owner,
+        staff: Some(staff),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "gestion/abonnement_supprimer.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    nav: Nav,
+    csrf: String,
+    login: String,
+    name: String,
+    removal: Removal,
+}
+
+/// Addresses under `/gestion/organisateurs/{login}/abonnements/`: an
+/// organiser's subscriptions, changed by staff.
+async fn feeds(visit: &Visit<'_>, user: &Principal, login: &str, rest: &str) -> Response {
+    let wanted = login.to_owned();
+    let owner = match visit
+        .app
+        .store
+        .read(move |conn| accounts::by_login(conn, &wanted))
+        .await
+    {
+        Ok(Some(owner)) if owner.role == Role::Organiser => owner,
+        Ok(_) => return page::not_found(visit),
+        Err(_) => return page::unavailable(visit, "La fiche de l'organisateur"),
+    };
+    match subscriptions::handle(visit, &place(&owner, user), rest).await {
+        Answer::Response(response) => response,
+        Answer::Form(form, errors) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            show(visit, user, login, status, form, errors).await
+        }
+        Answer::Confirm(removal) => page::render(&ConfirmPage {
+            chrome: Chrome::new(visit, "Supprimer un abonnement"),
+            nav: Nav::new(visit, "/gestion/organisateurs"),
+            csrf: visit.csrf_token(),
+            login: owner.login.clone(),
+            name: owner.display_name.clone(),
+            removal,
+        }),
     }
 }
 
@@ -154,9 +216,20 @@ struct OrganiserPage {
     policies: Vec<Choice>,
     calendars: Vec<Calendar>,
     events: Vec<Waiting>,
+    /// Its subscriptions to calendars kept elsewhere (organisers only).
+    feeds: Option<Section>,
 }
 
-async fn show(visit: &Visit<'_>, login: &str) -> Response {
+/// The organiser's card, with the subscription form as given (empty, or
+/// sent with errors: `status` is then 422).
+async fn show(
+    visit: &Visit<'_>,
+    user: &Principal,
+    login: &str,
+    status: StatusCode,
+    form: SubscribeForm,
+    errors: Errors,
+) -> Response {
     let wanted = login.to_owned();
     let read = visit
         .app
@@ -191,81 +264,95 @@ async fn show(visit: &Visit<'_>, login: &str) -> Response {
         .map(str::trim)
         .collect();
     let commune = details.commune.clone().unwrap_or_default();
-    page::render(&OrganiserPage {
-        chrome: Chrome::new(visit, principal.display_name.clone()),
-        nav: Nav::new(visit, "/gestion/organisateurs"),
-        csrf: visit.csrf_token(),
-        login: principal.login.clone(),
-        name: principal.display_name.clone(),
-        kinds: crate::cli::KINDS
-            .iter()
-            .map(|k| Choice {
-                value: (*k).to_owned(),
-                text: crate::accounts::kind_label(k).to_owned(),
-                selected: details.kind == *k,
-            })
-            .collect(),
-        communes: config
-            .communes
-            .iter()
-            .map(|c| Choice {
-                value: c.slug.clone(),
-                text: c.name.clone(),
-                selected: c.slug == commune,
-            })
-            .collect(),
-        categories: config
-            .categories
-            .iter()
-            .map(|c| Choice {
-                value: c.slug.clone(),
-                text: c.name.clone(),
-                selected: chosen_categories.contains(&c.slug.as_str()),
-            })
-            .collect(),
-        email: details.email.unwrap_or_default(),
-        phone: details.phone.unwrap_or_default(),
-        website: details.website.unwrap_or_default(),
-        description: details.description.unwrap_or_default(),
-        publishes: principal.publishes,
-        disabled: principal.disabled,
-        policies: [
-            ("", policy_label(None)),
-            (
-                "trusted",
-                "de confiance\u{202f}: ses événements paraissent aussitôt".into(),
-            ),
-            (
-                "reviewed",
-                "à valider\u{202f}: ses événements attendent la validation".into(),
-            ),
-        ]
-        .into_iter()
-        .map(|(value, text)| Choice {
-            selected: policy.map(Policy::as_str).unwrap_or("") == value,
-            value: value.to_owned(),
-            text,
-        })
-        .collect(),
-        calendars: calendars
+    let feeds = match principal.role {
+        Role::Organiser => {
+            let place = place(&principal, user);
+            match subscriptions::section(visit, &place, form, errors).await {
+                Ok(section) => Some(section),
+                Err(_) => return page::unavailable(visit, "La fiche de l'organisateur"),
+            }
+        }
+        _ => None,
+    };
+    page::render_status(
+        status,
+        &OrganiserPage {
+            feeds,
+            chrome: Chrome::new(visit, principal.display_name.clone()),
+            nav: Nav::new(visit, "/gestion/organisateurs"),
+            csrf: visit.csrf_token(),
+            login: principal.login.clone(),
+            name: principal.display_name.clone(),
+            kinds: crate::cli::KINDS
+                .iter()
+                .map(|k| Choice {
+                    value: (*k).to_owned(),
+                    text: crate::accounts::kind_label(k).to_owned(),
+                    selected: details.kind == *k,
+                })
+                .collect(),
+            communes: config
+                .communes
+                .iter()
+                .map(|c| Choice {
+                    value: c.slug.clone(),
+                    text: c.name.clone(),
+                    selected: c.slug == commune,
+                })
+                .collect(),
+            categories: config
+                .categories
+                .iter()
+                .map(|c| Choice {
+                    value: c.slug.clone(),
+                    text: c.name.clone(),
+                    selected: chosen_categories.contains(&c.slug.as_str()),
+                })
+                .collect(),
+            email: details.email.unwrap_or_default(),
+            phone: details.phone.unwrap_or_default(),
+            website: details.website.unwrap_or_default(),
+            description: details.description.unwrap_or_default(),
+            publishes: principal.publishes,
+            disabled: principal.disabled,
+            policies: [
+                ("", policy_label(None)),
+                (
+                    "trusted",
+                    "de confiance\u{202f}: ses événements paraissent aussitôt".into(),
+                ),
+                (
+                    "reviewed",
+                    "à valider\u{202f}: ses événements attendent la validation".into(),
+                ),
+            ]
             .into_iter()
-            .map(|c| Calendar {
-                name: c.display_name.clone().unwrap_or_else(|| c.path.clone()),
-                path: c.path,
-                published: c.published,
+            .map(|(value, text)| Choice {
+                selected: policy.map(Policy::as_str).unwrap_or("") == value,
+                value: value.to_owned(),
+                text,
             })
             .collect(),
-        events: states
-            .into_iter()
-            .map(|s| Waiting {
-                summary: s.summary,
-                state: match &s.hidden {
-                    Some((reason, _, _)) => format!("masqué\u{202f}: {reason}"),
-                    None => "en attente de validation".into(),
-                },
-            })
-            .collect(),
-    })
+            calendars: calendars
+                .into_iter()
+                .map(|c| Calendar {
+                    name: c.display_name.clone().unwrap_or_else(|| c.path.clone()),
+                    path: c.path,
+                    published: c.published,
+                })
+                .collect(),
+            events: states
+                .into_iter()
+                .map(|s| Waiting {
+                    summary: s.summary,
+                    state: match &s.hidden {
+                        Some((reason, _, _)) => format!("masqué\u{202f}: {reason}"),
+                        None => "en attente de validation".into(),
+                    },
+                })
+                .collect(),
+        },
+    )
 }
 
 #[derive(Deserialize)]
