@@ -18,6 +18,7 @@ import tempfile
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -151,15 +152,36 @@ class Page:
         """Clicks the button whose text starts with `button_text`, and
         waits for the page it leads to (a click returns before the
         navigation ends, later still on a loaded machine)."""
-        for button in self.driver.find_elements(By.CSS_SELECTOR, "button, input[type=submit]"):
-            if (button.text or button.get_attribute("value") or "").strip().startswith(button_text):
-                old = self.driver.find_element(By.TAG_NAME, "html")
-                button.click()
-                WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
-                WebDriverWait(self.driver, 30).until(
-                    lambda d: d.execute_script("return document.readyState") == "complete")
-                return
+        button = self.button(button_text)
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        button.click()
+        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        self.loaded()
+
+    def button(self, button_text):
+        """The button whose text starts with `button_text`. Read again when
+        the document changed under the reading (a link's click returns
+        while its page still loads: Chromium then reports nodes that "do
+        not belong to the document")."""
+        for attempt in range(5):
+            self.loaded()
+            try:
+                for button in self.driver.find_elements(By.CSS_SELECTOR,
+                                                        "button, input[type=submit]"):
+                    label = button.text or button.get_attribute("value") or ""
+                    if label.strip().startswith(button_text):
+                        return button
+                break
+            except (StaleElementReferenceException, WebDriverException) as error:
+                stale = isinstance(error, StaleElementReferenceException) or (
+                    "does not belong to the document" in str(error))
+                if not stale or attempt == 4:
+                    raise
         raise AssertionError(f"no button {button_text!r} on {self.driver.current_url}")
+
+    def loaded(self):
+        WebDriverWait(self.driver, 30).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
 
     def screenshot(self, name):
         folder = OUT / "screenshots"
