@@ -341,8 +341,8 @@ fn the_agenda_shows_a_week_with_shortcuts_filters_and_its_subscription() {
 #[test]
 fn anonymous_pages_come_from_the_cache_until_the_data_changes() {
     let server = territory();
-    // The server notices the command-line tools' writes within a moment:
-    // until then the first answers may be renders.
+    // The command-line tools set up part of the territory.
+    after_outside_writes(&server, "/?du=2026-11-01&au=2027-03-31", "asso-a", "Comité");
     eventually("a cached answer", || {
         let source = get(&server, "/")
             .expect(200)

@@ -747,6 +747,42 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> Option<String>) {
     }
 }
 
+/// Waits until the server has seen every write of the command-line tools
+/// (it looks for other processes' commits every 200 ms, then renders its
+/// cached pages and feeds again): until then a request may be answered
+/// from the cache and the next one not. Makes one more such write,
+/// renaming organiser `login` to `name` (numbered), which `path` (a cached
+/// page or feed showing that organiser's name) shows once the server saw
+/// it, and with it every earlier one.
+pub fn after_outside_writes(server: &Server, path: &str, login: &str, name: &str) {
+    let fetch = || {
+        let response = server.request("GET", path).send().expect(200);
+        let hit = response.header("x-concord-cache") == Some("hit");
+        (hit, response.text())
+    };
+    for round in 1..=20 {
+        fetch();
+        let name = format!("{name} ({round})");
+        let out = cli_output(
+            &server.config_path(),
+            &["organiser", "rename", login, "--name", &name],
+            "",
+        );
+        assert!(out.status.success(), "rename {login}: {out:?}");
+        // Served from the cache: the server had not seen the rename yet,
+        // so the render that shows it comes from the server seeing it.
+        // Else an earlier write was seen meanwhile: start again.
+        if fetch().0 {
+            eventually(&format!("{path} showing {name}"), || {
+                let (_, body) = fetch();
+                (!body.contains(&name)).then(|| "without it".to_owned())
+            });
+            return;
+        }
+    }
+    panic!("the cache of {path} never held still");
+}
+
 /// A connection to `server` from another loopback address (`127.0.0.2`...),
 /// as another client on the internet would come.
 pub fn connect_from(server: &Server, source: std::net::Ipv4Addr) -> TcpStream {
