@@ -787,16 +787,23 @@ fn a_deletion_moves_last_modified() {
     assert!(!response.text().contains("sport@asso-a"));
 }
 
-#[test]
-fn equivalent_urls_are_served_from_one_render() {
+/// The territory once the server has seen every write of the command-line
+/// tools that set up part of it: from then on, what its cache holds stays
+/// until the test writes.
+fn settled_territory() -> Server {
     let server = territory();
-    // The command-line tools set up part of the territory.
     after_outside_writes(
         &server,
         &format!("/feeds/asso-c.ics?{WINDOW_2027}"),
         "asso-c",
         "Amicale laïque de Losse",
     );
+    server
+}
+
+#[test]
+fn equivalent_urls_are_served_from_one_render() {
+    let server = settled_territory();
     let cache = |path: &str| {
         let response = server.request("GET", path).send().expect(200);
         let source = header(&response, "x-concord-cache").to_owned();
@@ -1432,13 +1439,7 @@ for name in ('X-WR-CALDESC', 'DESCRIPTION'):
 #[test]
 fn an_organisers_feed_carries_the_description_it_wrote() {
     use common::web::{as_pairs, form_fields, set_field, WebClient};
-    let server = territory();
-    after_outside_writes(
-        &server,
-        &format!("/feeds/asso-c.ics?{WINDOW_2027}"),
-        "asso-c",
-        "Amicale laïque de Losse",
-    );
+    let server = settled_territory();
     let path = format!("/feeds/asso-a.ics?{WINDOW_2027}");
     let fetch = || {
         let response = server.request("GET", &path).send().expect(200);

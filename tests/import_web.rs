@@ -20,6 +20,17 @@ const SUBSCRIBE: &str = "/espace/importer/abonnements/nouveau";
 type Changes<'a> = &'a [(&'a str, &'a str)];
 
 /// Sends the subscription form as the page offers it, with `changes`.
+/// A feed server serving the Google export (5 events) at `/google.ics`.
+fn google_feed() -> Feeds {
+    let feeds = Feeds::start();
+    feeds.feed(
+        "/google.ics",
+        fixture_text("ics/feeds/google.ics"),
+        "\"g1\"",
+    );
+    feeds
+}
+
 fn subscribe(client: &mut WebClient, changes: &[(&str, &str)]) -> Response {
     subscribe_on(client, PAGE, changes, &[])
 }
@@ -82,12 +93,7 @@ fn says(client: &mut WebClient, path: &str, text: &str) -> String {
 #[test]
 fn an_organiser_subscribes_from_the_page_and_sees_the_feed_mirrored() {
     let server = Server::start_with(ALLOW_PRIVATE);
-    let feeds = Feeds::start();
-    feeds.feed(
-        "/google.ics",
-        fixture_text("ics/feeds/google.ics"),
-        "\"g1\"",
-    );
+    let feeds = google_feed();
     let url = feeds.url("/google.ics");
     let mut client = WebClient::signed_in(&server, "asso-a");
     let page = client.get(PAGE).expect(200).text();
@@ -158,12 +164,7 @@ fn an_organiser_subscribes_from_the_page_and_sees_the_feed_mirrored() {
 fn the_form_says_what_is_wrong_in_french_and_records_nothing() {
     // Private addresses refused, as in production.
     let server = Server::start();
-    let feeds = Feeds::start();
-    feeds.feed(
-        "/google.ics",
-        fixture_text("ics/feeds/google.ics"),
-        "\"g1\"",
-    );
+    let feeds = google_feed();
     let mut client = WebClient::signed_in(&server, "asso-a");
     let public = "https://93.184.215.14/agenda.ics";
     let cases: [(Changes, &str, &str); 7] = [
@@ -286,12 +287,7 @@ fn a_failing_feed_is_explained_and_can_be_fetched_again_now() {
 #[test]
 fn only_the_owner_removes_a_subscription_and_its_calendar_goes_with_it() {
     let server = Server::start_with(ALLOW_PRIVATE);
-    let feeds = Feeds::start();
-    feeds.feed(
-        "/google.ics",
-        fixture_text("ics/feeds/google.ics"),
-        "\"g1\"",
-    );
+    let feeds = google_feed();
     let mut owner = WebClient::signed_in(&server, "asso-a");
     let id = subscribed_id(&subscribe(
         &mut owner,
@@ -352,12 +348,7 @@ fn requests_for(feeds: &Feeds, path: &str) -> usize {
 #[test]
 fn staff_manage_an_organisers_subscriptions_from_its_card() {
     let server = Server::start_with(ALLOW_PRIVATE);
-    let feeds = Feeds::start();
-    feeds.feed(
-        "/google.ics",
-        fixture_text("ics/feeds/google.ics"),
-        "\"g1\"",
-    );
+    let feeds = google_feed();
     let url = feeds.url("/google.ics");
     let mut staff = WebClient::signed_in(&server, "staff");
     let card = staff.get(CARD).expect(200).text();
@@ -498,12 +489,7 @@ fn staff_manage_an_organisers_subscriptions_from_its_card() {
 #[test]
 fn the_desk_subscription_addresses_are_staff_only_and_need_the_forms_token() {
     let server = Server::start_with(ALLOW_PRIVATE);
-    let feeds = Feeds::start();
-    feeds.feed(
-        "/google.ics",
-        fixture_text("ics/feeds/google.ics"),
-        "\"g1\"",
-    );
+    let feeds = google_feed();
     let mut owner = WebClient::signed_in(&server, "asso-a");
     let id = subscribed_id(&subscribe(
         &mut owner,
@@ -577,12 +563,7 @@ fn the_desk_subscription_addresses_are_staff_only_and_need_the_forms_token() {
 #[test]
 fn an_unpublished_mirror_stays_out_of_the_public_side_until_published() {
     let server = Server::start_with(ALLOW_PRIVATE);
-    let feeds = Feeds::start();
-    feeds.feed(
-        "/google.ics",
-        fixture_text("ics/feeds/google.ics"),
-        "\"g1\"",
-    );
+    let feeds = google_feed();
     let mut owner = WebClient::signed_in(&server, "asso-a");
     let id = subscribed_id(&subscribe_on(
         &mut owner,

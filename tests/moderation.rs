@@ -167,6 +167,12 @@ fn own_bytes(server: &Server) -> Vec<u8> {
         .body
 }
 
+/// A staff decision on the moderation page (approve, hide, show again),
+/// which sends back to the page.
+fn decide(staff: &mut WebClient, fields: &[(&str, &str)]) {
+    staff.post("/gestion/moderation", fields).expect(303);
+}
+
 /// The object id of the only event waiting on the moderation page.
 fn waiting_id(staff: &mut WebClient) -> String {
     let page = staff.get("/gestion/moderation").expect(200).text();
@@ -198,12 +204,7 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
     );
 
     // Approved: public everywhere, and sync brings it.
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "valider"), ("objet", &id)],
-        )
-        .expect(303);
+    decide(&mut staff, &[("action", "valider"), ("objet", &id)]);
     shown_everywhere(&server, "Loto de la moderation");
     let (changes, token) = sync(&server, &token);
     assert!(
@@ -232,12 +233,7 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
     let moderation = staff.get("/gestion/moderation").expect(200).text();
     assert!(moderation.contains("Super loto modifie"), "{moderation}");
     assert!(moderation.contains("ancienne version"), "{moderation}");
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "valider"), ("objet", &id)],
-        )
-        .expect(303);
+    decide(&mut staff, &[("action", "valider"), ("objet", &id)]);
     shown_everywhere(&server, "Super loto modifie");
     shown_nowhere(&server, "Loto de la moderation");
     let (changes, token) = sync(&server, &token);
@@ -249,16 +245,14 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
     );
 
     // Hidden: gone from everything (sync reports it gone), then back.
-    staff
-        .post(
-            "/gestion/moderation",
-            &[
-                ("action", "masquer"),
-                ("objet", &id),
-                ("raison", "Date en double avec la fête"),
-            ],
-        )
-        .expect(303);
+    decide(
+        &mut staff,
+        &[
+            ("action", "masquer"),
+            ("objet", &id),
+            ("raison", "Date en double avec la fête"),
+        ],
+    );
     shown_nowhere(&server, "Super loto modifie");
     let own = own_conflicts_calendar(&server);
     assert!(
@@ -273,12 +267,7 @@ fn a_reviewed_organisers_event_waits_for_approval_everywhere() {
         "sync after hiding: {changes:?}"
     );
     assert_eq!(own_bytes(&server), v2);
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "retablir"), ("objet", &id)],
-        )
-        .expect(303);
+    decide(&mut staff, &[("action", "retablir"), ("objet", &id)]);
     shown_everywhere(&server, "Super loto modifie");
     let (changes, _) = sync(&server, &token);
     assert!(
@@ -329,12 +318,10 @@ fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
         .trim_start_matches("/dav/intercommunal/")
         .trim_end_matches(".ics")
         .to_owned();
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "masquer"), ("objet", &id), ("raison", "Doublon")],
-        )
-        .expect(303);
+    decide(
+        &mut staff,
+        &[("action", "masquer"), ("objet", &id), ("raison", "Doublon")],
+    );
     shown_nowhere(&server, "Loto de confiance");
     server.as_user("asso-b", "GET", &href).send().expect(404);
     // Hiding changes nothing the organiser sent.
@@ -342,12 +329,7 @@ fn a_trusted_organisers_hidden_event_comes_back_and_deletion_is_immediate() {
     put_at(&server, "asso-a", HREF, &v2);
     shown_nowhere(&server, "Loto de confiance");
     assert_eq!(own_bytes(&server), v2);
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "retablir"), ("objet", &id)],
-        )
-        .expect(303);
+    decide(&mut staff, &[("action", "retablir"), ("objet", &id)]);
     shown_everywhere(&server, "Loto de confiance, nouvelle heure");
     let _ = DAV;
 }
@@ -358,12 +340,7 @@ fn the_approved_version_leaves_with_its_event() {
     let mut staff = WebClient::signed_in(&server, "staff");
     put_at(&server, "asso-a", HREF, loto("Loto approuve"));
     let id = waiting_id(&mut staff);
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "valider"), ("objet", &id)],
-        )
-        .expect(303);
+    decide(&mut staff, &[("action", "valider"), ("objet", &id)]);
     put_at(&server, "asso-a", HREF, loto("Loto en attente"));
     shown_everywhere(&server, "Loto approuve");
     // Made private: withdrawn at once, approved copy included.
@@ -460,29 +437,17 @@ fn a_co_organised_event_shows_one_copy_the_public_may_see_everywhere() {
     one_copy_shown(&server, b, &[a1]);
     // Approved, asso-a's earlier copy takes the place of asso-b's.
     let id = waiting_id(&mut staff);
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "valider"), ("objet", &id)],
-        )
-        .expect(303);
+    decide(&mut staff, &[("action", "valider"), ("objet", &id)]);
     one_copy_shown(&server, a1, &[b]);
     // Its change waits: the approved version still stands for both.
     put_at(&server, "asso-a", HREF, loto(a2));
     one_copy_shown(&server, a1, &[a2, b]);
     // Hidden: asso-b's copy is the one the public sees.
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "masquer"), ("objet", &id), ("raison", "Doublon")],
-        )
-        .expect(303);
+    decide(
+        &mut staff,
+        &[("action", "masquer"), ("objet", &id), ("raison", "Doublon")],
+    );
     one_copy_shown(&server, b, &[a1, a2]);
-    staff
-        .post(
-            "/gestion/moderation",
-            &[("action", "retablir"), ("objet", &id)],
-        )
-        .expect(303);
+    decide(&mut staff, &[("action", "retablir"), ("objet", &id)]);
     one_copy_shown(&server, a1, &[a2, b]);
 }

@@ -22,7 +22,7 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "target" / "browser"
@@ -218,6 +218,16 @@ class Page:
             ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
             " nodes: v.nodes.map(n => ({target: n.target, html: n.html}))}))))"
             ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
+
+    def come_forward(self, name, contact, email, commune="arue"):
+        """Fills the registration form (/inscription, already open) as an
+        association and sends it."""
+        self.fill("nom", name)
+        self.driver.find_element(By.ID, "nature").click()
+        Select(self.driver.find_element(By.ID, "commune")).select_by_value(commune)
+        self.fill("contact", contact)
+        self.fill("courriel", email)
+        self.submit("Envoyer ma demande")
 
     def sign_in(self, base, login, password=PASSWORD):
         self.open(base + "/connexion")

@@ -18,12 +18,7 @@ def set_value(page, field_id, value):
 def test_sign_up_activate_sign_in_and_publish_a_weekly_event(concord, page):
     page.open(concord.url + "/inscription")
     page.check("inscription")
-    page.fill("nom", "Club de randonnée des Landes")
-    page.driver.find_element(By.ID, "nature").click()
-    Select(page.driver.find_element(By.ID, "commune")).select_by_value("arue")
-    page.fill("contact", "Marie Dupuy")
-    page.fill("courriel", "marie@rando.example")
-    page.submit("Envoyer ma demande")
+    page.come_forward("Club de randonnée des Landes", "Marie Dupuy", "marie@rando.example")
     page.check("inscription-envoyee")
 
     listed = concord.cli("registrations", "list")

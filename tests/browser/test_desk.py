@@ -12,7 +12,6 @@ import subprocess
 import urllib.request
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
 
 from conftest import OUT, PASSWORD, Concord
 
@@ -78,12 +77,7 @@ def pdf(page, path, name):
 def come_forward(page, base):
     """The association's side: the registration form, anonymous."""
     page.open(base + "/inscription")
-    page.fill("nom", "Club de randonnée des Landes")
-    page.driver.find_element(By.ID, "nature").click()
-    Select(page.driver.find_element(By.ID, "commune")).select_by_value("arue")
-    page.fill("contact", "Marie Dupuy")
-    page.fill("courriel", "marie@rando.example")
-    page.submit("Envoyer ma demande")
+    page.come_forward("Club de randonnée des Landes", "Marie Dupuy", "marie@rando.example")
     assert "Votre demande" in page.text(), page.text()
 
 
