@@ -21,7 +21,6 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -132,6 +131,27 @@ def page(browser):
 AXE = (ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js")
 
 
+def stale(error):
+    """Whether a WebDriver error means the element's document is gone.
+    Chromium reports it either as a stale reference or, while the next
+    page is being swapped in, as an inspector error saying the node "does
+    not belong to the document"."""
+    return isinstance(error, StaleElementReferenceException) or (
+        "does not belong to the document" in str(error))
+
+
+def replaced(element):
+    """Whether `element` no longer belongs to the current document.
+    (Selenium's own staleness_of only knows the first kind of error.)"""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException as error:
+        if stale(error):
+            return True
+        raise
+
+
 class Page:
     def __init__(self, driver):
         self.driver = driver
@@ -155,7 +175,18 @@ class Page:
         button = self.button(button_text)
         old = self.driver.find_element(By.TAG_NAME, "html")
         button.click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        self.wait_replaced(old)
+
+    def follow(self, link):
+        """Clicks a link and waits for the page it leads to."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        link.click()
+        self.wait_replaced(old)
+
+    def wait_replaced(self, element):
+        """Waits until `element` left the document (the next page is
+        there), then until that page is loaded."""
+        WebDriverWait(self.driver, 30).until(lambda _: replaced(element))
         self.loaded()
 
     def button(self, button_text):
@@ -172,10 +203,8 @@ class Page:
                     if label.strip().startswith(button_text):
                         return button
                 break
-            except (StaleElementReferenceException, WebDriverException) as error:
-                stale = isinstance(error, StaleElementReferenceException) or (
-                    "does not belong to the document" in str(error))
-                if not stale or attempt == 4:
+            except WebDriverException as error:
+                if not stale(error) or attempt == 4:
                     raise
         raise AssertionError(f"no button {button_text!r} on {self.driver.current_url}")
 

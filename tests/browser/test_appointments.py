@@ -7,20 +7,6 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
-def submit(page, button_text):
-    """Clicks a button and waits for the next page (the POST answers with
-    a page or a redirection to one)."""
-    body = page.driver.find_element(By.TAG_NAME, "body")
-    page.submit(button_text)
-    WebDriverWait(page.driver, 10).until(expected_conditions.staleness_of(body))
-
-
-def follow(page, link):
-    body = page.driver.find_element(By.TAG_NAME, "body")
-    link.click()
-    WebDriverWait(page.driver, 10).until(expected_conditions.staleness_of(body))
-
-
 def add_service(concord):
     concord.cli("organiser", "add", "fs", "--name", "France services", "--kind", "service",
                 "--password-stdin", stdin="correct-horse-battery")
@@ -34,34 +20,34 @@ def test_a_resident_books_moves_and_cancels_at_375_px(concord, page):
     page.driver.set_window_size(375, 900)
     page.open(concord.url + "/rendez-vous")
     page.check("rdv-services")
-    follow(page, page.driver.find_element(By.LINK_TEXT, "France services"))
+    page.follow(page.driver.find_element(By.LINK_TEXT, "France services"))
     assert "Lundi 30 novembre 2026" in page.text()
     page.check("rdv-creneaux")
     page.driver.set_window_size(375, 900)
-    follow(page, page.driver.find_element(By.PARTIAL_LINK_TEXT, "9 h à 9 h 30"))
+    page.follow(page.driver.find_element(By.PARTIAL_LINK_TEXT, "9 h à 9 h 30"))
     assert "lundi 30 novembre 2026 de 9 h à 9 h 30" in page.text()
     page.check("rdv-formulaire")
     # Sent without a way to reach the resident: the form says why.
     Select(page.driver.find_element(By.ID, "theme")).select_by_visible_text("CV")
     page.fill("nom", "Jeanne Dupont")
-    submit(page, "Réserver ce créneau")
+    page.submit("Réserver ce créneau")
     assert "Indiquez un numéro de téléphone ou une adresse e-mail" in page.text()
     page.check("rdv-formulaire-erreur")
     page.fill("telephone", "05 56 12 34 56")
     Select(page.driver.find_element(By.ID, "commune")).select_by_visible_text("Arue")
-    submit(page, "Réserver ce créneau")
+    page.submit("Réserver ce créneau")
     assert "Votre rendez-vous est pris" in page.text()
     assert "Maison France services, Arue" in page.text()
     link = page.driver.current_url.split("?")[0]
     assert "/rendez-vous/gerer/" in link
     assert link.split("/rendez-vous/")[1] in page.text(), "the personal link is shown"
     page.check("rdv-confirmation")
-    follow(page, page.driver.find_element(By.LINK_TEXT, "Choisir un autre créneau"))
+    page.follow(page.driver.find_element(By.LINK_TEXT, "Choisir un autre créneau"))
     page.check("rdv-deplacer")
-    submit(page, "14 h à 14 h 30")
+    page.submit("14 h à 14 h 30")
     assert "Votre rendez-vous est déplacé" in page.text()
     assert "jeudi 3 décembre 2026 de 14 h à 14 h 30" in page.text()
-    submit(page, "Annuler ce rendez-vous")
+    page.submit("Annuler ce rendez-vous")
     assert "Votre rendez-vous est annulé" in page.text()
     page.check("rdv-annule")
     page.open(link)
@@ -79,17 +65,17 @@ def test_a_service_defines_a_permanence_and_marks_a_booking(concord, page):
     page.fill("lieu", "Médiathèque d'Arue")
     page.fill("themes", "CV")
     page.fill("horaires", "lun 14:00-17:00")
-    submit(page, "Ajouter la permanence")
+    page.submit("Ajouter la permanence")
     assert "La permanence est ajoutée" in page.text()
     page.open(concord.url + "/rendez-vous/fs")
-    follow(page, page.driver.find_element(By.PARTIAL_LINK_TEXT, "14 h à 14 h 30"))
+    page.follow(page.driver.find_element(By.PARTIAL_LINK_TEXT, "14 h à 14 h 30"))
     assert "pour quelqu'un" in page.text()
     page.fill("nom", "Marcel Appelant")
     page.fill("courriel", "marcel@example.org")
-    submit(page, "Réserver ce créneau")
+    page.submit("Réserver ce créneau")
     assert "Votre rendez-vous est pris" in page.text()
     page.open(concord.url + "/espace/rendez-vous")
     assert "Marcel Appelant" in page.text()
-    submit(page, "Venu")
+    page.submit("Venu")
     assert "venu" in page.text()
     page.check("espace-rendez-vous")

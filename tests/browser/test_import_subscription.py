@@ -92,7 +92,7 @@ def test_an_organiser_follows_a_feed_then_removes_it(concord_private, feed, page
     assert "/dav/calendars/asso-a/club/" in text
     assert "Dernière erreur" not in text
     page.check("abonnements-liste")
-    page.driver.find_element(By.PARTIAL_LINK_TEXT, "Supprimer l'abonnement").click()
+    page.follow(page.driver.find_element(By.PARTIAL_LINK_TEXT, "Supprimer l'abonnement"))
     assert "Voulez-vous vraiment supprimer l'abonnement" in page.text()
     page.check("abonnement-supprimer")
     page.submit("Supprimer l'abonnement")
@@ -123,7 +123,7 @@ def test_staff_follow_a_feed_for_an_organiser_from_its_card(concord_private, fee
     page.check("gestion-organisateur-abonnements")
     page.submit("Actualiser maintenant")
     assert "La mise à jour de l'agenda" in page.text()
-    page.driver.find_element(By.CSS_SELECTOR, "#abonnements ~ ul a[href$='/supprimer']").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "#abonnements ~ ul a[href$='/supprimer']"))
     assert "Voulez-vous vraiment supprimer l'abonnement" in page.text()
     page.check("gestion-abonnement-supprimer")
     page.submit("Supprimer l'abonnement")

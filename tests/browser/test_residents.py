@@ -52,7 +52,7 @@ def test_agenda_event_services_and_widget(concord, page, tmp_path):
     assert "q=saint+nicolas" in page.driver.current_url
     assert "Grand loto" in page.text()
     page.check("agenda-recherche")
-    page.driver.find_element(By.LINK_TEXT, "Grand loto de la Saint-Nicolas").click()
+    page.follow(page.driver.find_element(By.LINK_TEXT, "Grand loto de la Saint-Nicolas"))
     assert "/evenements/loto" in page.driver.current_url
     assert "Dimanche 29 novembre 2026, de 20 h 30 à 23 h" in page.text()
     page.check("evenement")
