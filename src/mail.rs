@@ -5,7 +5,9 @@
 //! server from the blocking pool (`send_later`) without making the visitor
 //! wait, so that how long a page takes tells nothing about the accounts a
 //! message went to. A message that cannot be sent is logged; the person
-//! can ask again, and staff can hand out links themselves.
+//! can ask again, and staff can hand out links themselves. A task that
+//! can try again later (the appointments' reminders) reads from
+//! [`NotSent::permanent`] whether it is worth it.
 
 use crate::app::App;
 use crate::config::{Config, MailSecurity, MailSettings};
@@ -43,16 +45,41 @@ pub fn configured(config: &Config) -> bool {
     config.mail.is_some()
 }
 
+/// Why a message did not go.
+#[derive(Debug)]
+pub struct NotSent {
+    pub reason: String,
+    /// Trying again would not help: the message cannot be written (a bad
+    /// address), or the mail server refused it for good (a 5xx answer:
+    /// no such mailbox, refused content). Not permanent: the server was
+    /// unreachable, timed out or said "try later" (4xx).
+    pub permanent: bool,
+}
+
+impl std::fmt::Display for NotSent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 /// Sends one message and waits for the server's answer.
-pub fn send(config: &Config, mail: &Mail) -> Result<(), String> {
-    let Some(settings) = &config.mail else {
-        return Err("no [mail] server is configured".into());
+pub fn send(config: &Config, mail: &Mail) -> Result<(), NotSent> {
+    let for_good = |reason| NotSent {
+        reason,
+        permanent: true,
     };
-    let message = build(config, settings, mail)?;
-    transport(config, settings)?
-        .send(&message)
-        .map(|_| ())
-        .map_err(|e| format!("cannot send mail to {}: {e}", mail.to))
+    let Some(settings) = &config.mail else {
+        return Err(for_good("no [mail] server is configured".into()));
+    };
+    let message = build(config, settings, mail).map_err(for_good)?;
+    let transport = transport(config, settings).map_err(|reason| NotSent {
+        reason,
+        permanent: false,
+    })?;
+    transport.send(&message).map(|_| ()).map_err(|e| NotSent {
+        reason: format!("cannot send mail to {}: {e}", mail.to),
+        permanent: e.is_permanent(),
+    })
 }
 
 /// Sends from the blocking pool, without waiting; failures are logged.

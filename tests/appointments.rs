@@ -107,6 +107,17 @@ fn book_with_email(server: &Server, start: i64, name: &str, note: &str, email: &
     book_by(&mut WebClient::new(server), start, name, note, email)
 }
 
+/// Jeanne Martin, with her e-mail address, books Monday 30 November at 9:00.
+fn jeanne_books_monday_9(server: &Server) -> Response {
+    book_with_email(
+        server,
+        monday_9(),
+        "Jeanne Martin",
+        "",
+        "jeanne@example.org",
+    )
+}
+
 /// Books `start` as `visitor` (a resident, or a signed-in service).
 fn book_by(visitor: &mut WebClient, start: i64, name: &str, note: &str, email: &str) -> Response {
     let key = offered(visitor.server, start).expect("the slot is offered");
@@ -731,14 +742,7 @@ fn staff_mark_bookings_and_download_the_indicators() {
 fn with_mail_the_resident_gets_a_confirmation_and_an_invitation() {
     let sink = common::smtp::Sink::start();
     let server = server_with_service_and(2, &sink.config());
-    book_with_email(
-        &server,
-        monday_9(),
-        "Jeanne Martin",
-        "",
-        "jeanne@example.org",
-    )
-    .expect(303);
+    jeanne_books_monday_9(&server).expect(303);
     let sent = sink.wait_for(1);
     assert_eq!(sent.to, ["jeanne@example.org"]);
     let data = sent.data.replace("=\r\n", "");
@@ -798,13 +802,7 @@ fn the_day_before_each_booking_with_an_email_gets_one_reminder() {
     // Saturday 28 November: Jeanne books Monday 9:00; Paul books Tuesday
     // and cancels; Marc books Thursday and moves to Monday 10:30; Luc
     // gives only a phone number.
-    let jeanne = personal_link(&book_with_email(
-        &server,
-        monday_9(),
-        "Jeanne Martin",
-        "",
-        "jeanne@example.org",
-    ));
+    let jeanne = personal_link(&jeanne_books_monday_9(&server));
     let paul = personal_link(&book_with_email(
         &server,
         tuesday_10,
@@ -912,6 +910,50 @@ fn the_day_before_each_booking_with_an_email_gets_one_reminder() {
     );
     let page = server.request("GET", &jeanne).send().expect(200).text();
     assert!(page.contains("mardi 1er décembre 2026"), "{page}");
+}
+
+#[test]
+fn a_reminder_the_mail_server_defers_is_sent_at_the_next_pass_and_one_it_refuses_is_not() {
+    let sink = common::smtp::Sink::start();
+    let mut server = server_with_service_and(3, &sink.config());
+    // Saturday 28 November: two bookings for Monday.
+    jeanne_books_monday_9(&server).expect(303);
+    book_with_email(
+        &server,
+        ts("2026-11-30T09:30:00Z"),
+        "Marc Petit",
+        "",
+        "marc@example.org",
+    )
+    .expect(303);
+    sink.wait_for(2); // the confirmations
+                      // Sunday morning the mail server defers Jeanne's message and refuses
+                      // Marc's address for good.
+    sink.refuse("jeanne@example.org", "451 4.3.0 Mailbox busy, try later");
+    sink.refuse("marc@example.org", "550 5.1.1 No such mailbox");
+    server.restart_at("2026-11-29T07:00:00Z");
+    quiet();
+    assert_eq!(sink.count(), 2, "both were refused");
+    // The next pass, the mail server takes everything: Jeanne's reminder
+    // goes, once; Marc's is not tried again.
+    sink.accept_all();
+    server.restart_at("2026-11-29T07:10:00Z");
+    let reminders = mails(&sink, 3, 3);
+    assert_eq!(reminders[0].0, "jeanne@example.org");
+    assert!(
+        reminders[0]
+            .2
+            .contains("lundi 30 novembre 2026 de 9 h à 9 h 30"),
+        "{}",
+        reminders[0].2
+    );
+    // Its link opens the booking.
+    let link = link_in_mail(&reminders[0].2);
+    let page = server.request("GET", &link).send().expect(200).text();
+    assert!(page.contains("Jeanne Martin"), "{page}");
+    server.restart_at("2026-11-29T07:20:00Z");
+    quiet();
+    assert_eq!(sink.count(), 3, "sent once, and Marc's never");
 }
 
 #[test]

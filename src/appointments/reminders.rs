@@ -5,9 +5,12 @@
 //!
 //! Exactly once: a write job claims the due bookings (a row in
 //! `booking_reminders` naming the slot reminded of) before any message
-//! goes, so a restart or a second pass never sends one again; a message
-//! the mail server refuses is logged, not retried (at most once, never
-//! twice). A booking moved to another slot is due again for its new slot.
+//! goes, so a restart or a second pass never sends one again. A message
+//! that did not go for a passing reason (the mail server unreachable, or
+//! answering "try later") is released and tried again at the next pass,
+//! until the slot starts; one the mail server refused for good (no such
+//! mailbox) is logged and not tried again. A booking moved to another
+//! slot is due again for its new slot.
 //! Not reminded: cancelled (or marked) bookings, bookings whose
 //! permanence was removed, and bookings made on the day before their slot
 //! or on the day itself: their confirmation has just gone.
@@ -112,16 +115,43 @@ pub async fn remind(app: &Arc<App>) -> usize {
         let config = app.config.clone();
         let result = tokio::task::spawn_blocking(move || crate::mail::send(&config, &message))
             .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+            .unwrap_or_else(|e| {
+                Err(crate::mail::NotSent {
+                    reason: e.to_string(),
+                    permanent: false,
+                })
+            });
         match result {
             Ok(()) => sent += 1,
-            Err(error) => tracing::warn!(
-                "appointments: reminder of booking {} not sent: {error}",
+            Err(error) if error.permanent => tracing::warn!(
+                "appointments: reminder of booking {} refused, not tried again: {error}",
                 reminder.booking.booking.id
             ),
+            Err(error) => {
+                tracing::warn!(
+                    "appointments: reminder of booking {} not sent, tried again at the next pass: {error}",
+                    reminder.booking.booking.id
+                );
+                release(app, &reminder).await;
+            }
         }
     }
     sent
+}
+
+/// Gives back the claim of a reminder that did not go, so that the next
+/// pass sends it.
+async fn release(app: &Arc<App>, reminder: &Claimed) {
+    let booking = reminder.booking.booking.id;
+    let start = reminder.booking.booking.start;
+    let digest = tokens::digest(&reminder.token);
+    if let Err(error) = app
+        .store
+        .write(move |tx| store::release_reminder(tx, booking, start, &digest))
+        .await
+    {
+        tracing::error!("appointments: cannot release the reminder of booking {booking}: {error}");
+    }
 }
 
 fn message(app: &App, reminder: &Claimed) -> crate::mail::Mail {

@@ -397,6 +397,23 @@ pub fn record_reminder(
     Ok(())
 }
 
+/// Forgets the reminder recorded by [`record_reminder`] with this digest
+/// (one that did not go), so that the booking is due again for `start`.
+/// A row since replaced (the booking moved) is left alone.
+pub fn release_reminder(
+    conn: &Connection,
+    booking_id: i64,
+    start: i64,
+    token_digest: &[u8],
+) -> Result<()> {
+    conn.execute(
+        "DELETE FROM booking_reminders
+         WHERE booking_id = ?1 AND start_utc = ?2 AND token_digest = ?3",
+        params![booking_id, start, token_digest],
+    )?;
+    Ok(())
+}
+
 /// What the indicators count: one row per booking starting in [from, to).
 pub struct CountedBooking {
     pub start: i64,

@@ -1,7 +1,9 @@
 //! A minimal SMTP server for tests: accepts every message and keeps it
-//! (plain SMTP on loopback; `[mail] security = "none"`).
+//! (plain SMTP on loopback; `[mail] security = "none"`), unless told to
+//! refuse an address.
 
 use super::eventually;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -61,6 +63,8 @@ impl Sent {
 pub struct Sink {
     port: u16,
     sent: Arc<Mutex<Vec<Sent>>>,
+    /// Recipient address -> the answer its RCPT TO gets instead of 250.
+    refused: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Sink {
@@ -68,19 +72,42 @@ impl Sink {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let sent = Arc::new(Mutex::new(Vec::new()));
-        let store = sent.clone();
+        let refused = Arc::new(Mutex::new(HashMap::new()));
+        let (store, refusals) = (sent.clone(), refused.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let store = store.clone();
+                let (store, refusals) = (store.clone(), refusals.clone());
                 std::thread::spawn(move || {
-                    let _ = Sink::session(stream, &store);
+                    let _ = Sink::session(stream, &store, &refusals);
                 });
             }
         });
-        Sink { port, sent }
+        Sink {
+            port,
+            sent,
+            refused,
+        }
     }
 
-    fn session(stream: std::net::TcpStream, store: &Mutex<Vec<Sent>>) -> std::io::Result<()> {
+    /// From now on, answers `reply` (e.g. `451 4.3.0 try later`) to the
+    /// messages for `address`.
+    pub fn refuse(&self, address: &str, reply: &str) {
+        self.refused
+            .lock()
+            .unwrap()
+            .insert(address.to_owned(), reply.to_owned());
+    }
+
+    /// From now on, accepts every message again.
+    pub fn accept_all(&self) {
+        self.refused.lock().unwrap().clear();
+    }
+
+    fn session(
+        stream: std::net::TcpStream,
+        store: &Mutex<Vec<Sent>>,
+        refused: &Mutex<HashMap<String, String>>,
+    ) -> std::io::Result<()> {
         let mut out = stream.try_clone()?;
         let mut lines = BufReader::new(stream);
         out.write_all(b"220 sink ESMTP\r\n")?;
@@ -99,8 +126,14 @@ impl Sink {
                     .trim()
                     .trim_matches(['<', '>'])
                     .to_owned();
-                to.push(address);
-                out.write_all(b"250 OK\r\n")?;
+                let refusal = refused.lock().unwrap().get(&address).cloned();
+                match refusal {
+                    Some(reply) => out.write_all(format!("{reply}\r\n").as_bytes())?,
+                    None => {
+                        to.push(address);
+                        out.write_all(b"250 OK\r\n")?;
+                    }
+                }
             } else if command == "DATA" {
                 out.write_all(b"354 go on\r\n")?;
                 let mut data = String::new();
