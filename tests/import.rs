@@ -977,6 +977,38 @@ fn import_add_refuses_private_unresolvable_and_duplicate_addresses_up_front() {
     }
     assert_eq!(ok(&server, &["import", "list"]), "no subscriptions\n");
     assert!(feeds.seen().is_empty(), "{:?}", feeds.seen_paths());
+    // With --no-fetch the host is not looked up (the network may be away
+    // while the server is set up), but an address written as a private
+    // IP is still refused; the server's fetch checks the rest.
+    let out = refused(
+        &server,
+        &[
+            "import",
+            "add",
+            "asso-a",
+            "http://10.0.0.7/agenda.ics",
+            "--no-fetch",
+        ],
+    );
+    assert!(
+        out.contains("refused: 10.0.0.7 is a private address"),
+        "{out}"
+    );
+    let out = ok(
+        &server,
+        &[
+            "import",
+            "add",
+            "asso-a",
+            "https://no-such-host.invalid/agenda.ics",
+            "--no-fetch",
+        ],
+    );
+    assert!(out.contains("first import left to the server"), "{out}");
+    eventually("the server's fetch fails on the name", || {
+        let list = ok(&server, &["import", "list"]);
+        (!list.contains("cannot resolve no-such-host.invalid")).then_some(list)
+    });
     // The same address twice, where the feed may be fetched.
     let (server, feeds, _) = with_google(ALLOW_PRIVATE, &[]);
     let url = feeds.url("/google.ics");

@@ -23,7 +23,8 @@ pub struct Add {
     /// Keeps the calendar out of the public outputs.
     #[arg(long)]
     pub private: bool,
-    /// Leaves the first import to the running server.
+    /// Leaves the first import to the running server (the host is not
+    /// looked up now: it may be added offline).
     #[arg(long)]
     pub no_fetch: bool,
 }
@@ -35,8 +36,15 @@ pub fn add(config: &Config, add: Add) -> Result<String, String> {
         .map(schedule::parse_every)
         .transpose()?;
     // As the pages do: a private address, or a host that does not
-    // resolve, is refused before anything is recorded.
-    block_on(import::check_address(config, &add.url))?.map_err(|refusal| refusal.to_string())?;
+    // resolve, is refused before anything is recorded. Without a fetch
+    // the network may be away (a server being set up): no DNS then; the
+    // server's first fetch checks the addresses.
+    if add.no_fetch {
+        import::check_written_address(config, &add.url)
+    } else {
+        block_on(import::check_address(config, &add.url))?
+    }
+    .map_err(|refusal| refusal.to_string())?;
     let mut conn = open_connection(&config.db_path()).map_err(|e| e.to_string())?;
     let created = in_transaction(&mut conn, |tx| {
         let Some(owner) = accounts::by_login(tx, &add.login)? else {

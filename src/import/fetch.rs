@@ -354,6 +354,20 @@ pub async fn check_address(settings: &Settings, url: &str) -> Result<(), FetchEr
         .map(drop)
 }
 
+/// The same checks as [`check_address`] short of DNS: the scheme, the
+/// syntax, and a host written as an IP address. For a subscription
+/// recorded while the network may be away (`import add --no-fetch`).
+pub fn check_written_address(settings: &Settings, url: &str) -> Result<(), FetchError> {
+    let target = feed_url::parse(url).map_err(FetchError::Url)?;
+    match target.ip() {
+        Some(ip) => settings
+            .policy
+            .check(&target.host, ip)
+            .map_err(FetchError::Refused),
+        None => Ok(()),
+    }
+}
+
 /// Resolves the host and checks every address it has.
 async fn addresses(settings: &Settings, target: &Target) -> Result<Vec<SocketAddr>, FetchError> {
     let addresses: Vec<SocketAddr> = match target.ip() {

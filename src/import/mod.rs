@@ -123,12 +123,21 @@ pub enum Refusal {
 /// checks again, as every fetch does).
 pub async fn check_address(config: &Config, url: &str) -> Result<(), Refusal> {
     let settings = fetch::Settings::from_config(config);
-    fetch::check_address(&settings, url)
-        .await
-        .map_err(|error| match error {
-            fetch::FetchError::Url(message) => Refusal::Url(message),
-            other => Refusal::Address(other),
-        })
+    fetch::check_address(&settings, url).await.map_err(refusal)
+}
+
+/// [`check_address`] without DNS (see [`fetch::check_written_address`]):
+/// the first fetch resolves the host and checks its addresses.
+pub fn check_written_address(config: &Config, url: &str) -> Result<(), Refusal> {
+    let settings = fetch::Settings::from_config(config);
+    fetch::check_written_address(&settings, url).map_err(refusal)
+}
+
+fn refusal(error: fetch::FetchError) -> Refusal {
+    match error {
+        fetch::FetchError::Url(message) => Refusal::Url(message),
+        other => Refusal::Address(other),
+    }
 }
 
 /// Checks and records a subscription and creates its (empty) mirror, due
