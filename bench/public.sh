@@ -18,14 +18,7 @@ binary=${CONCORD_BINARY:-target/release/concord}   # another build, for an A/B
 [ -f "$bench/data/default/manifest.json" ] || { echo "run bench/run.sh once first (dataset)" >&2; exit 1; }
 rm -rf "$work" && mkdir -p "$work"
 python3 bench/territory-config.py "$bench/data/default/manifest.json" "$work/concord.db" "127.0.0.1:$port" > "$work/config.toml"
-python3 - "$bench/data/default/manifest.json" > "$work/accounts.txt" <<'PY'
-import json, sys, unicodedata
-def slug(t):
-    f = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode()
-    return "-".join("".join(c.lower() if c.isalnum() else " " for c in f).split())
-for a in json.load(open(sys.argv[1]))["associations"]:
-    print(a["slug"], slug(a["commune"]), a["name"], sep="\t")
-PY
+python3 bench/territory.py accounts "$bench/data/default/manifest.json" > "$work/accounts.txt"
 while IFS=$'\t' read -r login commune name; do
     echo "secret-pass" | $binary --config "$work/config.toml" organiser add "$login" \
         --name "$name" --commune "$commune" --password-stdin >/dev/null
@@ -36,24 +29,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 sleep 1
 base="http://127.0.0.1:$port"
-python3 - "$bench/data/default" "$base" <<'PY'
-import base64, concurrent.futures, http.client, os, sys
-root, base = sys.argv[1], sys.argv[2]
-host, port = base[len("http://"):].split(":")
-def load(login):
-    c = http.client.HTTPConnection(host, int(port))
-    auth = "Basic " + base64.b64encode(f"{login}:secret-pass".encode()).decode()
-    for name in os.listdir(os.path.join(root, login)):
-        body = open(os.path.join(root, login, name), "rb").read()
-        c.request("PUT", f"/dav/calendars/{login}/main/{name}", body,
-                  {"Authorization": auth, "Content-Type": "text/calendar"})
-        r = c.getresponse(); r.read()
-        assert r.status in (201, 204), (login, name, r.status)
-logins = sorted(d for d in os.listdir(root) if d.startswith("asso-"))
-with concurrent.futures.ThreadPoolExecutor(4) as pool:
-    list(pool.map(load, logins))
-print(f"imported {len(logins)} organisers")
-PY
+python3 bench/territory.py load "$bench/data/default" "$base" secret-pass
 commune=$(sed -n 's/^slug = "\(.*\)"/\1/p' "$work/config.toml" | head -1)
 feed="$base/feeds/intercommunal.ics"
 agenda="$base/"

@@ -30,6 +30,29 @@ fn without_huge_pages() {
     }
 }
 
+/// mimalloc's option `purge_delay` (`mi_option_purge_delay`, 15 in the
+/// option enums of both mimalloc 2 and 3; libmimalloc-sys names no
+/// constant for it).
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
+/// Gives memory freed by a request back to the system 10 ms later instead
+/// of mimalloc's 1 s. Purging happens only when the thread that freed the
+/// memory allocates again, so with the default a worker left idle after a
+/// large render kept it: 16 renders of a year of the agenda, one after the
+/// other, left the server at 161 MB resident; 76 MB with this (63 MB with
+/// no delay at all). `MIMALLOC_PURGE_DELAY` in the environment still wins.
+fn purge_freed_memory_soon() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of mimalloc's integer options, which it reads
+        // atomically wherever it purges.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 10) }
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "concord",
@@ -498,6 +521,7 @@ fn fail(message: &str) -> ExitCode {
 
 fn serve(config: Config) -> ExitCode {
     without_huge_pages();
+    purge_freed_memory_soon();
     concord::log::init(config.log.format);
     // Held until the process ends: `restore` refuses to run meanwhile, and
     // so does a second server on the same database.

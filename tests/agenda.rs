@@ -238,6 +238,16 @@ fn staff_put_events_forward_and_order_a_day() {
         ids[sorted.iter().position(|p| *p == at).unwrap()].clone()
     };
     let (galette, matchday) = (order_of("Fête de la galette"), order_of("Match de gala"));
+    // The print version is rendered once between two changes; the marks
+    // are a change.
+    for source in ["miss", "hit"] {
+        let a4 = server
+            .request("GET", "/agenda/trimestre/2027-T1/a4")
+            .send()
+            .expect(200);
+        assert_eq!(a4.header("x-concord-cache"), Some(source));
+        assert!(!a4.text().contains("À la une"), "nothing put forward yet");
+    }
     let ids_field = ids.join(",");
     let avant = format!("avant-{matchday}");
     let ordre_match = format!("ordre-{matchday}");

@@ -358,6 +358,14 @@ fn anonymous_pages_come_from_the_cache_until_the_data_changes() {
         .header("If-None-Match", &etag)
         .send()
         .expect(304);
+    // So are the directory and the quarterly agenda (large pages that
+    // read a year or a quarter of every organiser's events).
+    let kept = ["/associations", "/agenda/trimestre/2026-T4"];
+    for path in kept {
+        get(&server, path).expect(200);
+        let again = get(&server, path).expect(200);
+        assert_eq!(again.header("x-concord-cache"), Some("hit"), "{path}");
+    }
     put_event(
         &server,
         "asso-a",
@@ -367,6 +375,12 @@ fn anonymous_pages_come_from_the_cache_until_the_data_changes() {
     let changed = get(&server, "/").expect(200);
     assert!(changed.text().contains("Soirée jeux"));
     assert_ne!(changed.header("etag"), Some(etag.as_str()));
+    for path in kept {
+        let changed = get(&server, path).expect(200);
+        assert_eq!(changed.header("x-concord-cache"), Some("miss"), "{path}");
+    }
+    let quarter = get(&server, "/agenda/trimestre/2026-T4").expect(200).text();
+    assert!(quarter.contains("Soirée jeux"), "{quarter}");
 }
 
 #[test]

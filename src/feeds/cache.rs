@@ -6,6 +6,12 @@
 //!   it instead of rendering the same feed again (single flight).
 //! - The cache is bounded by the bytes it holds (bodies and their gzip
 //!   copies): past the budget, the least recently used entries go.
+//! - Renders of different keys run a few at a time ([`render_slots`]):
+//!   each holds its whole output and what it was made from (20 MB for a
+//!   year of the territory's agenda), so that many distinct requests at
+//!   once (a client varying the filters) would otherwise add up to
+//!   hundreds of MB. The others wait for a slot; answers from memory
+//!   never wait.
 //! - Last-Modified is the time the feed's content (its ETag) last changed,
 //!   not the newest event's modification time, so that a deletion or an
 //!   event leaving the window moves it too.
@@ -19,7 +25,13 @@ use hyper::HeaderMap;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
+
+/// How many renders may run at once: one per core, two at least. Renders
+/// are mostly CPU work, so more at once would not finish sooner.
+pub fn render_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
+}
 
 /// What an entry costs besides its bodies: the key, headers, ETag, file
 /// name and map slot, roughly. It also bounds how many entries without a
@@ -100,6 +112,8 @@ pub struct FeedCache {
     /// The memory all caches share (`[cache] max_mb`).
     shared: Arc<Budget>,
     state: Mutex<State>,
+    /// The render slots (see the module's notes).
+    renders: Semaphore,
 }
 
 #[derive(Default)]
@@ -148,6 +162,7 @@ impl FeedCache {
             budget,
             shared,
             state: Mutex::default(),
+            renders: Semaphore::new(render_slots()),
         }
     }
 
@@ -207,6 +222,8 @@ impl FeedCache {
             .get_or_try_init(|| {
                 rendered_here = true;
                 async {
+                    // Never closed, so the permit always comes.
+                    let _slot = self.renders.acquire().await;
                     match render().await {
                         Ok(content) => Ok(self.install(&key, &pending, content)),
                         Err(error) => {
@@ -432,6 +449,39 @@ mod tests {
         // A newer generation renders again.
         assert_eq!(fetch(&cache, "k", 2, "a").await, Source::Miss);
         assert_eq!(fetch(&cache, "k", 2, "a").await, Source::Hit);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn renders_of_different_keys_run_a_few_at_a_time() {
+        let cache = Arc::new(FeedCache::new(1 << 20, Budget::new(usize::MAX)));
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut tasks = Vec::new();
+        for n in 0..16 {
+            let (cache, running, most) = (cache.clone(), running.clone(), most.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get(format!("k{n}"), 1, || async {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, ()>(content("a", 10))
+                    })
+                    .await
+                    .unwrap()
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap().1, Source::Miss);
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            (1..=render_slots()).contains(&most),
+            "{most} renders at once, {} slots",
+            render_slots()
+        );
+        // What is in memory is served without a slot.
+        assert_eq!(fetch(&cache, "k3", 1, "a").await, Source::Hit);
     }
 
     #[tokio::test]

@@ -59,8 +59,16 @@ struct DirectoryPage {
 }
 
 pub async fn page(visit: &Visit<'_>) -> Response {
+    // The same for every anonymous visitor until the data or the day
+    // changes: rendered once, not at each visit (a year of the territory's
+    // occurrences is read to find each organiser's next events; 16
+    // visitors at once held 90 MB).
+    let today = crate::clock::today(visit.app.timezone);
+    super::cached::page(visit, format!("directory|{today}"), || render(visit, today)).await
+}
+
+async fn render(visit: &Visit<'_>, today: chrono::NaiveDate) -> Result<String, Response> {
     let app = visit.app;
-    let today = crate::clock::today(app.timezone);
     let (from, to) = (
         crate::time::local_midnight(app.timezone, today),
         crate::time::local_midnight(app.timezone, crate::params::add_days(today, 366)),
@@ -75,7 +83,7 @@ pub async fn page(visit: &Visit<'_>) -> Response {
         })
         .await;
     let Ok((mut organisers, occurrences)) = read else {
-        return page::unavailable(visit, "L'annuaire");
+        return Err(page::unavailable(visit, "L'annuaire"));
     };
     organisers.sort_by_cached_key(|o| {
         (
@@ -105,10 +113,14 @@ pub async fn page(visit: &Visit<'_>) -> Response {
             entry(app, organiser, next)
         })
         .collect();
-    page::render(&DirectoryPage {
-        chrome: Chrome::new(visit, "Les organisateurs"),
-        entries,
-    })
+    page::html(
+        visit,
+        "L'annuaire",
+        &DirectoryPage {
+            chrome: Chrome::new(visit, "Les organisateurs"),
+            entries,
+        },
+    )
 }
 
 fn entry(app: &App, organiser: &PublicOrganiser, next: &[&Occurrence]) -> Entry {

@@ -252,10 +252,7 @@ async fn render(
         url,
         agenda: format!("/?du={}", view.date),
     };
-    page.render().map_err(|error| {
-        tracing::error!("cannot render an event page: {error}");
-        page::unavailable(visit, "Cette page")
-    })
+    page::html(visit, "Cette page", &page)
 }
 
 fn organiser(card: &views::OrganiserCard) -> Organiser {

@@ -106,6 +106,15 @@ pub fn not_found(visit: &Visit) -> Response {
 }
 
 /// A database error: logged, and told in French without details.
+/// A page's HTML for a cache ([`super::cached::page`]); when the template
+/// fails, the error is logged and `what` is said to be unavailable.
+pub fn html(visit: &Visit, what: &str, template: &impl Template) -> Result<String, Response> {
+    template.render().map_err(|error| {
+        tracing::error!("cannot render a page ({what}): {error}");
+        unavailable(visit, what)
+    })
+}
+
 pub fn unavailable(visit: &Visit, what: &str) -> Response {
     error(
         visit,

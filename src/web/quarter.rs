@@ -409,6 +409,17 @@ enum Layout {
     A5,
 }
 
+impl Layout {
+    /// Its name in keys, and for print the class that chooses the rules.
+    fn name(self) -> &'static str {
+        match self {
+            Layout::Screen => "screen",
+            Layout::A4 => "a4",
+            Layout::A5 => "a5",
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "trimestre.html")]
 struct QuarterPage {
@@ -449,23 +460,41 @@ pub async fn handle(visit: &Visit<'_>) -> Response {
             "Ce trimestre n'existe pas\u{202f}: écrivez-le comme 2027-T1 (année, puis T1 à T4).",
         );
     };
+    // A quarter's agenda is large (1.6 MB of HTML for the benchmark's
+    // 20,000 events) and the same for every anonymous visitor: rendered
+    // once per change of the data, not at each visit (16 visitors at once
+    // held 16 renders, 60 MB).
+    let key = format!("quarter|{}|{}", quarter.slug(), layout.name());
+    super::cached::page(visit, key, || render(visit, quarter, layout)).await
+}
+
+async fn render(visit: &Visit<'_>, quarter: Quarter, layout: Layout) -> Result<String, Response> {
+    const WHAT: &str = "L'agenda trimestriel";
     let Ok(s) = selection(visit.app, quarter).await else {
-        return page::unavailable(visit, "L'agenda trimestriel");
+        return Err(page::unavailable(visit, WHAT));
     };
     let title = format!("{} – {}", s.territory, quarter.label());
     match layout {
-        Layout::Screen => page::render(&QuarterPage {
-            chrome: Chrome::new(visit, format!("Agenda du {}", quarter.label())),
-            slug: quarter.slug(),
-            previous: quarter.previous().slug(),
-            next: quarter.next().slug(),
-            s,
-        }),
-        Layout::A4 | Layout::A5 => page::render(&PrintPage {
-            title,
-            format: if layout == Layout::A4 { "a4" } else { "a5" },
-            slug: quarter.slug(),
-            s,
-        }),
+        Layout::Screen => page::html(
+            visit,
+            WHAT,
+            &QuarterPage {
+                chrome: Chrome::new(visit, format!("Agenda du {}", quarter.label())),
+                slug: quarter.slug(),
+                previous: quarter.previous().slug(),
+                next: quarter.next().slug(),
+                s,
+            },
+        ),
+        Layout::A4 | Layout::A5 => page::html(
+            visit,
+            WHAT,
+            &PrintPage {
+                title,
+                format: layout.name(),
+                slug: quarter.slug(),
+                s,
+            },
+        ),
     }
 }
