@@ -1474,6 +1474,19 @@ fn an_organisers_feed_carries_the_description_it_wrote() {
     let lines = unfold(&text);
     assert!(lines.contains(&format!("X-WR-CALDESC:{escaped}")), "{text}");
     assert!(lines.contains(&format!("DESCRIPTION:{escaped}")), "{text}");
+    // Its RSS feed describes it the same way (the channel's description
+    // comes before the items').
+    let rss = server
+        .request("GET", "/feeds/asso-a.rss")
+        .send()
+        .expect(200)
+        .text();
+    let channel = &rss[rss.find("<description>").expect("a description")..];
+    assert!(
+        channel.starts_with("<description>Bals, lotos; la kermesse")
+            && channel.contains("même aux voisins de Bourriot-Bergonce.</description>"),
+        "{rss}"
+    );
     // Folded at 75 octets, as every line of the feed.
     assert!(!text.contains(&format!("X-WR-CALDESC:{escaped}")), "{text}");
     assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");

@@ -101,6 +101,26 @@ where
     }
 }
 
+/// What an organiser's feeds (ICS and RSS) say of it: its own public
+/// description (`/espace/profil`, the desk) when it wrote one.
+pub fn organiser_description(
+    organiser: &crate::store::accounts::PublicOrganiser,
+    territory: &str,
+) -> String {
+    match organiser
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        Some(own) => own.to_owned(),
+        None => format!(
+            "Les événements publics de {} ({territory}).",
+            organiser.display_name
+        ),
+    }
+}
+
 fn respond(rendered: &Rendered, source: Source, headers: &HeaderMap) -> Response {
     respond_as(rendered, source, headers, http::CALENDAR)
 }
@@ -190,22 +210,9 @@ async fn render(
             )));
         };
         request.filters.organisers = vec![organiser.login.clone()];
-        // Its own public description (`/espace/profil`, the desk) when it
-        // wrote one.
-        let own = organiser
-            .description
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty());
         (
             organiser.display_name.clone(),
-            match own {
-                Some(description) => description.to_owned(),
-                None => format!(
-                    "Les événements publics de {} ({}).",
-                    organiser.display_name, app.config.feeds.territory_name
-                ),
-            },
+            organiser_description(organiser, &app.config.feeds.territory_name),
         )
     };
     let (from, to) = request.window(app.timezone);

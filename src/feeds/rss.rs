@@ -19,8 +19,12 @@ pub async fn handle(app: &Arc<App>, name: &str, query: &str, headers: &HeaderMap
         Ok(request) => request,
         Err(message) => return http::text(StatusCode::BAD_REQUEST, &message),
     };
-    let title = if name == crate::paths::AGGREGATE {
-        app.config.feeds.territory_name.clone()
+    let territory = &app.config.feeds.territory_name;
+    let (title, description) = if name == crate::paths::AGGREGATE {
+        (
+            territory.clone(),
+            format!("Les prochains événements publics\u{202f}: {territory}."),
+        )
     } else {
         let login = name.to_owned();
         let found = app
@@ -33,8 +37,9 @@ pub async fn handle(app: &Arc<App>, name: &str, query: &str, headers: &HeaderMap
             .await;
         match found {
             Ok(Some(organiser)) => {
+                let description = super::organiser_description(&organiser, territory);
                 request.filters.organisers = vec![organiser.login];
-                organiser.display_name
+                (organiser.display_name, description)
             }
             Ok(None) => {
                 return http::text(
@@ -53,17 +58,19 @@ pub async fn handle(app: &Arc<App>, name: &str, query: &str, headers: &HeaderMap
     let key = format!("rss|{name:?}|{}", request.key());
     let filename = format!("{name}.rss");
     super::cached(app, key, RSS, headers, || {
-        render(app, request, title, filename)
+        render(app, request, (title, description), filename)
     })
     .await
 }
 
+/// The feed of `request`, its channel named and described by `heading`.
 async fn render(
     app: &Arc<App>,
     request: ListRequest,
-    title: String,
+    heading: (String, String),
     filename: String,
 ) -> Result<super::cache::Content, Response> {
+    let (title, description) = heading;
     let (occurrences, bodies) = match json::read(app, &request, (0, request.limit)).await {
         Ok(Ok(found)) => found,
         Ok(Err(message)) => return Err(http::text(StatusCode::BAD_REQUEST, &message)),
@@ -144,10 +151,7 @@ async fn render(
             true => format!("{base}/"),
             false => format!("{base}/?{filters}"),
         },
-        description: format!(
-            "Les prochains événements publics\u{202f}: {}.",
-            app.config.feeds.territory_name
-        ),
+        description,
         language: Some("fr".into()),
         generator: Some("concord".into()),
         ttl: Some(app.config.feeds.refresh_minutes.max(1).to_string()),
