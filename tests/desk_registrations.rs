@@ -357,4 +357,9 @@ fn the_desk_home_lists_feeds_failing_for_a_week() {
         home.contains("href=\"/gestion/organisateurs/asso-a\""),
         "{home}"
     );
+    // Said in French, from the kind of failure recorded.
+    assert!(
+        home.contains("agenda ne répond pas\u{202f}; concord réessaiera plus tard"),
+        "{home}"
+    );
 }

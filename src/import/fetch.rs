@@ -9,6 +9,7 @@
 //! after decompression while it streams in. Requests are conditional on
 //! the last good download's ETag and Last-Modified.
 
+use super::failure::{Failure, FailureKind};
 use super::feed_url::{self, Target};
 use super::guard::Policy;
 use bytes::Bytes;
@@ -91,6 +92,28 @@ pub enum FetchError {
     Gzip(String),
     #[error("no answer within {seconds} s ([import] timeout_seconds)")]
     Timeout { seconds: u64 },
+}
+
+impl FetchError {
+    /// The failure this is, for the subscription's record.
+    pub fn failure(&self) -> Failure {
+        let kind = match self {
+            FetchError::Url(_) => FailureKind::Url,
+            FetchError::Refused(_) => FailureKind::Refused,
+            FetchError::Dns { .. } => FailureKind::Dns,
+            FetchError::Connect { .. } | FetchError::Http { .. } => FailureKind::Unreachable,
+            FetchError::Tls { .. } => FailureKind::Tls,
+            FetchError::Status { status, .. } => FailureKind::Status(*status),
+            FetchError::NoLocation { .. } | FetchError::TooManyRedirects => FailureKind::Redirects,
+            FetchError::TooLarge { .. } => FailureKind::TooLarge,
+            FetchError::Gzip(_) => FailureKind::Gzip,
+            FetchError::Timeout { .. } => FailureKind::Timeout,
+        };
+        Failure {
+            kind,
+            text: self.to_string(),
+        }
+    }
 }
 
 /// What a fetch got, and where the feed now lives when every redirect on

@@ -17,6 +17,7 @@
 //! failure (network, HTTP status, not iCalendar, too large) keeps the
 //! mirror as the last success left it.
 
+pub mod failure;
 pub mod feed_url;
 pub mod fetch;
 pub mod guard;
@@ -25,6 +26,8 @@ pub mod mirror;
 pub mod once;
 pub mod schedule;
 pub mod split;
+
+use failure::{Failure, FailureKind};
 
 use crate::config::Config;
 use crate::locks::lock;
@@ -228,9 +231,12 @@ pub async fn sync(store: &Store, config: &Config, id: i64) -> Outcome {
         // validators and hash of that download were not recorded, so the
         // next one is compared event by event again and completes it.
         Err(error) => {
-            let message = format!("could not store the feed: {error}");
-            let _ = record_failure(store, config, id, message.clone()).await;
-            Outcome::Failed(message)
+            let failure = Failure {
+                kind: FailureKind::Store,
+                text: format!("could not store the feed: {error}"),
+            };
+            let _ = record_failure(store, config, id, failure.clone()).await;
+            Outcome::Failed(failure.text)
         }
     }
 }
@@ -249,7 +255,7 @@ async fn try_sync(store: &Store, config: &Config, id: i64) -> Result<Outcome, St
         None => Validators::default(),
     };
     let download = match fetch::fetch(&settings, &subscription.url, &validators).await {
-        Err(error) => return record_failure(store, config, id, error.to_string()).await,
+        Err(error) => return record_failure(store, config, id, error.failure()).await,
         Ok(download) => download,
     };
     if let Some(url) = download.moved_to.filter(|url| *url != subscription.url) {
@@ -338,18 +344,18 @@ async fn record_failure(
     store: &Store,
     config: &Config,
     id: i64,
-    error: String,
+    failure: Failure,
 ) -> Result<Outcome, StoreError> {
     let settings = config.import.clone();
-    let message = error.clone();
+    let recorded = failure.clone();
     store
         .write(move |tx| {
             let failures = subscriptions::get(tx, id)?.map_or(0, |s| s.failures) + 1;
             let next_at = schedule::retry(&settings, crate::clock::timestamp(), failures, id);
-            subscriptions::record_failure(tx, id, &message, next_at)
+            subscriptions::record_failure(tx, id, &recorded, next_at)
         })
         .await?;
-    Ok(Outcome::Failed(error))
+    Ok(Outcome::Failed(failure.text))
 }
 
 /// The server's import state: which subscriptions are being fetched, and

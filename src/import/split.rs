@@ -6,6 +6,7 @@
 //! the feed's name, zone and refresh interval, and the names of the
 //! resources in the mirror.
 
+use super::failure::{Failure, FailureKind};
 use crate::ical::{
     self,
     split::{Options, Unreadable},
@@ -37,21 +38,32 @@ pub struct Item {
 
 /// Splits a downloaded feed (the download was already cut at `[import]
 /// max_bytes`); the error says why it is not iCalendar.
-pub fn split(bytes: &[u8]) -> Result<Feed, String> {
+pub fn split(bytes: &[u8]) -> Result<Feed, Failure> {
     let options = Options {
         max_bytes: usize::MAX,
         events_only: true,
         derive_uids: true,
     };
-    let split = ical::split::split(bytes, &options).map_err(|error| match error {
-        Unreadable::Html => {
-            "the feed is not iCalendar: the address now answers a web page (HTML)".to_owned()
-        }
-        Unreadable::NotICalendar(start) => {
-            format!("the feed is not iCalendar: it starts with {start:?}")
-        }
-        Unreadable::Truncated => "the feed is truncated: its VCALENDAR never ends".to_owned(),
-        other => format!("the feed is not iCalendar: {other}"),
+    let split = ical::split::split(bytes, &options).map_err(|error| {
+        let (kind, text) = match error {
+            Unreadable::Html => (
+                FailureKind::Html,
+                "the feed is not iCalendar: the address now answers a web page (HTML)".to_owned(),
+            ),
+            Unreadable::NotICalendar(start) => (
+                FailureKind::NotICalendar,
+                format!("the feed is not iCalendar: it starts with {start:?}"),
+            ),
+            Unreadable::Truncated => (
+                FailureKind::Truncated,
+                "the feed is truncated: its VCALENDAR never ends".to_owned(),
+            ),
+            other => (
+                FailureKind::NotICalendar,
+                format!("the feed is not iCalendar: {other}"),
+            ),
+        };
+        Failure { kind, text }
     })?;
     let text = |name: &str| {
         let text = split.property(name)?.text_values().join(",");
@@ -170,10 +182,11 @@ mod tests {
     #[test]
     fn html_and_other_text_are_not_ical() {
         let error = split(b"\r\n<!DOCTYPE html><html><body>Maintenance</body></html>").unwrap_err();
-        assert!(error.contains("HTML"), "{error}");
-        assert!(split(b"{\"events\": []}")
-            .unwrap_err()
-            .contains("not iCalendar"));
+        assert_eq!(error.kind, FailureKind::Html);
+        assert!(error.text.contains("HTML"), "{error}");
+        let json = split(b"{\"events\": []}").unwrap_err();
+        assert_eq!(json.kind, FailureKind::NotICalendar);
+        assert!(json.text.contains("not iCalendar"), "{json}");
         assert!(split(b"").is_err());
         let empty =
             split(b"\xEF\xBB\xBFBEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n").unwrap();
@@ -218,7 +231,9 @@ mod tests {
     #[test]
     fn a_truncated_feed_is_refused_whole() {
         let cut = &FEED[..FEED.find("END:VCALENDAR").unwrap()];
-        assert!(split(cut.as_bytes()).unwrap_err().contains("truncated"));
+        let failure = split(cut.as_bytes()).unwrap_err();
+        assert_eq!(failure.kind, FailureKind::Truncated);
+        assert!(failure.text.contains("truncated"), "{failure}");
     }
 
     #[test]

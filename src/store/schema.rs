@@ -307,6 +307,12 @@ const MIGRATIONS: &[Migration] = &[
     );
     CREATE INDEX IF NOT EXISTS bookings_by_start ON bookings (start_utc);
     "#),
+    // 15: the kind of a subscription's last failure
+    // (`import::failure::FailureKind::code`) beside its English text, so
+    // that the pages say it in French without reading the text. Failures
+    // recorded before keep none (a general sentence) until the next one.
+    // Safe to run again.
+    Rust(failure_kinds),
 ];
 
 /// Migration 9 (see `MIGRATIONS`).
@@ -344,10 +350,7 @@ fn registrations_and_activation_links(tx: &Transaction) -> super::Result<()> {
     CREATE INDEX IF NOT EXISTS activation_links_by_principal ON activation_links (principal_id);
     "#,
     )?;
-    let has_description = tx
-        .prepare("SELECT 1 FROM pragma_table_info('principals') WHERE name = 'description'")?
-        .exists([])?;
-    if !has_description {
+    if !has_column(tx, "principals", "description")? {
         tx.execute_batch("ALTER TABLE principals ADD COLUMN description TEXT")?;
     }
     Ok(())
@@ -356,12 +359,7 @@ fn registrations_and_activation_links(tx: &Transaction) -> super::Result<()> {
 /// Migration 12; runs again harmlessly on a database whose version was set
 /// back (SQLite cannot add a column only if it is missing).
 fn subscriptions(tx: &Transaction) -> super::Result<()> {
-    let has_column: i64 = tx.query_row(
-        "SELECT count(*) FROM pragma_table_info('collections') WHERE name = 'imported'",
-        [],
-        |row| row.get(0),
-    )?;
-    if has_column == 0 {
+    if !has_column(tx, "collections", "imported")? {
         tx.execute_batch(
             "ALTER TABLE collections ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;",
         )?;
@@ -515,19 +513,13 @@ const STAFF_DESK: &str = r#"    -- One row per object that moderation concerns: 
 
 /// Migration 13: the staff desk's columns (added once) and tables.
 fn staff_desk(tx: &Transaction) -> super::Result<()> {
-    let has_column = |table: &str, column: &str| -> rusqlite::Result<bool> {
-        tx.prepare(&format!(
-            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
-        ))?
-        .exists([column])
-    };
-    if !has_column("principals", "moderation")? {
+    if !has_column(tx, "principals", "moderation")? {
         tx.execute_batch(
             "ALTER TABLE principals ADD COLUMN moderation TEXT
                  CHECK (moderation IS NULL OR moderation IN ('trusted', 'reviewed'));",
         )?;
     }
-    if !has_column("objects", "created_at")? {
+    if !has_column(tx, "objects", "created_at")? {
         tx.execute_batch(
             "ALTER TABLE objects ADD COLUMN created_at INTEGER;
              UPDATE objects SET created_at = modified_at;",
@@ -535,6 +527,21 @@ fn staff_desk(tx: &Transaction) -> super::Result<()> {
     }
     tx.execute_batch(STAFF_DESK)?;
     Ok(())
+}
+
+/// Migration 15 (see `MIGRATIONS`).
+fn failure_kinds(tx: &Transaction) -> super::Result<()> {
+    if !has_column(tx, "subscriptions", "last_error_kind")? {
+        tx.execute_batch("ALTER TABLE subscriptions ADD COLUMN last_error_kind TEXT")?;
+    }
+    Ok(())
+}
+
+/// Whether `table` has `column` (SQLite cannot add a column only if it is
+/// missing: migrations that add one ask first, so they may run again).
+fn has_column(tx: &Transaction, table: &str, column: &str) -> rusqlite::Result<bool> {
+    tx.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+        .exists([table, column])
 }
 
 /// Marks PRIVATE the objects indexed as public whose body is not.

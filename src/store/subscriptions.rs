@@ -5,6 +5,7 @@
 
 use super::collections::{self, CalendarProps, NewCollection};
 use super::{now, Result};
+use crate::import::failure::Failure;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone)]
@@ -33,6 +34,9 @@ pub struct Subscription {
     pub failures: i64,
     pub failing_since: Option<i64>,
     pub last_error: Option<String>,
+    /// Its kind (`import::failure::FailureKind::code`); none for a
+    /// failure recorded before migration 15.
+    pub last_error_kind: Option<String>,
     /// Events the last success mirrored, and those it skipped ("UID:
     /// reason" each).
     pub events: i64,
@@ -43,7 +47,7 @@ pub struct Subscription {
 const SELECT: &str = "SELECT s.id, s.collection_id, c.owner_id, p.login, c.path, c.display_name,
         c.published, s.url, s.every_seconds, s.feed_seconds, s.etag, s.last_modified,
         s.content_hash, s.next_at, s.last_attempt_at, s.last_success_at, s.failures,
-        s.failing_since, s.last_error, s.events, s.skipped, s.created_at
+        s.failing_since, s.last_error, s.events, s.skipped, s.created_at, s.last_error_kind
     FROM subscriptions s JOIN collections c ON c.id = s.collection_id
          JOIN principals p ON p.id = c.owner_id";
 
@@ -72,6 +76,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Subscription> {
         events: row.get(19)?,
         skipped: skipped.lines().map(str::to_owned).collect(),
         created_at: row.get(21)?,
+        last_error_kind: row.get(22)?,
     })
 }
 
@@ -195,7 +200,7 @@ pub fn record_mirrored(conn: &Connection, id: i64, done: &Mirrored) -> Result<()
         "UPDATE subscriptions SET etag = ?2, last_modified = ?3, content_hash = ?4,
              feed_seconds = ?5, events = ?6, skipped = ?7, next_at = ?8,
              last_attempt_at = ?9, last_success_at = ?9,
-             failures = 0, failing_since = NULL, last_error = NULL
+             failures = 0, failing_since = NULL, last_error = NULL, last_error_kind = NULL
          WHERE id = ?1",
     )?
     .execute(params![
@@ -217,7 +222,7 @@ pub fn record_mirrored(conn: &Connection, id: i64, done: &Mirrored) -> Result<()
 pub fn record_unchanged(conn: &Connection, id: i64, next_at: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE subscriptions SET next_at = ?2, last_attempt_at = ?3, last_success_at = ?3,
-             failures = 0, failing_since = NULL, last_error = NULL
+             failures = 0, failing_since = NULL, last_error = NULL, last_error_kind = NULL
          WHERE id = ?1",
     )?
     .execute(params![id, next_at, now()])?;
@@ -240,14 +245,20 @@ pub fn move_to(conn: &Connection, id: i64, url: &str) -> Result<()> {
 }
 
 /// Records a failure; the mirror stays as the last success left it.
-pub fn record_failure(conn: &Connection, id: i64, error: &str, next_at: i64) -> Result<()> {
+pub fn record_failure(conn: &Connection, id: i64, failure: &Failure, next_at: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE subscriptions SET failures = failures + 1,
              failing_since = coalesce(failing_since, ?4), last_error = ?2, next_at = ?3,
-             last_attempt_at = ?4
+             last_attempt_at = ?4, last_error_kind = ?5
          WHERE id = ?1",
     )?
-    .execute(params![id, error, next_at, now()])?;
+    .execute(params![
+        id,
+        failure.text,
+        next_at,
+        now(),
+        failure.kind.code()
+    ])?;
     Ok(())
 }
 
@@ -288,18 +299,25 @@ mod tests {
 
     /// Staff see the feeds failing since a given time (a week ago), with
     /// when their failures began; a success clears it.
+    use crate::import::failure::FailureKind;
+
     #[test]
     fn failing_subscriptions_are_listed_with_the_start_of_their_failures() {
         let (conn, id) = database();
         assert!(failing_since(&conn, i64::MAX).unwrap().is_empty());
-        record_failure(&conn, id, "HTTP 500", 1_000).unwrap();
+        let answered = |status: u16| Failure {
+            kind: FailureKind::Status(hyper::StatusCode::from_u16(status).unwrap()),
+            text: format!("HTTP {status}"),
+        };
+        record_failure(&conn, id, &answered(500), 1_000).unwrap();
         let first = get(&conn, id).unwrap().unwrap().failing_since.unwrap();
-        record_failure(&conn, id, "HTTP 503", 2_000).unwrap();
+        record_failure(&conn, id, &answered(503), 2_000).unwrap();
         let failing = failing_since(&conn, first).unwrap();
         assert_eq!(failing.len(), 1);
         let s = &failing[0];
         assert_eq!((s.failures, s.failing_since), (2, Some(first)));
         assert_eq!(s.last_error.as_deref(), Some("HTTP 503"));
+        assert_eq!(s.last_error_kind.as_deref(), Some("status-503"));
         assert_eq!(
             (s.login.as_str(), s.path.as_str(), s.next_at),
             ("asso-a", "club", 2_000)
@@ -310,6 +328,7 @@ mod tests {
         assert!(failing_since(&conn, i64::MAX).unwrap().is_empty());
         let s = get(&conn, id).unwrap().unwrap();
         assert_eq!((s.failures, s.last_error, s.next_at), (0, None, 3_000));
+        assert_eq!(s.last_error_kind, None);
     }
 
     #[test]

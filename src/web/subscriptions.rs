@@ -11,6 +11,7 @@ use super::page;
 use super::visit::Visit;
 use crate::config::ImportSettings;
 use crate::http::Response;
+use crate::import::failure::FailureKind;
 use crate::import::fetch::FetchError;
 use crate::import::{self, schedule, NewSubscription, Refusal};
 use crate::store::accounts::Principal;
@@ -220,54 +221,42 @@ fn item(visit: &Visit, s: &Subscription) -> Item {
         error: s
             .last_error
             .as_deref()
-            .map(|e| (plain_error(e), e.to_owned())),
+            .map(|e| (plain_error(s.last_error_kind.as_deref()), e.to_owned())),
         failing_since: s.failing_since.map(when),
         next: when(s.next_at),
     }
 }
 
-/// A fetch's failure, as recorded (`FetchError`'s and the feed checks'
-/// English), said in plain French for the organiser.
-pub fn plain_error(error: &str) -> String {
-    let status = error
-        .rsplit_once(" answered ")
-        .and_then(|(_, status)| status.split_whitespace().next()?.parse::<u16>().ok());
-    if let Some(code) = status {
-        return match code {
-            401 | 403 => format!("Le site de l'agenda en refuse l'accès (erreur {code})\u{202f}: l'agenda n'est peut-être pas public, vérifiez qu'il est partagé publiquement."),
-            404 | 410 => format!("L'agenda n'existe plus à cette adresse (erreur {code})\u{202f}: vérifiez le lien dans l'application qui le publie."),
-            500..=599 => format!("Le site de l'agenda est en panne (erreur {code})\u{202f}; concord réessaiera plus tard."),
-            _ => format!("Le site de l'agenda a répondu par une erreur (code {code})."),
-        };
-    }
-    let said = |text: &str| error.contains(text);
-    if said("web page (HTML)") {
-        "L'adresse renvoie une page web, pas un agenda\u{202f}: utilisez le lien d'export ou d'abonnement (.ics ou iCal) de l'agenda.".into()
-    } else if said("is not iCalendar") {
-        "Ce que renvoie l'adresse n'est pas un agenda au format iCalendar (.ics).".into()
-    } else if said("truncated") {
-        "L'agenda reçu était incomplet\u{202f}; concord réessaiera plus tard.".into()
-    } else if error.starts_with("refused: ") {
-        "L'adresse mène à un serveur privé ou local, que concord n'interroge pas.".into()
-    } else if error.starts_with("cannot resolve ") {
-        "Le nom de domaine de l'adresse est introuvable\u{202f}: vérifiez l'adresse.".into()
-    } else if error.starts_with("cannot connect to ") || error.starts_with("HTTP error with ") {
-        "Le site de l'agenda ne répond pas\u{202f}; concord réessaiera plus tard.".into()
-    } else if error.starts_with("TLS with ") {
-        "La connexion sécurisée (https) avec le site de l'agenda a échoué.".into()
-    } else if said("redirects") {
-        "L'adresse renvoie vers d'autres adresses, sans fin ou sans destination.".into()
-    } else if said("larger than the limit") {
-        "L'agenda est trop volumineux pour être repris.".into()
-    } else if said("gzip") {
-        "Le site de l'agenda a envoyé des données compressées illisibles.".into()
-    } else if error.starts_with("no answer within") {
-        "Le site de l'agenda a mis trop de temps à répondre\u{202f}; concord réessaiera plus tard."
-            .into()
-    } else if error.starts_with("could not store the feed") {
-        "Les événements n'ont pas pu être enregistrés\u{202f}; concord réessaiera plus tard.".into()
-    } else {
-        "La dernière mise à jour a échoué.".into()
+/// A subscription's last failure, said in plain French for the organiser
+/// and staff from its recorded kind (`last_error_kind`; none for one
+/// recorded before the kinds were: a general sentence).
+pub fn plain_error(kind: Option<&str>) -> String {
+    let Some(kind) = kind.and_then(FailureKind::from_code) else {
+        return "La dernière mise à jour a échoué.".into();
+    };
+    match kind {
+        FailureKind::Status(status) => {
+            let code = status.as_u16();
+            match code {
+                401 | 403 => format!("Le site de l'agenda en refuse l'accès (erreur {code})\u{202f}: l'agenda n'est peut-être pas public, vérifiez qu'il est partagé publiquement."),
+                404 | 410 => format!("L'agenda n'existe plus à cette adresse (erreur {code})\u{202f}: vérifiez le lien dans l'application qui le publie."),
+                500..=599 => format!("Le site de l'agenda est en panne (erreur {code})\u{202f}; concord réessaiera plus tard."),
+                _ => format!("Le site de l'agenda a répondu par une erreur (code {code})."),
+            }
+        }
+        FailureKind::Html => "L'adresse renvoie une page web, pas un agenda\u{202f}: utilisez le lien d'export ou d'abonnement (.ics ou iCal) de l'agenda.".into(),
+        FailureKind::NotICalendar => "Ce que renvoie l'adresse n'est pas un agenda au format iCalendar (.ics).".into(),
+        FailureKind::Truncated => "L'agenda reçu était incomplet\u{202f}; concord réessaiera plus tard.".into(),
+        FailureKind::Url => INVALID_URL.into(),
+        FailureKind::Refused => "L'adresse mène à un serveur privé ou local, que concord n'interroge pas.".into(),
+        FailureKind::Dns => "Le nom de domaine de l'adresse est introuvable\u{202f}: vérifiez l'adresse.".into(),
+        FailureKind::Unreachable => "Le site de l'agenda ne répond pas\u{202f}; concord réessaiera plus tard.".into(),
+        FailureKind::Tls => "La connexion sécurisée (https) avec le site de l'agenda a échoué.".into(),
+        FailureKind::Redirects => "L'adresse renvoie vers d'autres adresses, sans fin ou sans destination.".into(),
+        FailureKind::TooLarge => "L'agenda est trop volumineux pour être repris.".into(),
+        FailureKind::Gzip => "Le site de l'agenda a envoyé des données compressées illisibles.".into(),
+        FailureKind::Timeout => "Le site de l'agenda a mis trop de temps à répondre\u{202f}; concord réessaiera plus tard.".into(),
+        FailureKind::Store => "Les événements n'ont pas pu être enregistrés\u{202f}; concord réessaiera plus tard.".into(),
     }
 }
 
@@ -531,13 +520,15 @@ mod tests {
     use super::*;
     use hyper::StatusCode as S;
 
-    /// Every way a fetch fails has its own French sentence (the messages
-    /// are matched on `FetchError`'s wording, kept in step here).
+    /// Every way a fetch or a feed fails has its own French sentence,
+    /// found from the kind recorded with it.
     #[test]
-    fn every_fetch_failure_is_said_in_french() {
-        let fallback = plain_error("something else");
+    fn every_failure_is_said_in_french() {
+        let fallback = plain_error(None);
+        assert_eq!(plain_error(Some("a kind of a later version")), fallback);
         let target = "https://a.example/x.ics".to_owned();
         let failures = [
+            FetchError::Url("ftp://a.example".into()),
             FetchError::Refused("10.0.0.1 is a private address".into()),
             FetchError::Dns {
                 host: "a.example".into(),
@@ -575,15 +566,20 @@ mod tests {
         ];
         let mut said = std::collections::HashSet::new();
         for failure in failures {
-            let french = plain_error(&failure.to_string());
+            let code = failure.failure().kind.code();
+            let french = plain_error(Some(&code));
             assert_ne!(french, fallback, "{failure}");
             said.insert(french);
         }
-        assert!(plain_error("could not store the feed: disk full") != fallback);
-        let html = crate::import::split::split(b"<!DOCTYPE html><html></html>").unwrap_err();
-        assert!(plain_error(&html).contains("page web"), "{html}");
         assert!(said.iter().any(|s| s.contains("erreur 404")));
         assert!(said.iter().any(|s| s.contains("erreur 502")));
+        let html = crate::import::split::split(b"<!DOCTYPE html><html></html>").unwrap_err();
+        assert!(
+            plain_error(Some(&html.kind.code())).contains("page web"),
+            "{html}"
+        );
+        let store = FailureKind::Store.code();
+        assert!(plain_error(Some(&store)).contains("enregistrés"));
     }
 
     #[test]

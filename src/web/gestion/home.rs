@@ -105,7 +105,7 @@ pub async fn page(visit: &Visit<'_>) -> Response {
                 .failing_since
                 .map(|t| crate::french::instant(tz, t, false))
                 .unwrap_or_default(),
-            error: s.last_error.unwrap_or_default(),
+            error: crate::web::subscriptions::plain_error(s.last_error_kind.as_deref()),
         })
         .collect();
     let period = format!("du={today}&au={last}");
