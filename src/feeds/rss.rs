@@ -58,19 +58,20 @@ pub async fn handle(app: &Arc<App>, name: &str, query: &str, headers: &HeaderMap
     let key = format!("rss|{name:?}|{}", request.key());
     let filename = format!("{name}.rss");
     super::cached(app, key, RSS, headers, || {
-        render(app, request, (title, description), filename)
+        render(app, request, title, description, filename)
     })
     .await
 }
 
-/// The feed of `request`, its channel named and described by `heading`.
+/// The feed of `request`, its channel named `title` and described by
+/// `description`.
 async fn render(
     app: &Arc<App>,
     request: ListRequest,
-    heading: (String, String),
+    title: String,
+    description: String,
     filename: String,
 ) -> Result<super::cache::Content, Response> {
-    let (title, description) = heading;
     let (occurrences, bodies) = match json::read(app, &request, (0, request.limit)).await {
         Ok(Ok(found)) => found,
         Ok(Err(message)) => return Err(http::text(StatusCode::BAD_REQUEST, &message)),

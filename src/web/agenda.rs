@@ -270,9 +270,9 @@ async fn render(visit: &Visit<'_>, request: Request, today: NaiveDate) -> Result
         selection::query_string(&pairs)
     };
     let title = app.config.feeds.territory_name.clone();
-    let html = if request.text {
+    if request.text {
         let count = days.iter().map(|d| d.events.len()).sum();
-        TextPage {
+        let text_page = TextPage {
             chrome: Chrome::new(visit, format!("{title} (version texte)")),
             period,
             chosen: chosen(app, &request.filters, &organisers),
@@ -281,12 +281,12 @@ async fn render(visit: &Visit<'_>, request: Request, today: NaiveDate) -> Result
             full_version: format!("/?{period_query}"),
             days,
             count,
-        }
-        .render()
+        };
+        page::html(visit, "L'agenda", &text_page)
     } else {
         let (webcal, ics) = feed_addresses(app, &with_filters("/feeds/intercommunal.ics"));
         let base = app.config.base_url.trim_end_matches('/');
-        AgendaPage {
+        let agenda_page = AgendaPage {
             chrome: Chrome::new(visit, title),
             selects: selects_for(app, &request.filters, &organisers),
             text: request.filters.text.clone().unwrap_or_default(),
@@ -305,13 +305,9 @@ async fn render(visit: &Visit<'_>, request: Request, today: NaiveDate) -> Result
                 share: with_filters("/partager"),
             },
             days,
-        }
-        .render()
-    };
-    html.map_err(|error| {
-        tracing::error!("cannot render the agenda: {error}");
-        page::unavailable(visit, "L'agenda")
-    })
+        };
+        page::html(visit, "L'agenda", &agenda_page)
+    }
 }
 
 /// A link to the period before or after, as a query string to put after

@@ -105,7 +105,6 @@ pub fn not_found(visit: &Visit) -> Response {
     error(visit, StatusCode::NOT_FOUND, "Cette page n'existe pas.")
 }
 
-/// A database error: logged, and told in French without details.
 /// A page's HTML for a cache ([`super::cached::page`]); when the template
 /// fails, the error is logged and `what` is said to be unavailable.
 pub fn html(visit: &Visit, what: &str, template: &impl Template) -> Result<String, Response> {
@@ -115,6 +114,7 @@ pub fn html(visit: &Visit, what: &str, template: &impl Template) -> Result<Strin
     })
 }
 
+/// A database error: logged, and told in French without details.
 pub fn unavailable(visit: &Visit, what: &str) -> Response {
     error(
         visit,

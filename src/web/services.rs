@@ -116,15 +116,14 @@ async fn render(visit: &Visit<'_>, today: NaiveDate) -> Result<String, Response>
             service(app, organiser, events)
         })
         .collect();
-    ServicesPage {
-        chrome: Chrome::new(visit, "Services et permanences"),
-        services,
-    }
-    .render()
-    .map_err(|error| {
-        tracing::error!("cannot render the services page: {error}");
-        page::unavailable(visit, "La page des services")
-    })
+    page::html(
+        visit,
+        "La page des services",
+        &ServicesPage {
+            chrome: Chrome::new(visit, "Services et permanences"),
+            services,
+        },
+    )
 }
 
 fn service(

@@ -253,17 +253,13 @@ async fn render(
         ),
         _ => "Prochains événements".to_owned(),
     };
-    WidgetPage {
+    let widget = WidgetPage {
         title,
         colour: request.colour.unwrap_or_else(|| DEFAULT_COLOUR.to_owned()),
         size: request.size.unwrap_or(DEFAULT_SIZE),
         items,
         more: format!("{base}/?{filters_query}"),
         site: app.config.feeds.territory_name.clone(),
-    }
-    .render()
-    .map_err(|error| {
-        tracing::error!("cannot render the widget: {error}");
-        page::unavailable(visit, "L'agenda")
-    })
+    };
+    page::html(visit, "L'agenda", &widget)
 }
