@@ -172,15 +172,12 @@ class Page:
         """Clicks the button whose text starts with `button_text`, and
         waits for the page it leads to (a click returns before the
         navigation ends, later still on a loaded machine)."""
-        button = self.button(button_text)
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        button.click()
-        self.wait_replaced(old)
+        self.follow(self.button(button_text))
 
-    def follow(self, link):
-        """Clicks a link and waits for the page it leads to."""
+    def follow(self, element):
+        """Clicks a link or a button and waits for the page it leads to."""
         old = self.driver.find_element(By.TAG_NAME, "html")
-        link.click()
+        element.click()
         self.wait_replaced(old)
 
     def wait_replaced(self, element):
