@@ -27,9 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import session  # noqa: E402
 import territory  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -116,17 +116,8 @@ def main():
             response = conn.getresponse()
             return response, response.read()
 
-        response, page = request("GET", "/connexion")
-        form_cookie = response.getheader("set-cookie").split(";")[0]
-        csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
-        response, _ = request(
-            "POST", "/connexion",
-            urllib.parse.urlencode({"csrf": csrf, "identifiant": "bench-staff",
-                                    "mot_de_passe": PASSWORD}),
-            {"Cookie": form_cookie, "Content-Type": "application/x-www-form-urlencoded"})
-        assert response.status == 303, response.status
-        cookie = {"Cookie": response.getheader("set-cookie").split(";")[0]}
-        writer = territory.basic_auth("asso-001", PASSWORD)
+        cookie = session.sign_in(request, "bench-staff", PASSWORD)
+        writer = session.basic_auth("asso-001", PASSWORD)
         changes = 0
 
         def change():

@@ -24,6 +24,9 @@ import tempfile
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import session  # noqa: E402
+
 BINARY = sys.argv[1] if len(sys.argv) > 1 else "target/release/concord"
 PASSWORD = "correct-horse-battery-staple"
 TERRITORY = """
@@ -68,9 +71,7 @@ def event(uid, n, recurring):
 
 
 def basic(login):
-    import base64
-
-    return "Basic " + base64.b64encode(f"{login}:{PASSWORD}".encode()).decode()
+    return session.basic_auth(login, PASSWORD)
 
 
 def timed(fn, count):
@@ -121,21 +122,7 @@ def main():
                 )
                 assert response.status == 201, response.status
         # Sign in as a browser does.
-        response, page = request("GET", "/connexion")
-        form_cookie = response.getheader("set-cookie").split(";")[0]
-        csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
-        body = urllib.parse.urlencode(
-            {"csrf": csrf, "identifiant": "asso-a", "mot_de_passe": PASSWORD}
-        )
-        response, _ = request(
-            "POST",
-            "/connexion",
-            body,
-            {"Cookie": form_cookie, "Content-Type": "application/x-www-form-urlencoded"},
-        )
-        assert response.status == 303, response.status
-        session = response.getheader("set-cookie").split(";")[0]
-        cookie = {"Cookie": session}
+        cookie = session.sign_in(request, "asso-a", PASSWORD)
 
         response, page = request("GET", "/espace/", headers=cookie)
         assert response.status == 200

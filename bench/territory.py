@@ -6,13 +6,14 @@ events PUT over CalDAV. Shared by bench/public.sh and bench/desk.py.
     bench/territory.py accounts MANIFEST_JSON   # login, commune, name (TSV)
     bench/territory.py load DATASET_DIR BASE_URL PASSWORD
 """
-import base64
 import concurrent.futures
 import http.client
 import json
 import os
 import sys
 import unicodedata
+
+from session import basic_auth
 
 
 def slug(text):
@@ -24,10 +25,6 @@ def accounts(manifest):
     """(login, commune slug, name) of every organiser of the dataset."""
     with open(manifest) as f:
         return [(a["slug"], slug(a["commune"]), a["name"]) for a in json.load(f)["associations"]]
-
-
-def basic_auth(login, password):
-    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
 
 
 def load(root, base, password, threads=4):
